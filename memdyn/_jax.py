@@ -1,0 +1,16 @@
+"""JAX configuration: memdyn computes in float64, and checks that it does."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def ensure_x64() -> None:
+    """Turn on float64 in JAX and verify it took effect (plateau levels differ in the 10th digit)."""
+    jax.config.update("jax_enable_x64", True)
+    if jnp.asarray(1.0).dtype != jnp.float64:
+        raise RuntimeError("memdyn needs float64 JAX arrays, but jax_enable_x64 did not take effect")
+
+
+ensure_x64()

@@ -1,0 +1,226 @@
+"""Target kernels rho(t) written by users as formulas.
+
+A formula is parsed as mathematics, never executed: Python's ``ast`` module reads it into a
+syntax tree, and :func:`parse_kernel` builds the SymPy expression node by node from a small
+whitelist (numbers, the symbol ``t``, named parameters, ``+ - * / ** ^`` and the functions in
+:data:`FUNCTIONS`). Anything else -- attribute access, ``__import__``, lambdas, strings,
+subscripts, keyword arguments -- is refused with a one-line :class:`~memdyn.errors.InputError`.
+
+Parameters are SymPy symbols whose sign is taken from the values the user gives (all positive
+-> ``positive=True``), so a derivation stays valid for every value of a sweep with that sign
+and can be cached on (formula, signs) rather than re-derived per value.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import sympy as sp
+
+from .errors import InputError
+
+T = sp.Symbol("t", positive=True)
+"""The time variable of every kernel."""
+
+FUNCTIONS: dict[str, sp.Basic] = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "atan": sp.atan,
+    "erf": sp.erf,
+    "erfc": sp.erfc,
+    "gamma": sp.gamma,
+    "airyai": sp.airyai,
+    "airybi": sp.airybi,
+    "besselj": sp.besselj,
+    "bessely": sp.bessely,
+    "besseli": sp.besseli,
+    "besselk": sp.besselk,
+    "heaviside": sp.Heaviside,
+    "Heaviside": sp.Heaviside,
+    "abs": sp.Abs,
+    "Abs": sp.Abs,
+}
+"""Functions a formula may call, by the name the user writes."""
+
+CONSTANTS: dict[str, sp.Basic] = {"pi": sp.pi, "E": sp.E}
+
+_MAX_LENGTH = 2000
+_MAX_EXPONENT = 1000
+
+_BINARY = {
+    ast.Add: lambda x, y: x + y,
+    ast.Sub: lambda x, y: x - y,
+    ast.Mult: lambda x, y: x * y,
+    ast.Div: lambda x, y: x / y,
+    ast.Pow: lambda x, y: x**y,
+    ast.BitXor: lambda x, y: x**y,  # "^" is the power in the notation people type
+}
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A parsed target kernel.
+
+    Attributes:
+        source: the formula as the user wrote it.
+        expr: the SymPy expression in ``t`` and the parameter symbols.
+        params: parameter symbols, sorted by name.
+    """
+
+    source: str
+    expr: sp.Expr
+    params: tuple[sp.Symbol, ...]
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def substitute(self, values: Mapping[str, float]) -> sp.Expr:
+        """The expression with every parameter replaced by its (exact) value."""
+        return self.expr.subs({p: exact(values[p.name]) for p in self.params})
+
+
+def exact(value: float) -> sp.Rational:
+    """A float as the exact rational its shortest decimal spells (0.1 -> 1/10)."""
+    return sp.Rational(repr(float(value)))
+
+
+def _sign_symbol(name: str, values: list[float]) -> sp.Symbol:
+    if all(v > 0 for v in values):
+        return sp.Symbol(name, positive=True)
+    if all(v < 0 for v in values):
+        return sp.Symbol(name, negative=True)
+    return sp.Symbol(name, real=True)
+
+
+def parse_kernel(
+    formula: str,
+    params: Mapping[str, float | list[float]] | None = None,
+    *,
+    argument: str = "--rho",
+) -> Kernel:
+    """Parse a kernel formula in ``t`` and check its parameters.
+
+    Args:
+        formula: e.g. ``"exp(-t) + 0.5*exp(-(t - 1/omega)**2/2)"``.
+        params: value (or list of values, for a sweep) of every free symbol except ``t``.
+            Only the signs are used here; they set the symbols' assumptions.
+        argument: the name of the argument in error messages.
+
+    Raises:
+        InputError: the formula is not a mathematical expression of the allowed kind, or
+            names a symbol without a value, or a value is not finite.
+    """
+    params = dict(params or {})
+    if not isinstance(formula, str) or not formula.strip():
+        raise InputError(argument, "the formula is empty")
+    if len(formula) > _MAX_LENGTH:
+        raise InputError(argument, f"the formula is longer than {_MAX_LENGTH} characters")
+    values: dict[str, list[float]] = {}
+    for name, value in params.items():
+        vals = list(value) if isinstance(value, (list, tuple)) else [value]
+        for v in vals:
+            if not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise InputError(f"--param {name}", f"value must be a finite number, got {v!r}")
+        if not vals:
+            raise InputError(f"--param {name}", "no value given")
+        if name == "t" or name in FUNCTIONS or name in CONSTANTS or not name.isidentifier():
+            raise InputError(f"--param {name}", "not a usable parameter name")
+        values[name] = [float(v) for v in vals]
+    symbols = {name: _sign_symbol(name, vals) for name, vals in values.items()}
+
+    try:
+        tree = ast.parse(formula.strip(), mode="eval")
+    except SyntaxError as err:
+        raise InputError(argument, f"not a formula ({err.msg} at column {err.offset})") from None
+    used: set[str] = set()
+    expr = _build(tree.body, symbols, used, argument)
+    if not isinstance(expr, sp.Expr):
+        raise InputError(argument, "not a mathematical expression")
+    for name in params:
+        if name not in used:
+            raise InputError(f"--param {name}", f"'{name}' does not appear in the formula")
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise InputError(argument, f"the formula is not finite: {expr}")
+    ordered = tuple(sorted((symbols[n] for n in used), key=lambda s: s.name))
+    return Kernel(source=formula, expr=expr, params=ordered)
+
+
+def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argument: str):
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise InputError(argument, f"{v!r} is not a number")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise InputError(argument, "numbers must be finite")
+        return sp.Integer(v) if isinstance(v, int) else exact(v)
+    if isinstance(node, ast.Name):
+        name = node.id
+        if name == "t":
+            return T
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in symbols:
+            used.add(name)
+            return symbols[name]
+        if name in FUNCTIONS:
+            raise InputError(argument, f"'{name}' is a function; call it as {name}(...)")
+        raise InputError(argument, f"unknown symbol '{name}': give its value with --param {name}=VALUE")
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left = _build(node.left, symbols, used, argument)
+        right = _build(node.right, symbols, used, argument)
+        if isinstance(node.op, (ast.Pow, ast.BitXor)) and right.is_number:
+            if abs(float(right)) > _MAX_EXPONENT:
+                raise InputError(argument, f"exponent {right} is too large")
+        if isinstance(node.op, ast.Div) and right == 0:
+            raise InputError(argument, "division by zero")
+        return _BINARY[type(node.op)](left, right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _build(node.operand, symbols, used, argument)
+        return -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise InputError(argument, "only plain function names can be called")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            known = ", ".join(sorted(set(FUNCTIONS) - {"Abs", "Heaviside"}))
+            raise InputError(argument, f"unknown function '{name}' (known: {known})")
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise InputError(argument, f"{name}() takes plain positional arguments only")
+        args = [_build(a, symbols, used, argument) for a in node.args]
+        try:
+            return FUNCTIONS[name](*args)
+        except (TypeError, ValueError) as err:
+            raise InputError(argument, f"{name}() with {len(args)} argument(s): {err}") from None
+    kind = type(node).__name__
+    raise InputError(argument, f"not allowed in a formula: {kind} (only numbers, t, parameters, + - * / ** and functions)")
+
+
+def parse_params(items: list[str] | None, *, argument: str = "--param") -> dict[str, float]:
+    """Parse ``["omega=0.1", "c=2"]`` into ``{"omega": 0.1, "c": 2.0}``."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(argument, f"expected NAME=VALUE, got {item!r}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise InputError(f"{argument} {name}", f"value must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise InputError(f"{argument} {name}", f"value must be finite, got {value!r}")
+        if name in out:
+            raise InputError(f"{argument} {name}", "given twice")
+        out[name] = number
+    return out

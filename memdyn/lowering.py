@@ -1,0 +1,261 @@
+"""Stage 2: the one place SymPy meets JAX.
+
+:data:`JAX_FUNCTIONS` is the translation table from SymPy function classes to JAX functions;
+:func:`lower_expr` walks an expression once per trace, sharing repeated subexpressions (a
+trace-time CSE), and refuses anything not in the table by name. :func:`lower` turns a
+:class:`~memdyn.symbolic.Derivation` into a :class:`Target`: the per-neuron templates L, L', L''
+and the pair kernel K as JAX functions of (w, data), vectorised over neurons by broadcasting.
+
+Parameter values never enter the compiled code as constants: they travel in :class:`KernelData`
+(with the quadrature samples and ||rho||^2), so one compiled flow serves a whole sweep.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jss
+import numpy as np
+import sympy as sp
+
+from ._jax import ensure_x64
+from .errors import InputError
+from .formula import T
+from .quadrature import Rule, adapted_rule
+from .stable import experfc
+from .symbolic import U, V, W, Derivation
+
+_SQRT2 = math.sqrt(2.0)
+
+
+def _experfc(A, z):
+    # exp(A) erfc(z) = 2 exp(A + log Phi(-sqrt2 z)): finite whenever the product is (see stable.py).
+    return 2.0 * jnp.exp(A + jss.log_ndtr(-_SQRT2 * z))
+
+
+JAX_FUNCTIONS: dict[type, Callable] = {
+    sp.exp: jnp.exp,
+    sp.log: jnp.log,
+    sp.sin: jnp.sin,
+    sp.cos: jnp.cos,
+    sp.tan: jnp.tan,
+    sp.sinh: jnp.sinh,
+    sp.cosh: jnp.cosh,
+    sp.tanh: jnp.tanh,
+    sp.atan: jnp.arctan,
+    sp.erf: jss.erf,
+    sp.erfc: jss.erfc,
+    sp.Abs: jnp.abs,
+    experfc: _experfc,
+}
+"""SymPy function class -> JAX function. Extend it to lower more closed forms."""
+
+
+class LoweringError(ValueError):
+    """An expression uses something the JAX table cannot evaluate."""
+
+
+def _check(expr: sp.Basic) -> None:
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Function) and type(node) not in JAX_FUNCTIONS:
+            raise LoweringError(f"cannot lower {type(node).__name__} to JAX (not in JAX_FUNCTIONS)")
+        if node in (sp.zoo, sp.oo, -sp.oo, sp.nan):
+            raise LoweringError(f"cannot lower a non-finite constant in {expr}")
+
+
+def lower_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable[..., jax.Array]:
+    """A JAX function of ``symbols`` (positional) that evaluates ``expr``."""
+    _check(expr)
+    symbols = tuple(symbols)
+
+    def fn(*args):
+        env = dict(zip(symbols, args))
+        memo: dict[sp.Basic, jax.Array] = {}
+
+        def ev(e):
+            if e in memo:
+                return memo[e]
+            if e.is_Symbol:
+                v = env[e]
+            elif e.is_Number or e.is_NumberSymbol:
+                v = jnp.asarray(float(e), dtype=jnp.float64)
+            elif e.is_Add:
+                v = functools.reduce(jnp.add, [ev(x) for x in e.args])
+            elif e.is_Mul:
+                v = functools.reduce(jnp.multiply, [ev(x) for x in e.args])
+            elif e.is_Pow:
+                base, power = e.args
+                if power == sp.Rational(1, 2):
+                    v = jnp.sqrt(ev(base))
+                elif power.is_Integer:
+                    v = jnp.power(ev(base), int(power))
+                else:
+                    v = jnp.power(ev(base), ev(power))
+            else:
+                v = JAX_FUNCTIONS[type(e)](*[ev(x) for x in e.args])
+            memo[e] = v
+            return v
+
+        return ev(expr)
+
+    return fn
+
+
+class KernelData(NamedTuple):
+    """The numbers a lowered target needs at run time (a pytree; stack it to sweep)."""
+
+    params: jax.Array
+    """Parameter values, in the order of ``Kernel.params``."""
+    quad_t: jax.Array
+    """Quadrature nodes for the terms without a closed form (empty if none)."""
+    quad_c: jax.Array
+    """Quadrature weights times those terms at the nodes."""
+    norm2: jax.Array
+    """||rho||^2."""
+
+
+def _numpy_function(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
+    f = sp.lambdify(T, expr, modules=["scipy", "numpy"])
+
+    def g(t):
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(f(t), dtype=float), np.shape(t))
+
+    return g
+
+
+@dataclass(frozen=True, eq=False)
+class Target:
+    """A lowered kernel: JAX templates plus the host code that prepares :class:`KernelData`.
+
+    Compare by identity: one object per derivation (see :func:`lower`), so JAX's compilation
+    caches keyed on it are hit whenever the same formula comes back.
+    """
+
+    derivation: Derivation
+    _laplace: tuple[Callable, Callable, Callable] | None
+    _pair: tuple[Callable, Callable, Callable, Callable]
+
+    @property
+    def kernel(self):
+        return self.derivation.kernel
+
+    @property
+    def has_quadrature(self) -> bool:
+        return bool(self.derivation.quadrature_terms)
+
+    # --- run time (JAX) -------------------------------------------------------------------
+    def transforms(self, w: jax.Array, data: KernelData):
+        """(L(w), L'(w), L''(w)) elementwise, with L the Laplace transform of rho."""
+        zero = jnp.zeros_like(w)
+        L, d1, d2 = zero, zero, zero
+        if self._laplace is not None:
+            p = [data.params[i] for i in range(len(self.kernel.params))]
+            L = L + self._laplace[0](w, *p)
+            d1 = d1 + self._laplace[1](w, *p)
+            d2 = d2 + self._laplace[2](w, *p)
+        if self.has_quadrature:
+            e = jnp.exp(-w[..., None] * data.quad_t) * data.quad_c
+            L = L + jnp.sum(e, axis=-1)
+            d1 = d1 - jnp.sum(e * data.quad_t, axis=-1)
+            d2 = d2 + jnp.sum(e * data.quad_t**2, axis=-1)
+        return L, d1, d2
+
+    def pair(self, u: jax.Array, v: jax.Array):
+        """(K, dK/du, d2K/du2, d2K/dudv) of the pair kernel K(u, v) = 1/(u + v)."""
+        return tuple(f(u, v) for f in self._pair)
+
+    # --- preparation (host) ---------------------------------------------------------------
+    def check_values(self, values: Mapping[str, float]) -> dict[str, float]:
+        names = self.kernel.param_names
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise InputError(f"--param {missing[0]}", f"the formula needs a value for '{missing[0]}'")
+        extra = [n for n in values if n not in names]
+        if extra:
+            raise InputError(f"--param {extra[0]}", f"'{extra[0]}' does not appear in the formula")
+        for name, sym in zip(names, self.kernel.params):
+            v = float(values[name])
+            if not math.isfinite(v):
+                raise InputError(f"--param {name}", f"value must be finite, got {v}")
+            if (sym.is_positive and v <= 0) or (sym.is_negative and v >= 0):
+                raise InputError(f"--param {name}", f"value {v} has another sign than the derivation assumed")
+        return {n: float(values[n]) for n in names}
+
+    def data(self, values: Mapping[str, float] | None = None) -> KernelData:
+        """KernelData for one set of parameter values."""
+        batch = self.data_batch([values or {}])
+        return jax.tree_util.tree_map(lambda x: x[0], batch)
+
+    def data_batch(self, values_list: Sequence[Mapping[str, float]]) -> KernelData:
+        """KernelData for several parameter sets, stacked along axis 0, on one common rule."""
+        checked = [self.check_values(v) for v in values_list]
+        substituted = [self.kernel.substitute(v) for v in checked]
+        norms = [self._norm2(expr, v) for expr, v in zip(substituted, checked)]
+        quad_terms = self.derivation.quadrature_terms
+        if quad_terms:
+            fq = [_numpy_function(sp.Add(*quad_terms).subs({p: v[p.name] for p in self.kernel.params}))
+                  for v in checked]
+            rule = adapted_rule(fq)
+            qt = np.broadcast_to(rule.t, (len(checked), rule.t.size))
+            qc = np.stack([rule.weights * f(rule.t) for f in fq])
+        else:
+            qt = np.zeros((len(checked), 0))
+            qc = np.zeros((len(checked), 0))
+        params = np.array([[v[n] for n in self.kernel.param_names] for v in checked]).reshape(len(checked), -1)
+        return KernelData(params=jnp.asarray(params, dtype=jnp.float64),
+                          quad_t=jnp.asarray(qt, dtype=jnp.float64),
+                          quad_c=jnp.asarray(qc, dtype=jnp.float64),
+                          norm2=jnp.asarray(norms, dtype=jnp.float64))
+
+    def _norm2(self, expr: sp.Expr, values: Mapping[str, float]) -> float:
+        """||rho||^2 for given values; refuses kernels whose loss is not finite."""
+        rho = _numpy_function(expr)
+        at0 = float(rho(np.array([0.0]))[0])
+        if not math.isfinite(at0):
+            limit = sp.limit(expr, T, 0, "+")
+            if not (limit.is_real and limit.is_finite):
+                raise InputError("--rho", f"rho is not finite at t = 0 (rho(0+) = {limit}); the loss would be infinite")
+        closed = self.derivation.norm2
+        if closed is not None:
+            value = sp.N(closed.subs({p: values[p.name] for p in self.kernel.params}), 30)
+            if value.is_real and value.is_finite and float(value) >= 0:
+                return float(value)
+            if value in (sp.oo, sp.zoo) or value.is_infinite:
+                raise InputError("--rho", "rho is not square-integrable (int rho^2 dt diverges); the loss would be infinite")
+        try:
+            rule = adapted_rule([lambda t: rho(t) ** 2])
+        except FloatingPointError:
+            raise InputError("--rho", "rho is not finite on [0, oo); the loss would be infinite") from None
+        samples = rho(rule.t) ** 2
+        total = float(np.sum(rule.weights * samples))
+        tail = float(rho(np.array([rule.t_end]))[0] ** 2 * rule.t_end)
+        if rule.truncated and not tail <= 1e-12 * max(total, 1e-300):
+            raise InputError("--rho", f"rho^2 decays too slowly to be integrable (rho(t)^2 * t = {tail:.3g} at t = {rule.t_end:.3g}); the loss would be infinite")
+        if not math.isfinite(total):
+            raise InputError("--rho", "rho is not square-integrable; the loss would be infinite")
+        return total
+
+
+@functools.lru_cache(maxsize=64)
+def lower(derivation: Derivation) -> Target:
+    """Lower a derivation to JAX templates (cached: one Target per derivation)."""
+    ensure_x64()
+    params = derivation.kernel.params
+    closed = [tt for tt in derivation.terms if tt.method == "closed form"]
+    laplace = None
+    if closed:
+        exprs = [sp.Add(*(getattr(tt, name) for tt in closed)) for name in ("laplace", "d1", "d2")]
+        funcs = [lower_expr(e, (W, *params)) for e in exprs]
+
+        def broadcast(f):
+            return lambda w, *p: jnp.broadcast_to(f(w, *p), jnp.shape(w)).astype(jnp.float64)
+
+        laplace = tuple(broadcast(f) for f in funcs)
+    pair = tuple(lower_expr(e, (U, V)) for e in derivation.pair)
+    return Target(derivation=derivation, _laplace=laplace, _pair=pair)
