@@ -32,7 +32,7 @@ import optimistix as optx
 
 from ._jax import ensure_x64
 from .errors import InputError
-from .loss import flow_field, loss
+from .loss import flow_field, gradient, loss
 from .lowering import KernelData, Target
 
 SOLVERS = ("kvaerno5", "kvaerno3", "kencarp4", "tsit5")
@@ -233,7 +233,7 @@ _COMPILED: dict[tuple, Callable] = {}
 
 def compiled_hitting_times(target: Target, config: SolverConfig, *, batched: bool = False) -> Callable:
     """The jitted (optionally vmapped over data, theta0) hitting-time function, cached."""
-    key = (id(target), config, batched)
+    key = ("hitting", target, config, batched)
     if key not in _COMPILED:
         fn = make_hitting_times(target, config)
         if batched:
@@ -282,22 +282,29 @@ def _result(out, t1: float, config: SolverConfig) -> FlowResult:
                       theta_final=[float(x) for x in np.asarray(out["theta"])])
 
 
-def trajectory(target: Target, data: KernelData, theta0: jax.Array, ts: np.ndarray,
-               config: SolverConfig = SolverConfig()) -> dict[str, np.ndarray]:
-    """theta, J and ||grad J|| at the times ``ts`` (for plots; no events)."""
-    from .loss import gradient
-
+def make_trajectory(target: Target, config: SolverConfig) -> Callable:
+    """A jittable ``(data, theta0, ts) -> (theta(ts), J(ts), |grad J|(ts), ok)`` (no events)."""
     field_fn = flow_field(target)
+    terms = config.terms(field_fn)
+    solver = config.make_solver()
 
-    @jax.jit
     def run(data, theta0, ts):
         sol = diffrax.diffeqsolve(
-            config.terms(field_fn), config.make_solver(), 0.0, ts[-1], None, theta0, args=data,
+            terms, solver, 0.0, ts[-1], None, theta0, args=data,
             saveat=diffrax.SaveAt(ts=ts), stepsize_controller=config.controller(),
             max_steps=config.max_steps, throw=False, adjoint=diffrax.ForwardMode())
         J = jax.vmap(lambda y: loss(target, data, y))(sol.ys)
         G = jax.vmap(lambda y: jnp.linalg.norm(gradient(target, data, y)))(sol.ys)
         return sol.ys, J, G, sol.result == diffrax.RESULTS.successful
 
-    ys, J, G, ok = jax.device_get(run(data, theta0, jnp.asarray(ts, dtype=jnp.float64)))
-    return {"t": np.asarray(ts), "theta": ys, "loss": J, "grad_norm": G, "ok": bool(ok)}
+    return run
+
+
+def trajectory(target: Target, data: KernelData, theta0, ts, config: SolverConfig = SolverConfig()) -> dict:
+    """theta, J and ||grad J|| at the times ``ts`` (for plots; values between steps are interpolated)."""
+    key = ("trajectory", target, config)
+    if key not in _COMPILED:
+        _COMPILED[key] = jax.jit(make_trajectory(target, config))
+    ts = np.asarray(ts, dtype=float)
+    ys, J, G, ok = jax.device_get(_COMPILED[key](data, jnp.asarray(theta0), jnp.asarray(ts)))
+    return {"t": ts, "theta": np.asarray(ys), "loss": np.asarray(J), "grad_norm": np.asarray(G), "ok": bool(ok)}

@@ -27,7 +27,7 @@ from ._jax import ensure_x64
 from .errors import InputError
 from .formula import T
 from .quadrature import Rule, adapted_rule
-from .stable import experfc
+from .stable import experfc, plain
 from .symbolic import U, V, W, Derivation
 
 _SQRT2 = math.sqrt(2.0)
@@ -223,7 +223,8 @@ class Target:
                 raise InputError("--rho", f"rho is not finite at t = 0 (rho(0+) = {limit}); the loss would be infinite")
         closed = self.derivation.norm2
         if closed is not None:
-            value = sp.N(closed.subs({p: values[p.name] for p in self.kernel.params}), 30)
+            # mpmath has no overflow, so 50 digits of the closed form are safe at any memory.
+            value = sp.N(plain(closed).subs({p: values[p.name] for p in self.kernel.params}), 50)
             if value.is_real and value.is_finite and float(value) >= 0:
                 return float(value)
             if value in (sp.oo, sp.zoo) or value.is_infinite:

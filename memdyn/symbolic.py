@@ -180,13 +180,15 @@ def _norm2(expr: sp.Expr) -> sp.Expr | None:
         return None
     if value.has(sp.Integral) or value.has(sp.Piecewise):
         return None
-    return value
+    if value.has(sp.oo, sp.zoo, sp.nan):
+        return value
+    return stabilise(value)
 
 
 @functools.lru_cache(maxsize=64)
 def _derive_cached(kernel: Kernel) -> Derivation:
     terms = tuple(_term_transform(term) for term in split_terms(kernel.expr))
-    K = sp.integrate(sp.exp(-(U + V) * T), (T, 0, sp.oo))
+    K = sp.simplify(sp.integrate(sp.exp(-(U + V) * T), (T, 0, sp.oo)))
     pair = (K, sp.diff(K, U), sp.diff(K, U, 2), sp.diff(K, U, V))
     return Derivation(kernel=kernel, terms=terms, norm2=_norm2(kernel.expr), pair=pair)
 

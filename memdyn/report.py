@@ -1,0 +1,87 @@
+"""Stage 5: figures and tables (the one module that imports matplotlib).
+
+Each plot function takes ``ax=None``, draws, and returns the axes; none calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    return ax
+
+
+def plot_loss_curves(curves: Sequence[dict], *, ax=None, label_key: str = "label"):
+    """Loss J against training time tau on log-log axes, one line per curve.
+
+    Each curve is a dict with ``t``, ``loss`` and a label; the plateau at ||rho_0||^2 and the
+    exit from it show as a shelf and a drop.
+    """
+    ax = _axes(ax)
+    colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(curves), 1)))
+    for curve, color in zip(curves, colors):
+        ax.loglog(curve["t"], curve["loss"], color=color, label=curve[label_key])
+        for key, style in (("tau_param", "o"), ("tau_loss", "s")):
+            tau = curve.get(key)
+            if tau is not None:
+                ax.plot([tau], [np.interp(np.log(tau), np.log(curve["t"]), curve["loss"])],
+                        style, color=color, ms=4, mfc="none")
+    ax.set_xlabel(r"training time $\tau$")
+    ax.set_ylabel(r"loss $J(\theta(\tau))$")
+    ax.legend(fontsize="small", ncol=2)
+    ax.set_title("Gradient flow: plateau, then escape (o: $\\tau_0$, s: $\\tau'_0$)", fontsize="medium")
+    return ax
+
+
+def plot_escape_times(memory, tau_param, tau_loss, *, w_min: float | None = None, fit=None,
+                      ax=None, xlabel: str = r"memory $1/\omega$"):
+    """Hitting times against memory on a log axis, with a fitted line and the bound's slope."""
+    ax = _axes(ax)
+    memory = np.asarray(memory, dtype=float)
+    for values, style, label in ((tau_param, "o-", r"$\tau_0$ (parameters move $\delta$)"),
+                                 (tau_loss, "s-", r"$\tau'_0$ (loss moves $\delta$)")):
+        y = np.array([np.nan if v is None else v for v in values], dtype=float)
+        ax.semilogy(memory, y, style, label=label)
+    if fit is not None:
+        ax.semilogy(memory, np.exp(fit.intercept + fit.slope * memory), "k:",
+                    label=f"fit: slope {fit.slope:.3f} ± {fit.slope_stderr:.3f}")
+    if w_min is not None:
+        y0 = np.array([np.nan if v is None else v for v in tau_param], dtype=float)
+        if np.isfinite(y0).any():
+            i = int(np.nanargmin(memory + np.where(np.isfinite(y0), 0, np.inf)))
+            scale = y0[i] / (memory[i] ** -2 * np.exp(w_min * memory[i]))
+            ax.semilogy(memory, scale * memory**-2 * np.exp(w_min * memory), "r--", lw=1,
+                        label=rf"bound shape $\omega^2 e^{{w_{{min}}/\omega}}$, $w_{{min}}$={w_min:g}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(r"hitting time $\tau$")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def save(ax, path) -> None:
+    ax.figure.savefig(path, dpi=120)
+    plt.close(ax.figure)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    """A GitHub-flavoured Markdown table; floats in 4 significant digits, None as an em dash."""
+
+    def cell(x):
+        if x is None:
+            return "—"
+        if isinstance(x, float):
+            return f"{x:.4g}"
+        return str(x)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
+    return "\n".join(lines)
