@@ -185,7 +185,7 @@ def _print_derive(out: dict, latex: bool) -> None:
         if term["laplace"]:
             print(f"    L  = {term['laplace']}")
             if "experfc" in term["laplace"]:
-                print("    (experfc(A, z) = exp(A)*erfc(z), evaluated as 2 exp(A + log_ndtr(-sqrt(2) z)))")
+                print("    (experfc(A, z) = exp(A)*erfc(z), evaluated as exp(A - z^2)*erfcx(z) for z >= 0)")
             print(f"    int t e^(-wt) term dt = {term['moment']}")
     print(f"||rho||^2 = {out['norm2']}")
     if "unrolled" in out:

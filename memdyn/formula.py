@@ -63,7 +63,6 @@ _BINARY = {
     ast.Mult: lambda x, y: x * y,
     ast.Div: lambda x, y: x / y,
     ast.Pow: lambda x, y: x**y,
-    ast.BitXor: lambda x, y: x**y,  # "^" is the power in the notation people type
 }
 
 
@@ -140,7 +139,9 @@ def parse_kernel(
     symbols = {name: _sign_symbol(name, vals) for name, vals in values.items()}
 
     try:
-        tree = ast.parse(formula.strip(), mode="eval")
+        # "^" is the power in the notation people type; as Python's XOR it would bind more
+        # loosely than "+" (t^2 + 1 = t^(2 + 1)), so it is read as "**" before parsing.
+        tree = ast.parse(formula.strip().replace("^", "**"), mode="eval")
     except SyntaxError as err:
         raise InputError(argument, f"not a formula ({err.msg} at column {err.offset})") from None
     used: set[str] = set()
@@ -179,7 +180,7 @@ def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argumen
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left = _build(node.left, symbols, used, argument)
         right = _build(node.right, symbols, used, argument)
-        if isinstance(node.op, (ast.Pow, ast.BitXor)) and right.is_number:
+        if isinstance(node.op, ast.Pow) and right.is_number:
             if abs(float(right)) > _MAX_EXPONENT:
                 raise InputError(argument, f"exponent {right} is too large")
         if isinstance(node.op, ast.Div) and right == 0:

@@ -30,12 +30,20 @@ from .quadrature import Rule, adapted_rule
 from .stable import experfc, plain
 from .symbolic import U, V, W, Derivation
 
-_SQRT2 = math.sqrt(2.0)
+def _experfc(A, z, A_minus_z2):
+    """exp(A) erfc(z), finite whenever the product is.
 
-
-def _experfc(A, z):
-    # exp(A) erfc(z) = 2 exp(A + log Phi(-sqrt2 z)): finite whenever the product is (see stable.py).
-    return 2.0 * jnp.exp(A + jss.log_ndtr(-_SQRT2 * z))
+    For z >= 0 it is exp(A - z^2) erfcx(z), with A - z^2 expanded *symbolically* (so the large
+    exponents cancel exactly, not in floating point); for z < 0, erfc(z) lies in (1, 2] and the
+    plain product is safe. Both branches see only in-range arguments (the double-where trick),
+    so gradients through the unused branch stay finite.
+    """
+    pos = z >= 0
+    z_pos = jnp.where(pos, z, 0.0)
+    z_neg = jnp.where(pos, 0.0, z)
+    e_pos = jnp.where(pos, A_minus_z2, 0.0)
+    e_neg = jnp.where(pos, 0.0, A)
+    return jnp.where(pos, jnp.exp(e_pos) * jss.erfcx(z_pos), jnp.exp(e_neg) * jss.erfc(z_neg))
 
 
 JAX_FUNCTIONS: dict[type, Callable] = {
@@ -96,6 +104,9 @@ def lower_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable[..., jax
                     v = jnp.power(ev(base), int(power))
                 else:
                     v = jnp.power(ev(base), ev(power))
+            elif isinstance(e, experfc):
+                A, z = e.args
+                v = _experfc(ev(A), ev(z), ev(sp.expand(A - z**2)))
             else:
                 v = JAX_FUNCTIONS[type(e)](*[ev(x) for x in e.args])
             memo[e] = v

@@ -52,9 +52,24 @@ def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w
 
 def mpmath_laplace(rho_t: sp.Expr, w: float, *, order: int = 0, dps: int = 30,
                    breakpoints: Sequence[float] = ()) -> mpmath.mpf:
-    """int_0^oo t^order e^{-wt} rho(t) dt by mpmath quadrature at ``dps`` digits."""
+    """int_0^oo t^order e^{-wt} rho(t) dt by mpmath quadrature at ``dps`` digits.
+
+    mpmath's error control is absolute: an integrand of size 1e-260 (a far bump at large w) is
+    "converged" long before it is accurate. So the integrand is first divided by its largest
+    value on a grid, and the result multiplied back.
+    """
     with mpmath.workdps(dps):
         f = sp.lambdify(T, rho_t, modules="mpmath")
-        pts = [mpmath.mpf(0), *sorted(mpmath.mpf(b) for b in breakpoints if b > 0), mpmath.inf]
         w = mpmath.mpf(w)
-        return mpmath.quad(lambda t: t**order * mpmath.exp(-w * t) * f(t), pts, maxdegree=10)
+        pts = [mpmath.mpf(0), *sorted(mpmath.mpf(b) for b in breakpoints if b > 0)]
+        grid = pts + list(mpmath.linspace(0, 2 * float(pts[-1]) + 20, 400))
+
+        def log_abs(t):
+            v = t**order * mpmath.exp(-w * t) * f(t)
+            return mpmath.log(abs(v)) if v != 0 else -mpmath.inf
+
+        shift = max(log_abs(t) for t in grid)
+        if not mpmath.isfinite(shift):
+            shift = mpmath.mpf(0)
+        scaled = mpmath.quad(lambda t: t**order * mpmath.exp(-w * t - shift) * f(t), pts + [mpmath.inf])
+        return scaled * mpmath.exp(shift)

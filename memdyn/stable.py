@@ -5,8 +5,9 @@ SymPy prints the Laplace transform of a Gaussian bump moved out to mu as
 float64 the exponential overflows or the erfc underflows long before the product does:
 at mu = 20, w = 20 the printed form returns 0 where the true value is ~1e-9. The cure is to
 never let the two factors meet as numbers: :class:`experfc` ``(A, z)`` *is* the product
-``exp(A) * erfc(z)``, and it is evaluated as ``2 exp(A + log_ndtr(-sqrt(2) z))``, which is finite
-whenever the product is (``log_ndtr`` is stable for every real argument).
+``exp(A) * erfc(z)``, and it is lowered as ``exp(A - z**2) * erfcx(z)`` for z >= 0 (with
+``A - z**2`` expanded symbolically, so the huge exponents cancel exactly) and as the plain product
+for z < 0, where erfc(z) lies in (1, 2]. Both are finite whenever the product is.
 
 :func:`stabilise` rewrites an expression so that every ``erf``/``erfc`` appears inside an
 ``experfc`` together with all the exponentials that multiply it, with their exponents expanded
