@@ -246,9 +246,17 @@ class Target:
             raise InputError("--rho", "rho is not finite on [0, oo); the loss would be infinite") from None
         samples = rho(rule.t) ** 2
         total = float(np.sum(rule.weights * samples))
-        tail = float(rho(np.array([rule.t_end]))[0] ** 2 * rule.t_end)
-        if rule.truncated and not tail <= 1e-12 * max(total, 1e-300):
-            raise InputError("--rho", f"rho^2 decays too slowly to be integrable (rho(t)^2 * t = {tail:.3g} at t = {rule.t_end:.3g}); the loss would be infinite")
+        if rule.truncated:
+            # An algebraic tail rho^2 ~ t^-q beyond t_end adds t_end rho(t_end)^2 / (q - 1),
+            # with q read off between t_end/2 and t_end; q <= 1 means the integral diverges.
+            t_end = rule.t_end
+            r1, r2 = (float(rho(np.array([x]))[0]) ** 2 for x in (t_end / 2, t_end))
+            q = math.log(r1 / r2) / math.log(2.0) if r1 > 0 and r2 > 0 else math.inf
+            if q <= 1.05:
+                raise InputError("--rho", f"rho^2 decays like t^-{q:.3g} at t = {t_end:.3g}, too slowly to be "
+                                 "integrable; the loss would be infinite")
+            if math.isfinite(q):
+                total += t_end * r2 / (q - 1.0)
         if not math.isfinite(total):
             raise InputError("--rho", "rho is not square-integrable; the loss would be infinite")
         return total
