@@ -12,7 +12,7 @@ long steps a stiff solver takes on a plateau its error is far above the toleranc
    start of the step in which the sign changed (:class:`_StepStart`). A Hermite interpolant is
    exact at its endpoints, so the state returned there is a genuine solver state;
 2. *locate*: a short solve from that state at 100x tighter tolerances, whose event is located by
-   Newton's method on that solve's (now short-stepped) interpolant.
+   bisection (:class:`_Bisect`) on that solve's (now short-stepped) interpolant.
 
 Then the flow continues from the located point with the event that has not fired yet. Everything
 is jit- and vmap-compatible; a solve that cannot finish reports a status, never a silent number.
@@ -119,6 +119,47 @@ class _StepStart(optx.AbstractRootFinder):
         return state, aux, {}
 
 
+def _total(values) -> jax.Array:
+    # Diffrax's event function is a PyTree with one value per condition, zero for all but the
+    # one that fired: their sum is the function whose root is sought.
+    return sum(jax.tree_util.tree_leaves(values))
+
+
+class _Bisect(optx.AbstractRootFinder):
+    """Bisection on the step's bracket, direction read from the end values, never raising.
+
+    Diffrax hands every batch element to the event's root finder, also those whose event did
+    not fire (their function then has its root at the step end and *decreases*), so the
+    direction must be detected, and a bracket that holds no root must not be an error.
+    Newton's method on the interpolant was seen to fail to converge at 1/omega = 20.
+    """
+
+    rtol: float = 1e-14
+    atol: float = 1e-14
+    norm: Callable = optx.max_norm
+
+    def init(self, fn, y, args, options, f_struct, aux_struct, tags):
+        lower = jnp.asarray(options["lower"], jnp.result_type(y))
+        upper = jnp.asarray(options["upper"], jnp.result_type(y))
+        flip = _total(fn(lower, args)[0]) > _total(fn(upper, args)[0])
+        return (lower, upper, flip)
+
+    def step(self, fn, y, args, options, state, tags):
+        lower, upper, flip = state
+        value, aux = fn(y, args)
+        below = flip ^ (_total(value) < 0)
+        lower = jnp.where(below, y, lower)
+        upper = jnp.where(below, upper, y)
+        return lower + 0.5 * (upper - lower), (lower, upper, flip), aux
+
+    def terminate(self, fn, y, args, options, state, tags):
+        lower, upper, _ = state
+        return jnp.abs(upper - lower) <= self.atol + self.rtol * jnp.abs(y), optx.RESULTS.successful
+
+    def postprocess(self, fn, y, aux, args, options, state, tags, result):
+        return y, aux, {}
+
+
 @dataclass
 class FlowResult:
     """Outcome of :func:`hitting_times` for one start.
@@ -192,15 +233,15 @@ def make_hitting_times(target: Target, config: SolverConfig) -> Callable:
                 max_steps=max_steps, throw=False, adjoint=diffrax.ForwardMode())
 
         def segment(t0, y0, active):
-            newton = optx.Newton(rtol=1e-14, atol=1e-14)
+            bisect = _Bisect()
             if config.refine:
                 a = solve(t0, y0, active, _StepStart(), 1.0, config.max_steps)
-                b = solve(a.ts[-1], a.ys[-1], active, newton, tight, config.max_steps)
+                b = solve(a.ts[-1], a.ys[-1], active, bisect, tight, config.max_steps)
                 code = jnp.maximum(_status_code(a.result), _status_code(b.result))
                 steps = a.stats["num_accepted_steps"] + b.stats["num_accepted_steps"]
                 sol = b
             else:
-                sol = solve(t0, y0, active, newton, 1.0, config.max_steps)
+                sol = solve(t0, y0, active, bisect, 1.0, config.max_steps)
                 code = _status_code(sol.result)
                 steps = sol.stats["num_accepted_steps"]
             fired = jnp.stack(sol.event_mask) & (sol.result == diffrax.RESULTS.event_occurred)

@@ -18,7 +18,7 @@ def bump():
     return memdyn.target(BUMP, {"mu": [8.0, 16.0]})
 
 
-@pytest.mark.parametrize("mu", [8.0, 10.0, 12.0, 14.0, 16.0])
+@pytest.mark.parametrize("mu", [8.0, 10.0, 12.0, 14.0, 16.0, 20.0])
 def test_hitting_times_agree_with_scipy(bump, mu):
     """Both hitting times vs scipy LSODA at rtol 1e-10 on the same right-hand side: <= 1e-6 relative."""
     data = bump.data({"mu": mu})

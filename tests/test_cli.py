@@ -1,0 +1,120 @@
+"""The command line: JSON contracts, human output, and one-line refusals with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import memdyn
+from memdyn.cli import main
+
+from .conftest import BUMP
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_loss_json_matches_the_api(capsys):
+    code, out, err = run(capsys, "loss", "--rho", BUMP, "--param", "mu=10", "--a=1,-0.5", "--w", "1,0.3", "--json")
+    assert code == 0 and err == ""
+    got = json.loads(out)
+    assert set(got) == {"loss", "grad_a", "grad_w"}
+    ref = memdyn.evaluate(BUMP, {"mu": 10.0}, [1, -0.5], [1, 0.3])
+    assert got == ref
+
+
+def test_flow_json_has_the_contract_fields(capsys):
+    code, out, err = run(capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
+                         "--delta", "0.01", "--json")
+    assert code == 0
+    got = json.loads(out)
+    for key in ("tau_param", "tau_loss", "loss_initial", "loss_final", "t1", "solver", "steps", "status"):
+        assert key in got
+    assert got["status"] == "ok" and got["solver"] == "kvaerno5"
+    assert 0 < got["tau_param"] < got["tau_loss"]
+
+
+def test_flow_that_cannot_reach_its_event_reports_a_status(capsys):
+    code, out, _ = run(capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
+                       "--delta", "0.01", "--t1", "0.01", "--json")
+    got = json.loads(out)
+    assert code == 0 and got["status"] == "t1_reached" and got["tau_loss"] is None
+    code, out, _ = run(capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
+                       "--delta", "0.01", "--max-steps", "3", "--json")
+    assert json.loads(out)["status"] == "max_steps_reached"
+
+
+def test_derive_prints_stable_forms_and_the_unrolled_flow(capsys):
+    code, out, _ = run(capsys, "derive", "--rho", BUMP, "--param", "mu=12", "--m", "2")
+    assert code == 0
+    assert "experfc" in out and "dw_2/dtau" in out
+    code, out, _ = run(capsys, "derive", "--rho", "airyai(2.25*(t - 3))", "--json")
+    got = json.loads(out)
+    assert got["terms"][0]["method"] == "quadrature"
+    code, out, _ = run(capsys, "derive", "--rho", BUMP, "--param", "mu=12", "--m", "2", "--latex")
+    assert "\\operatorname{erfc}" in out and "\\dot w_{2}" in out
+
+
+BAD = [
+    (["loss", "--rho", "exp(-t", "--a", "1", "--w", "1"], "--rho: not a formula"),
+    (["loss", "--rho", "__import__('os').system('touch /tmp/memdyn-pwned')", "--a", "1", "--w", "1"], "--rho"),
+    (["loss", "--rho", "exp(-c*t)", "--a", "1", "--w", "1"], "unknown symbol 'c'"),
+    (["loss", "--rho", "exp(-t)", "--param", "c=1", "--a", "1", "--w", "1"], "--param c"),
+    (["loss", "--rho", "exp(-t)", "--param", "c", "--a", "1", "--w", "1"], "--param: expected NAME=VALUE"),
+    (["loss", "--rho", "exp(t)", "--a", "1", "--w", "1"], "not square-integrable"),
+    (["loss", "--rho", "exp(-t)", "--a", "1,2", "--w", "1"], "--w: has 1 values but --a has 2"),
+    (["loss", "--rho", "exp(-t)", "--a", "1", "--w", "nan"], "--w: values must be finite"),
+    (["loss", "--rho", "exp(-t)", "--a", "1", "--w", "abc"], "--w: expected comma-separated numbers"),
+    (["flow", "--rho", "exp(-t)", "--a0", "1", "--w0", "-1", "--delta", "0.1"], "--w0: decay rates must be positive"),
+    (["flow", "--rho", "exp(-t)", "--a0", "1", "--w0", "0", "--delta", "0.1"], "--w0: decay rates must be positive"),
+    (["flow", "--rho", "exp(-t)", "--a0", "1", "--w0", "1", "--delta", "inf"], "--delta: must be finite"),
+    (["flow", "--rho", "exp(-t)", "--a0", "1", "--w0", "1", "--delta", "0.1", "--solver", "rk4"], "--solver"),
+    (["flow", "--rho", "exp(-t)", "--a0", "1", "--w0", "1", "--delta", "-1"], "--delta"),
+    (["derive", "--rho", "exp(-t)", "--m", "50"], "--m"),
+    (["flow", "--rho", "exp(-t)"], "required"),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", BAD, ids=[b[1][:30] for b in BAD])
+def test_bad_input_is_one_line_exit_2(capsys, argv, fragment):
+    with pytest.raises(SystemExit) as exc:
+        code = main(argv)
+        raise SystemExit(code)
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert out == ""
+    assert fragment in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_reproduce_refuses_a_file_as_out_and_writes_nothing(tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("keep")
+    code, out, err = run(capsys, "reproduce", "--out", str(target))
+    assert code == 2 and "--out" in err
+    assert target.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_console_script_is_installed():
+    proc = subprocess.run([sys.executable, "-m", "memdyn.cli", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == memdyn.__version__
+
+
+@pytest.mark.slow
+def test_reproduce_quick_writes_a_complete_report(tmp_path, capsys):
+    code, out, _ = run(capsys, "reproduce", "--quick", "--out", str(tmp_path / "rep"), "--json")
+    assert code == 0
+    got = json.loads(out)
+    assert {"report.md", "results.json", "loss_curves.png", "escape_times.png"} <= set(got["files"])
+    assert all(r["status"] == "ok" for r in got["results"])
+    fit = got["fits"]["tau_param"]["plain"]
+    # Theorem 20: the slope of ln tau in 1/omega is at least w_min (up to the fit's uncertainty).
+    assert fit["slope"] + 2 * fit["slope_stderr"] >= got["setting"]["w_min"]
+    assert not any(p.name.startswith(".partial") for p in (tmp_path / "rep").iterdir())
+    assert np.isfinite(fit["slope"])
