@@ -116,3 +116,13 @@ def test_bad_starts_are_refused(bump):
         hitting_times(bump, data, [1, 0], [1, 1], delta=0.1, t1=1e16)
     with pytest.raises(memdyn.InputError, match="--solver"):
         SolverConfig(solver="euler")
+
+
+def test_horizon_of_1e15(bump):
+    """A plateau problem whose threshold is never reached runs to t1 = 1e15 in few steps."""
+    data = bump.data({"mu": 16.0})
+    r = hitting_times(bump, data, A0, W0, delta=10.0, t1=1e15)
+    assert (r.tau_param, r.tau_loss, r.status) == (None, None, "t1_reached")
+    assert r.t_end == 1e15
+    assert r.steps < 5000
+    assert r.loss_final < r.loss_initial
