@@ -96,6 +96,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=d.max_steps, help=f"step budget per solve (default {d.max_steps})")
     _add_json(p)
 
+    p = sub.add_parser("sweep", help="hitting times over a list of parameter values (and starts), batched",
+                       description="The flow of 'memdyn flow' over --sweep NAME=V1,V2,.. (x several starts), solved "
+                                   "as one compiled, vmapped call; fits ln tau against the memory 1/omega "
+                                   "(NAME itself, or 1/NAME for a parameter named omega) beside Theorem 20's slope w_min.")
+    _add_target(p)
+    p.add_argument("--sweep", required=True, metavar="NAME=V1,V2,..", help="the swept parameter and its values")
+    p.add_argument("--init", choices=("explicit", "mstar", "random"), default="explicit",
+                   help="explicit: --a0/--w0; mstar: a point of the invariant set M* built from the formula's "
+                        "exponential terms (--m, --null-rates, --groups); random: the JMLR bounded start "
+                        "(--m, --seeds, --w-range, --a-range, --beta). Default explicit")
+    p.add_argument("--a0", type=_floats("--a0"), metavar="A1,A2,..", help="initial amplitudes (explicit)")
+    p.add_argument("--w0", type=_floats("--w0"), metavar="W1,W2,..", help="initial decay rates (explicit)")
+    p.add_argument("--m", type=int, help="width (mstar, random)")
+    p.add_argument("--null-rates", type=_floats("--null-rates"), default=[], metavar="R1,..",
+                   help="decay rates of the null neurons (mstar)")
+    p.add_argument("--groups", type=_floats("--groups"), default=None, metavar="K1,..",
+                   help="neurons per exponential term (mstar; default 1 each)")
+    p.add_argument("--seeds", type=int, default=1, help="number of random starts (random; default 1)")
+    p.add_argument("--w-range", type=_floats("--w-range"), default=[0.5, 2.0], metavar="WL,WR",
+                   help="w0 ~ U[WL, WR] (random; default 0.5,2)")
+    p.add_argument("--a-range", type=_floats("--a-range"), default=[-1.0, 1.0], metavar="AL,AR",
+                   help="a0' ~ U[AL, AR] (random; default -1,1)")
+    p.add_argument("--beta", type=float, default=1.0, help="a0 = a0' m^-beta (random; default 1)")
+    p.add_argument("--delta", required=True, type=_number("--delta"), help="hitting-time threshold (> 0)")
+    p.add_argument("--t1", type=_number("--t1"), default=1e12, help="horizon (default 1e12)")
+    p.add_argument("--solver", default=d.solver, help=f"one of {', '.join(SOLVERS)} (default {d.solver})")
+    p.add_argument("--rtol", type=_number("--rtol"), default=d.rtol, help=f"relative tolerance (default {d.rtol:g})")
+    p.add_argument("--atol", type=_number("--atol"), default=d.atol, help=f"absolute tolerance (default {d.atol:g})")
+    p.add_argument("--max-steps", type=int, default=d.max_steps, help=f"step budget per solve (default {d.max_steps})")
+    p.add_argument("--chunk", type=int, default=None, help="elements per compiled call (progress granularity)")
+    _add_json(p)
+
     p = sub.add_parser("derive", help="the loss, the Laplace transforms and the gradient-flow ODE, symbolically",
                        description="Show what SymPy derived for rho: L[rho](w) (stable form), the moment, "
                                    "||rho||^2, and for --m the loss and flow written out.")
@@ -104,13 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latex", action="store_true", help="LaTeX instead of plain text")
     _add_json(p)
 
-    p = sub.add_parser("reproduce", help="reproduce the plateau sweep into a Markdown report with figures",
-                       description="Plateau sweep over memories 1/omega on exp(-t) + 0.5 exp(-(t-mu)^2/2), "
-                                   "m = 2 started on M*; writes report.md, results.json and PNG figures.")
+    p = sub.add_parser("reproduce", help="reproduce the paper's optimisation results into a Markdown report",
+                       description="On exp(-t) + 0.5 exp(-(t-mu)^2/2) started on M*: plateau sweeps and Theorem-20 fits "
+                                   "for two w_min, Figs. 2 and 3, Hessian/gradient scalings on M* (Props. 33-34), the "
+                                   "two stages from a random start, and momentum (App. B); writes report.md, "
+                                   "results.json and PNG figures.")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", dest="profile", action="store_const", const="quick",
-                   help="memories 6..16 (default; about a minute on 2 cores)")
-    g.add_argument("--full", dest="profile", action="store_const", const="full", help="memories 6..30")
+                   help="plateau sweeps over memories 6..16 (default; about two minutes on 2 cores)")
+    g.add_argument("--full", dest="profile", action="store_const", const="full",
+                   help="memories 6..30, momentum sweep 8..22")
     p.set_defaults(profile="quick")
     p.add_argument("--out", default="reproduce-out", help="output folder (default ./reproduce-out)")
     _add_json(p)
@@ -137,6 +172,66 @@ def _cmd_flow(args) -> dict:
 
     config = SolverConfig(solver=args.solver, rtol=args.rtol, atol=args.atol, max_steps=args.max_steps)
     result = flow(args.rho, _params(args.param), args.a0, args.w0, delta=args.delta, t1=args.t1, config=config)
+    return result.to_json()
+
+
+def _cmd_sweep(args) -> dict:
+    import numpy as np
+    from tqdm import tqdm
+
+    from .api import target
+    from .init import exponential_part, on_invariant_set, random_bounded
+    from .integrate import SolverConfig, check_start
+    from .sweep import run_sweep
+
+    name, sep, text = args.sweep.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise InputError("--sweep", f"expected NAME=V1,V2,.., got {args.sweep!r}")
+    try:
+        values = _floats("--sweep")(text)
+    except argparse.ArgumentTypeError as err:
+        raise InputError("--sweep", str(err).partition(": ")[2]) from None
+    base = _params(args.param)
+    if name in base:
+        raise InputError("--sweep", f"'{name}' is also given with --param")
+    try:
+        tg = target(args.rho, {**base, name: values})
+    except InputError as err:
+        if err.argument == f"--param {name}":
+            raise InputError("--sweep", f"'{name}' is not a parameter of the formula") from None
+        raise
+    config = SolverConfig(solver=args.solver, rtol=args.rtol, atol=args.atol, max_steps=args.max_steps)
+    if args.init == "explicit":
+        if args.a0 is None or args.w0 is None:
+            raise InputError("--a0", "give --a0 and --w0 (or --init mstar / --init random)")
+        starts = np.asarray(check_start(args.a0, args.w0))[None, :]
+    elif args.init == "mstar":
+        parts = [exponential_part(tg.kernel, {**base, name: v}) for v in values]
+        if any(p != parts[0] for p in parts):
+            raise InputError("--init", f"the exponential terms change with '{name}': no common M* start")
+        if not parts[0]:
+            raise InputError("--init", "the formula has no term a*exp(-w*t) to build M* from")
+        groups = None if args.groups is None else [int(g) for g in args.groups]
+        m = args.m if args.m is not None else (sum(groups) if groups else len(parts[0])) + len(args.null_rates)
+        a0, w0 = on_invariant_set(parts[0], m, null_rates=args.null_rates, group_sizes=groups)
+        starts = np.concatenate([a0, w0])[None, :]
+    else:
+        if args.m is None or args.m < 1:
+            raise InputError("--m", "give a positive width for --init random")
+        if args.seeds < 1:
+            raise InputError("--seeds", f"must be positive, got {args.seeds}")
+        starts = np.stack([np.concatenate(random_bounded(args.m, w_range=tuple(args.w_range),
+                                                         a_range=tuple(args.a_range), beta=args.beta, seed=s))
+                           for s in range(args.seeds)])
+    if not (args.delta > 0):
+        raise InputError("--delta", f"must be positive, got {args.delta}")
+    if not (0 < args.t1 <= 1e15):
+        raise InputError("--t1", f"must be in (0, 1e15], got {args.t1}")
+    n = len(values) * starts.shape[0]
+    with tqdm(total=n, desc="sweep", unit="solve", file=sys.stderr, disable=None, leave=False) as bar:
+        result = run_sweep(tg, base, name, values, starts, delta=args.delta, t1=args.t1, config=config,
+                           chunk=args.chunk, progress=bar.update)
     return result.to_json()
 
 
@@ -197,13 +292,12 @@ def _print_derive(out: dict, latex: bool) -> None:
 def _cmd_reproduce(args) -> dict:
     from tqdm import tqdm
 
-    from .reproduce import PROFILES, reproduce
+    from .reproduce import STEPS, reproduce
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError("--out", f"{out} exists and is not a folder")
-    bar = tqdm(total=len(PROFILES[args.profile].memories) + 1, desc="reproduce", file=sys.stderr,
-               disable=None, leave=False)
+    bar = tqdm(total=sum(STEPS.values()), desc="reproduce", file=sys.stderr, disable=None, leave=False)
 
     def progress(message):
         bar.set_postfix_str(message)
@@ -228,14 +322,33 @@ def _print_human(command: str, out: dict) -> None:
     elif command == "flow":
         for key in ("tau_param", "tau_loss", "loss_initial", "loss_final", "t1", "t_end", "solver", "steps", "status"):
             print(f"{key:12s} = {out[key]}")
+    elif command == "sweep":
+        print(f"{'value':>10} {'1/omega':>9} {'tau_param':>14} {'tau_loss':>14} {'steps':>6}  status")
+        for v, mu, tp, tl, st, status in zip(out["values"], out["memory"], out["tau_param"], out["tau_loss"],
+                                             out["steps"], out["status"]):
+            fmt = lambda x: "null" if x is None else f"{x:.6g}"  # noqa: E731
+            print(f"{v:>10g} {mu:>9g} {fmt(tp):>14} {fmt(tl):>14} {st:>6}  {status}")
+        for key in ("tau_param", "tau_loss"):
+            fit = out["fit"][key]["plain"]
+            if fit:
+                print(f"slope of ln {key} vs 1/omega: {fit['slope']:.4f} +- {fit['slope_stderr']:.4f} "
+                      f"(Theorem 20 bound: >= w_min = {out['fit'][key]['bound_slope']:g})")
+        print(f"compile {out['timing']['compile_s']:.2f} s, run {out['timing']['run_s']:.3f} s")
     elif command == "reproduce":
+        sm = out["summary"]
         print(f"wrote {', '.join(out['files'])} to {out['out']}")
-        for mu, r in zip(out["memories"], out["results"]):
-            print(f"  1/omega = {mu:5g}: tau_param = {r['tau_param']}, tau_loss = {r['tau_loss']} ({r['status']})")
-        fit = out["fits"]["tau_param"]["plain"]
-        if fit:
-            print(f"  slope of ln tau_param vs 1/omega: {fit['slope']:.4f} +- {fit['slope_stderr']:.4f} "
-                  f"(bound: w_min = {out['setting']['w_min']})")
+        for sweep in sm["sweeps"]:
+            for key in ("slope_tau_param", "slope_tau_loss"):
+                f = sweep[key]
+                if f:
+                    print(f"  w_min = {sweep['w_min']:g}: {key} = {f['slope']:.4f} +- {f['slope_stderr']:.4f}")
+        for name, sp in sm["spectra"].items():
+            for key in ("fit_grad", "fit_smallest"):
+                f = sp[key]
+                if f:
+                    print(f"  {name} {key}: s = {f['s']:.3f} +- {f['s_stderr']:.3f}, q = {f['q']:.2f} +- {f['q_stderr']:.2f}")
+        print("  saddle exponents: " + ", ".join(f"{k} {v:.3f}" for k, v in sm["saddle_exponents"].items()))
+        print("  section timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in sm["timing_s"].items()))
 
 
 def main(argv=None) -> int:
@@ -249,7 +362,8 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"loss": _cmd_loss, "flow": _cmd_flow, "derive": _cmd_derive, "reproduce": _cmd_reproduce}
+    handlers = {"loss": _cmd_loss, "flow": _cmd_flow, "sweep": _cmd_sweep, "derive": _cmd_derive,
+                "reproduce": _cmd_reproduce}
     try:
         out = handlers[args.command](args)
     except InputError as err:

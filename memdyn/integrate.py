@@ -200,27 +200,42 @@ def _status_code(result) -> jax.Array:
     return jnp.where(ok, 0, jnp.where(result == diffrax.RESULTS.max_steps_reached, 2, 3))
 
 
-def make_hitting_times(target: Target, config: SolverConfig) -> Callable:
+def _heavy_ball(target: Target, friction: float):
+    """theta'' + friction theta' + grad J = 0 as a first-order system in (theta, v) (JMLR App. B)."""
+
+    def field(tau, y, data):
+        theta, v = jnp.split(y, 2)
+        return jnp.concatenate([v, -friction * v - gradient(target, data, theta)])
+
+    return field
+
+
+def make_hitting_times(target: Target, config: SolverConfig, *, friction: float | None = None) -> Callable:
     """A jittable, vmappable function ``(data, theta0, delta, t1) -> dict of arrays``.
 
     The returned dict holds ``tau`` (2,) [param, loss] with ``inf`` where not reached, ``theta``
     (final state), ``t_end``, ``steps`` and ``code`` (0 ok, 2 max steps, 3 solver failure).
+    With ``friction`` the dynamics is the heavy-ball ODE started at rest instead of gradient flow.
     """
     ensure_x64()
-    field_fn = flow_field(target)
+    field_fn = flow_field(target) if friction is None else _heavy_ball(target, friction)
     terms = config.terms(field_fn)
     solver = config.make_solver()
     tight = 1e-2
 
+    def theta_of(y):
+        return y if friction is None else y[: y.shape[0] // 2]
+
     def run(data: KernelData, theta0: jax.Array, delta, t1):
         J0 = loss(target, data, theta0)
+        y_start = theta0 if friction is None else jnp.concatenate([theta0, jnp.zeros_like(theta0)])
 
         def conds(active):
             def g_param(t, y, args, **kw):
-                return jnp.where(active[0], jnp.linalg.norm(y - theta0) - delta, -1.0)
+                return jnp.where(active[0], jnp.linalg.norm(theta_of(y) - theta0) - delta, -1.0)
 
             def g_loss(t, y, args, **kw):
-                return jnp.where(active[1], jnp.abs(loss(target, args, y) - J0) - delta, -1.0)
+                return jnp.where(active[1], jnp.abs(loss(target, args, theta_of(y)) - J0) - delta, -1.0)
 
             return (g_param, g_loss)
 
@@ -250,8 +265,8 @@ def make_hitting_times(target: Target, config: SolverConfig) -> Callable:
         def one_segment(carry, _):
             t, y, active, tau, code, steps = carry
             # A condition already past delta at a restart crossed within the last tight step.
-            already = jnp.array([jnp.linalg.norm(y - theta0) > delta,
-                                 jnp.abs(loss(target, data, y) - J0) > delta]) & active
+            already = jnp.array([jnp.linalg.norm(theta_of(y) - theta0) > delta,
+                                 jnp.abs(loss(target, data, theta_of(y)) - J0) > delta]) & active
             tau = jnp.where(already, t, tau)
             active = active & ~already
             t_hit, y_hit, fired, code_s, steps_s = segment(t, y, active)
@@ -259,12 +274,12 @@ def make_hitting_times(target: Target, config: SolverConfig) -> Callable:
             carry = (t_hit, y_hit, active & ~fired, tau, jnp.maximum(code, code_s), steps + steps_s)
             return carry, None
 
-        init = (jnp.asarray(0.0), theta0, jnp.array([True, True]), jnp.full(2, jnp.inf),
+        init = (jnp.asarray(0.0), y_start, jnp.array([True, True]), jnp.full(2, jnp.inf),
                 jnp.asarray(0), jnp.asarray(0))
         # Two segments (one per hitting time), compiled once as a scan body.
         (t_end, y_end, _, tau, code, steps), _ = jax.lax.scan(one_segment, init, None, length=2)
-        return {"tau": tau, "theta": y_end, "t_end": t_end, "steps": steps, "code": code,
-                "loss_initial": J0, "loss_final": loss(target, data, y_end)}
+        return {"tau": tau, "theta": theta_of(y_end), "t_end": t_end, "steps": steps, "code": code,
+                "loss_initial": J0, "loss_final": loss(target, data, theta_of(y_end))}
 
     return run
 
@@ -272,11 +287,12 @@ def make_hitting_times(target: Target, config: SolverConfig) -> Callable:
 _COMPILED: dict[tuple, Callable] = {}
 
 
-def compiled_hitting_times(target: Target, config: SolverConfig, *, batched: bool = False) -> Callable:
+def compiled_hitting_times(target: Target, config: SolverConfig, *, batched: bool = False,
+                           friction: float | None = None) -> Callable:
     """The jitted (optionally vmapped over data, theta0) hitting-time function, cached."""
-    key = ("hitting", target, config, batched)
+    key = ("hitting", target, config, batched, friction)
     if key not in _COMPILED:
-        fn = make_hitting_times(target, config)
+        fn = make_hitting_times(target, config, friction=friction)
         if batched:
             fn = jax.vmap(fn, in_axes=(0, 0, None, None))
         _COMPILED[key] = jax.jit(fn)
@@ -302,14 +318,21 @@ def check_start(a0, w0) -> jax.Array:
 
 
 def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1: float = 1e8,
-                  config: SolverConfig = SolverConfig()) -> FlowResult:
-    """Integrate the gradient flow from (a0, w0) and return both hitting times (JMLR Thm 20)."""
+                  config: SolverConfig = SolverConfig(), friction: float | None = None) -> FlowResult:
+    """Integrate the gradient flow from (a0, w0) and return both hitting times (JMLR Thm 20).
+
+    With ``friction`` (gamma >= 0) the heavy-ball ODE theta'' + gamma theta' + grad J = 0, started
+    at rest, replaces the gradient flow (JMLR Appendix B: momentum shortens plateaus).
+    """
     theta0 = check_start(a0, w0)
     if not (np.isfinite(delta) and delta > 0):
         raise InputError("--delta", f"must be a positive number, got {delta}")
     if not (np.isfinite(t1) and 0 < t1 <= 1e15):
         raise InputError("--t1", f"must be in (0, 1e15], got {t1}")
-    out = jax.device_get(compiled_hitting_times(target, config)(data, theta0, float(delta), float(t1)))
+    if friction is not None and not (np.isfinite(friction) and friction >= 0):
+        raise InputError("--friction", f"must be a non-negative number, got {friction}")
+    fn = compiled_hitting_times(target, config, friction=None if friction is None else float(friction))
+    out = jax.device_get(fn(data, theta0, float(delta), float(t1)))
     return _result(out, t1, config)
 
 

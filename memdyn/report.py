@@ -67,6 +67,31 @@ def plot_escape_times(memory, tau_param, tau_loss, *, w_min: float | None = None
     return ax
 
 
+def plot_lines(x, series: dict, *, ax=None, xlabel: str = "", ylabel: str = "", logx: bool = False,
+               logy: bool = True, styles: dict | None = None):
+    """Several named series against one x (None values skipped), on optional log axes."""
+    ax = _axes(ax)
+    styles = styles or {}
+    for label, ys in series.items():
+        xs = np.asarray(x, dtype=float)
+        y = np.array([np.nan if v is None else v for v in ys], dtype=float)
+        ax.plot(xs, y, styles.get(label, "o-"), label=label, ms=4)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def panels(n: int, *, width: float = 5.0, height: float = 3.8):
+    """A row of ``n`` axes in one figure."""
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), constrained_layout=True)
+    return list(np.atleast_1d(axes))
+
+
 def save(ax, path) -> None:
     ax.figure.savefig(path, dpi=120)
     plt.close(ax.figure)

@@ -1,16 +1,20 @@
-"""``memdyn reproduce``: the paper's optimisation-side prediction, measured, into a report.
+"""``memdyn reproduce``: the paper's optimisation-side predictions, measured, into one report.
 
-Setting (the paper leaves its own unstated; these are memdyn's documented defaults):
+Settings (the paper leaves its own unstated; these are memdyn's documented defaults):
 
 * target  rho(t) = exp(-t) + 0.5 exp(-(t - mu)^2 / 2): short memory a* = w* = 1, a Gaussian bump
   (c = 0.5, sigma = 1) at mu = 1/omega;
-* model   width m = 2, started on the invariant set M*: neuron 1 = (a, w) = (1, 1) fits exp(-t)
-  exactly, neuron 2 = (0, 0.5) is a null neuron, so w_min = 0.5;
-* hitting times of JMLR Theorem 20 with delta = 0.01, horizon t1 = 1e12.
+* starts on the invariant set M*: neuron 1 = (a, w) = (1, 1) fits exp(-t) exactly, the other
+  neurons are null (a = 0) at stated rates, so w_min is the smallest null rate;
+* hitting times of JMLR Theorem 20 with delta = 0.01.
 
-The profile sets the memories: ``quick`` mu = 6..16 (a minute or so on 2 cores), ``full``
-mu = 6..30. Everything is written to a temporary folder and moved into ``--out`` only when it is
-complete, so an interrupted run leaves nothing half-written.
+Sections: (1) plateau sweeps for two values of w_min with the Theorem-20 fits; (2) Fig. 2 (m = 2,
+loss and gradient norm against training time); (3) Fig. 3 (m = 10, plateau and separation times);
+(4) timescales: Hessian spectrum and gradient on M* against Props. 33-34, and the two stages from
+a random start; (5) momentum: the Appendix-B saddle and heavy ball on the memory problem.
+
+Profiles: ``quick`` (about a minute or two on 2 cores) and ``full`` (longer memories). Everything
+is written to a temporary folder and moved into ``--out`` only when complete.
 """
 
 from __future__ import annotations
@@ -21,162 +25,198 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import __version__
-from .analysis import bound_ratio, fit_log_time
+from .analysis import fit_log_time
 from .api import target as make_target
-from .integrate import SolverConfig, _result, compiled_hitting_times, trajectory
+from .init import random_bounded
+from .integrate import SolverConfig, trajectory
+from .momentum import saddle_scan
+from .sweep import run_sweep
+from .timescales import spectrum_on_invariant_set, two_stages
 
 RHO = "exp(-t) + 0.5*exp(-(t - mu)**2/2)"
-A0 = (1.0, 0.0)
-W0 = (1.0, 0.5)
+DELTA = 0.01
+
+# JMLR Figs. 2-3, values read off the plots (../shared/notes/paper.md section 4); the paper's
+# target parameters and initialisation are not stated, so these are set beside memdyn's, not fitted.
+PAPER_FIG2_EXIT = {10: 14, 11: 25, 12: 56, 13: 157, 14: 555, 15: 3350}
+PAPER_FIG3 = {10: (20, 1), 12: (100, 45), 14: (500, 350), 16: (2.9e3, 2e3), 17: (7.5e3, None),
+              18: (2.1e4, 1.1e4), 19: (7e4, 2.8e4)}
 
 
 @dataclass(frozen=True)
 class Profile:
     memories: tuple[float, ...]
-    delta: float = 0.01
+    null_rates: tuple[float, ...] = (0.5, 0.3)
+    fig2_memories: tuple[float, ...] = (10.0, 11.0, 12.0, 13.0, 14.0, 15.0)
+    fig3_memories: tuple[float, ...] = tuple(float(x) for x in range(10, 20))
+    spectrum_memories: tuple[float, ...] = tuple(float(x) for x in range(8, 41, 2))
+    momentum_memories: tuple[float, ...] = (8.0, 10.0, 12.0, 14.0, 16.0)
+    saddle_eps: tuple[float, ...] = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
     t1: float = 1e12
-    curve_points: int = 200
+    curve_points: int = 160
 
 
 PROFILES = {
     "quick": Profile(memories=(6.0, 8.0, 10.0, 12.0, 14.0, 16.0)),
-    "full": Profile(memories=tuple(float(x) for x in range(6, 31, 2))),
+    "full": Profile(memories=tuple(float(x) for x in range(6, 31, 2)),
+                    momentum_memories=tuple(float(x) for x in range(8, 23, 2))),
 }
 
 
-def plateau_sweep(profile: Profile, config: SolverConfig = SolverConfig(), progress=None) -> dict:
-    """Hitting times over the memories, solved as one batched (vmapped) compiled call."""
-    tg = make_target(RHO, {"mu": list(profile.memories)})
-    data = tg.data_batch([{"mu": mu} for mu in profile.memories])
-    n = len(profile.memories)
-    theta0 = jnp.tile(jnp.asarray(A0 + W0), (n, 1))
-    fn = compiled_hitting_times(tg, config, batched=True)
-    start = time.perf_counter()
-    compiled = fn.lower(data, theta0, profile.delta, profile.t1).compile()
-    compile_s = time.perf_counter() - start
-    start = time.perf_counter()
-    out = jax.device_get(compiled(data, theta0, profile.delta, profile.t1))
-    run_s = time.perf_counter() - start
-    results = [_result(jax.tree_util.tree_map(lambda x: x[i], out), profile.t1, config) for i in range(n)]
-    if progress:
-        progress(f"swept {n} memories in {run_s:.2f} s (compile {compile_s:.1f} s)")
+def _mstar(null_rates) -> np.ndarray:
+    m = 1 + len(null_rates)
+    return np.array([1.0] + [0.0] * (m - 1) + [1.0] + list(null_rates))
 
+
+def _fit_json(memory, taus, **kw):
+    f = fit_log_time(memory, taus, **kw)
+    return f.to_json() if f else None
+
+
+def section_sweeps(p: Profile, config: SolverConfig, progress) -> dict:
+    tg = make_target(RHO, {"mu": list(p.memories)})
+    out = []
+    for w_null in p.null_rates:
+        res = run_sweep(tg, {}, "mu", p.memories, _mstar([w_null]), delta=DELTA, t1=p.t1, config=config)
+        progress(f"plateau sweep, w_min = {w_null}")
+        js = res.to_json()
+        js["null_rate"] = w_null
+        out.append(js)
+    return {"rho": RHO, "delta": DELTA, "sweeps": out}
+
+
+def section_fig2(p: Profile, config: SolverConfig, progress) -> dict:
+    tg = make_target(RHO, {"mu": list(p.fig2_memories)})
+    start = _mstar([0.5])
+    res = run_sweep(tg, {}, "mu", p.fig2_memories, start, delta=DELTA, t1=p.t1, config=config)
     curves = []
-    for mu, res, d in zip(profile.memories, results, [jax.tree_util.tree_map(lambda x: x[i], data) for i in range(n)]):
-        horizon = 30.0 * max(res.tau_loss or 0.0, res.tau_param or 0.0, 10.0)
-        ts = np.logspace(-2, np.log10(horizon), profile.curve_points)
-        tr = trajectory(tg, d, jnp.asarray(A0 + W0), ts, config)
+    for mu, r in zip(p.fig2_memories, res.results):
+        horizon = 30.0 * max(r.tau_loss or 0.0, r.tau_param or 0.0, 10.0)
+        ts = np.logspace(-2, np.log10(horizon), p.curve_points)
+        tr = trajectory(tg, tg.data({"mu": mu}), jnp.asarray(start), ts, config)
         curves.append({"label": f"1/ω = {mu:g}", "mu": mu, "t": ts.tolist(), "loss": tr["loss"].tolist(),
-                       "grad_norm": tr["grad_norm"].tolist(), "tau_param": res.tau_param,
-                       "tau_loss": res.tau_loss})
-        if progress:
-            progress(f"loss curve at 1/ω = {mu:g}")
-
-    w_min = min(W0)
-    memories = list(profile.memories)
-    fits = {}
-    for key in ("tau_param", "tau_loss"):
-        taus = [getattr(r, key) for r in results]
-        plain = fit_log_time(memories, taus)
-        pref = fit_log_time(memories, taus, omega_squared=True)
-        fits[key] = {"plain": plain.to_json() if plain else None,
-                     "omega2": pref.to_json() if pref else None,
-                     "bound_ratio": bound_ratio(memories, taus, w_min)}
-    return {
-        "setting": {"rho": RHO, "a0": list(A0), "w0": list(W0), "delta": profile.delta, "t1": profile.t1,
-                    "w_min": w_min, "solver": config.solver, "rtol": config.rtol, "atol": config.atol},
-        "memories": memories,
-        "results": [r.to_json() for r in results],
-        "fits": fits,
-        "timing": {"compile_s": compile_s, "run_s": run_s},
-        "curves": curves,
-    }
+                       "grad_norm": tr["grad_norm"].tolist(), "tau_param": r.tau_param, "tau_loss": r.tau_loss,
+                       "paper_exit": PAPER_FIG2_EXIT.get(int(mu))})
+    progress("Fig. 2 curves")
+    return {"start": start.tolist(), "curves": curves}
 
 
-def write_report(sweep: dict, out: Path) -> list[str]:
-    """Figures, JSON and a Markdown report of a plateau sweep into the folder ``out``."""
-    from . import report
-    from .analysis import LogTimeFit
+def section_fig3(p: Profile, config: SolverConfig, progress) -> dict:
+    tg = make_target(RHO, {"mu": list(p.fig3_memories)})
+    start = _mstar(list(np.linspace(0.5, 2.0, 9)))
+    res = run_sweep(tg, {}, "mu", p.fig3_memories, start, delta=DELTA, t1=p.t1, config=config)
+    progress("Fig. 3 sweep (m = 10)")
+    js = res.to_json()
+    js["paper"] = {str(k): v for k, v in PAPER_FIG3.items()}
+    return js
 
-    files = []
-    ax = report.plot_loss_curves(sweep["curves"])
-    report.save(ax, out / "loss_curves.png")
-    files.append("loss_curves.png")
 
-    fit_d = sweep["fits"]["tau_param"]["plain"]
-    fit = LogTimeFit(**fit_d) if fit_d else None
-    res = sweep["results"]
-    ax = report.plot_escape_times(sweep["memories"], [r["tau_param"] for r in res],
-                                  [r["tau_loss"] for r in res], w_min=sweep["setting"]["w_min"], fit=fit)
-    report.save(ax, out / "escape_times.png")
-    files.append("escape_times.png")
+def section_timescales(p: Profile, config: SolverConfig, progress) -> dict:
+    tg = make_target(RHO, {"mu": list(p.spectrum_memories)})
+    spectra = {}
+    for name, nulls in (("m=2", [0.5]), ("m=3", [0.5, 0.8])):
+        spectra[name] = spectrum_on_invariant_set(tg, {}, "mu", p.spectrum_memories, _mstar(nulls))
+    progress("Hessian spectra on M*")
+    mu = 16.0
+    a0, w0 = random_bounded(10, w_range=(0.5, 2.0), a_range=(-1.0, 1.0), beta=1.0, seed=0)
+    ts = np.logspace(-3, 3, 80)
+    stages = two_stages(tg, tg.data({"mu": mu}), jnp.asarray(np.concatenate([a0, w0])), ts,
+                        lambda *a: trajectory(*a, config))
+    stages["mu"] = mu
+    progress("two stages from a random start")
+    return {"spectra": spectra, "stages": stages}
 
-    s = sweep["setting"]
-    rows = [(mu, r["tau_param"], r["tau_loss"], r["loss_initial"], r["loss_final"], r["steps"], r["status"],
-             br) for mu, r, br in zip(sweep["memories"], res, sweep["fits"]["tau_param"]["bound_ratio"])]
-    table = report.markdown_table(
-        ["1/ω", "τ₀ (param)", "τ'₀ (loss)", "J(θ₀)", "J at stop", "steps", "status", "τ₀ / (ω² e^{w_min/ω})"], rows)
 
-    def fit_line(name, f):
-        if f is None:
-            return f"- {name}: fewer than three hitting times, no fit."
-        return (f"- {name}: slope of ln τ vs 1/ω = **{f['slope']:.4f} ± {f['slope_stderr']:.4f}** "
-                f"(prefactor {f['prefactor']}, {f['n']} points)")
+def section_momentum(p: Profile, config: SolverConfig, progress) -> dict:
+    saddle = {name: saddle_scan(p.saddle_eps, friction=fr)
+              for name, fr in (("gradient flow", None), ("heavy ball, gamma = 0", 0.0), ("heavy ball, gamma = 0.5", 0.5))}
+    progress("saddle escape times")
+    tg = make_target(RHO, {"mu": list(p.momentum_memories)})
+    start = _mstar([0.5])
+    from .integrate import compiled_hitting_times, _result
 
-    lines = [
-        "# memdyn reproduce: the curse of memory in optimisation",
-        "",
-        f"memdyn {__version__}. Target ρ(t) = `{s['rho']}` with μ = 1/ω; width m = 2 started on M* at "
-        f"a₀ = {s['a0']}, w₀ = {s['w0']} (w_min = {s['w_min']}); hitting times with δ = {s['delta']}, "
-        f"horizon t₁ = {s['t1']:.0e}; solver {s['solver']} (rtol {s['rtol']:g}, atol {s['atol']:g}).",
-        "",
-        "JMLR Theorem 20 predicts a plateau at J ≈ ||ρ₀||² = 0.25 √π ≈ 0.4431 and hitting times "
-        "τ'₀ ≥ τ₀ ≳ ω² e^{w_min/ω}: ln τ grows at least linearly in 1/ω with slope w_min.",
-        "",
-        table,
-        "",
-        "Fits (least squares over the memories with a finite hitting time):",
-        "",
-        fit_line("τ₀", sweep["fits"]["tau_param"]["plain"]),
-        fit_line("τ₀ with the ω² prefactor removed", sweep["fits"]["tau_param"]["omega2"]),
-        fit_line("τ'₀", sweep["fits"]["tau_loss"]["plain"]),
-        fit_line("τ'₀ with the ω² prefactor removed", sweep["fits"]["tau_loss"]["omega2"]),
-        f"- the bound's slope: w_min = {s['w_min']}",
-        "",
-        f"Batched solve of all memories: compile {sweep['timing']['compile_s']:.2f} s, "
-        f"run {sweep['timing']['run_s']:.3f} s.",
-        "",
-        "![loss curves](loss_curves.png)",
-        "",
-        "![escape times](escape_times.png)",
-        "",
-    ]
-    (out / "report.md").write_text("\n".join(lines))
-    files.append("report.md")
-    data = {k: v for k, v in sweep.items()}
-    (out / "results.json").write_text(json.dumps(data, indent=1))
-    files.append("results.json")
-    return files
+    rows = {}
+    for name, friction in (("gradient flow", None), ("heavy ball, gamma = 0.3", 0.3)):
+        data = tg.data_batch([{"mu": mu} for mu in p.momentum_memories])
+        th = jnp.tile(jnp.asarray(start), (len(p.momentum_memories), 1))
+        out = jax.device_get(compiled_hitting_times(tg, config, batched=True, friction=friction)(data, th, DELTA, p.t1))
+        res = [_result(jax.tree_util.tree_map(lambda x: x[i], out), p.t1, config) for i in range(len(p.momentum_memories))]
+        rows[name] = {"tau_param": [r.tau_param for r in res], "tau_loss": [r.tau_loss for r in res],
+                      "status": [r.status for r in res],
+                      "fit_tau_loss": _fit_json(p.momentum_memories, [r.tau_loss for r in res])}
+    progress("heavy ball on the memory problem")
+    return {"saddle": saddle, "memory_problem": {"memories": list(p.momentum_memories), "start": start.tolist(), **rows}}
+
+
+SECTIONS: dict[str, Callable] = {
+    "sweeps": section_sweeps,
+    "fig2": section_fig2,
+    "fig3": section_fig3,
+    "timescales": section_timescales,
+    "momentum": section_momentum,
+}
+STEPS = {"sweeps": 2, "fig2": 1, "fig3": 1, "timescales": 2, "momentum": 2}
+
+
+def compute(profile: Profile, config: SolverConfig = SolverConfig(), progress=None) -> dict:
+    progress = progress or (lambda message: None)
+    out = {"memdyn": __version__, "rho": RHO, "delta": DELTA,
+           "solver": {"name": config.solver, "rtol": config.rtol, "atol": config.atol}}
+    timing = {}
+    for name, fn in SECTIONS.items():
+        start = time.perf_counter()
+        out[name] = fn(profile, config, progress)
+        timing[name] = time.perf_counter() - start
+    out["timing_s"] = timing
+    return out
 
 
 def reproduce(profile_name: str, out: Path, config: SolverConfig = SolverConfig(), progress=None) -> dict:
-    """Run a profile and write its report into ``out`` (created; files replaced only when complete)."""
-    profile = PROFILES[profile_name]
-    sweep = plateau_sweep(profile, config, progress=progress)
+    """Run a profile and write its report into ``out`` (files replaced only when complete)."""
+    from .reproduce_report import write_report
+
+    results = compute(PROFILES[profile_name], config, progress=progress)
+    results["profile"] = profile_name
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".partial-") as tmp:
-        files = write_report(sweep, Path(tmp))
+        files = write_report(results, Path(tmp))
+        (Path(tmp) / "results.json").write_text(json.dumps(results, indent=1))
+        files.append("results.json")
         for name in files:
             shutil.move(str(Path(tmp) / name), str(out / name))
-    summary = {k: v for k, v in sweep.items() if k != "curves"}
-    summary["profile"] = profile_name
-    summary["out"] = str(out)
-    summary["files"] = files
-    return summary
+    return {"profile": profile_name, "out": str(out), "files": files, "summary": summary(results)}
+
+
+def summary(results: dict) -> dict:
+    """The headline numbers (what ``--json`` prints): fits beside the theory's slopes and exponents."""
+    sweeps = [{"w_min": s["w_min"][0], "slope_tau_param": s["fit"]["tau_param"]["plain"],
+               "slope_tau_loss": s["fit"]["tau_loss"]["plain"], "memory": s["memory"],
+               "tau_param": s["tau_param"], "tau_loss": s["tau_loss"], "status": s["status"]}
+              for s in results["sweeps"]["sweeps"]]
+    spectra = {k: {"fit_grad": v["fit_grad"], "fit_smallest": v["fit_smallest"], "theory_grad": v["theory_grad"],
+                   "theory_hessian": v["theory_hessian"], "near_zero": v["near_zero"],
+                   "m_minus_m_star": v["m_minus_m_star"]} for k, v in results["timescales"]["spectra"].items()}
+    st = results["timescales"]["stages"]
+    mom = results["momentum"]
+    return {
+        "sweeps": sweeps,
+        "fig3": {"memory": results["fig3"]["memory"], "tau_param": results["fig3"]["tau_param"],
+                 "tau_loss": results["fig3"]["tau_loss"], "fit_tau_loss": results["fig3"]["fit"]["tau_loss"]["plain"]},
+        "spectra": spectra,
+        "two_stages": {"at_tau_1": st["at_tau_1"], "t90_a": st["t90_a"], "t90_w": st["t90_w"],
+                       "max_stiffness": max(st["stiffness"])},
+        "saddle_exponents": {k: v["exponent"] for k, v in mom["saddle"].items()},
+        "memory_momentum": {k: v["fit_tau_loss"] for k, v in mom["memory_problem"].items() if isinstance(v, dict)},
+        "timing_s": results["timing_s"],
+    }
+
+
+__all__ = ["PROFILES", "Profile", "compute", "reproduce", "summary"]
