@@ -108,14 +108,29 @@ def section_fig2(p: Profile, config: SolverConfig, progress) -> dict:
     return {"start": start.tolist(), "curves": curves}
 
 
+FIG3_NULL_RANGES = ((0.5, 2.0), (0.9, 2.0))
+"""Fig. 3 starts: neuron 1 = (1, 1), nine null neurons evenly spaced in each range (w_min 0.5, 0.9)."""
+
+
 def section_fig3(p: Profile, config: SolverConfig, progress) -> dict:
     tg = make_target(RHO, {"mu": list(p.fig3_memories)})
-    start = _mstar(list(np.linspace(0.5, 2.0, 9)))
-    res = run_sweep(tg, {}, "mu", p.fig3_memories, start, delta=DELTA, t1=p.t1, config=config)
+    starts = np.stack([_mstar(list(np.linspace(lo, hi, 9))) for lo, hi in FIG3_NULL_RANGES])
+    res = run_sweep(tg, {}, "mu", p.fig3_memories, starts, delta=DELTA, t1=p.t1, config=config)
     progress("Fig. 3 sweep (m = 10)")
-    js = res.to_json()
-    js["paper"] = {str(k): v for k, v in PAPER_FIG3.items()}
-    return js
+    n = len(FIG3_NULL_RANGES)
+    runs = []
+    for j, (lo, hi) in enumerate(FIG3_NULL_RANGES):
+        pick = list(range(j, len(res.results), n))
+        memory = [res.memory[i] for i in pick]
+        tau_loss = [res.results[i].tau_loss for i in pick]
+        tau_param = [res.results[i].tau_param for i in pick]
+        runs.append({"null_range": [lo, hi], "w_min": lo, "memory": memory, "tau_loss": tau_loss,
+                     "tau_param": tau_param, "status": [res.results[i].status for i in pick],
+                     "fit_tau_loss": _fit_json(memory, tau_loss),
+                     "fit_tau_loss_omega2": _fit_json(memory, tau_loss, omega_squared=True),
+                     "fit_tau_param": _fit_json(memory, tau_param)})
+    return {"runs": runs, "paper": {str(k): v for k, v in PAPER_FIG3.items()},
+            "timing": {"compile_s": res.compile_s, "run_s": res.run_s}}
 
 
 def section_timescales(p: Profile, config: SolverConfig, progress) -> dict:
@@ -198,7 +213,9 @@ def reproduce(profile_name: str, out: Path, config: SolverConfig = SolverConfig(
 def summary(results: dict) -> dict:
     """The headline numbers (what ``--json`` prints): fits beside the theory's slopes and exponents."""
     sweeps = [{"w_min": s["w_min"][0], "slope_tau_param": s["fit"]["tau_param"]["plain"],
-               "slope_tau_loss": s["fit"]["tau_loss"]["plain"], "memory": s["memory"],
+               "slope_tau_loss": s["fit"]["tau_loss"]["plain"],
+               "slope_tau_param_omega2": s["fit"]["tau_param"]["omega2"],
+               "slope_tau_loss_omega2": s["fit"]["tau_loss"]["omega2"], "memory": s["memory"],
                "tau_param": s["tau_param"], "tau_loss": s["tau_loss"], "status": s["status"]}
               for s in results["sweeps"]["sweeps"]]
     spectra = {k: {"fit_grad": v["fit_grad"], "fit_smallest": v["fit_smallest"], "theory_grad": v["theory_grad"],
@@ -208,8 +225,8 @@ def summary(results: dict) -> dict:
     mom = results["momentum"]
     return {
         "sweeps": sweeps,
-        "fig3": {"memory": results["fig3"]["memory"], "tau_param": results["fig3"]["tau_param"],
-                 "tau_loss": results["fig3"]["tau_loss"], "fit_tau_loss": results["fig3"]["fit"]["tau_loss"]["plain"]},
+        "fig3": [{k: r[k] for k in ("w_min", "memory", "tau_loss", "tau_param", "fit_tau_loss", "fit_tau_loss_omega2")}
+                 for r in results["fig3"]["runs"]],
         "spectra": spectra,
         "two_stages": {"at_tau_1": st["at_tau_1"], "t90_a": st["t90_a"], "t90_w": st["t90_w"],
                        "max_stiffness": max(st["stiffness"])},

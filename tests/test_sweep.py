@@ -38,12 +38,15 @@ def test_a_sweep_element_equals_memdyn_flow(capsys):
 
 @pytest.mark.parametrize("w_null", [0.5, 0.3])
 def test_theorem_20_slope_for_two_values_of_w_min(bump, w_null):
-    """ln tau_loss grows with 1/omega at least as fast as the bound's w_min (up to 2 standard errors)."""
+    """ln(tau/omega^2), the bound's form, and ln tau itself grow with 1/omega at least as fast as
+    w_min (up to 2 standard errors), for both hitting times."""
     start = np.array([1.0, 0.0, 1.0, w_null])
     res = run_sweep(bump, {}, "mu", MEMORIES, start, delta=0.01, t1=1e12)
     assert all(r.status == "ok" for r in res.results)
-    fit = res.fits()["tau_loss"]["plain"]
-    assert fit["slope"] + 2 * fit["slope_stderr"] >= w_null
+    for key in ("tau_param", "tau_loss"):
+        for form in ("omega2", "plain"):
+            fit = res.fits()[key][form]
+            assert fit["slope"] + 2 * fit["slope_stderr"] >= w_null, (key, form, fit)
     assert res.fits()["tau_loss"]["bound_slope"] == w_null
 
 
