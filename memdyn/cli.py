@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=_number("--rtol"), default=d.rtol, help=f"relative tolerance (default {d.rtol:g})")
     p.add_argument("--atol", type=_number("--atol"), default=d.atol, help=f"absolute tolerance (default {d.atol:g})")
     p.add_argument("--max-steps", type=int, default=d.max_steps, help=f"step budget per solve (default {d.max_steps})")
-    p.add_argument("--chunk", type=int, default=None, help="elements per compiled call (progress granularity)")
+    p.add_argument("--chunk", type=int, default=None,
+                   help="elements per compiled call, for progress on long sweeps (default: all, or 64 above 64)")
     _add_json(p)
 
     p = sub.add_parser("derive", help="the loss, the Laplace transforms and the gradient-flow ODE, symbolically",
@@ -221,6 +222,9 @@ def _cmd_sweep(args) -> dict:
             raise InputError("--m", "give a positive width for --init random")
         if args.seeds < 1:
             raise InputError("--seeds", f"must be positive, got {args.seeds}")
+        for flag, pair in (("--w-range", args.w_range), ("--a-range", args.a_range)):
+            if len(pair) != 2:
+                raise InputError(flag, f"needs two numbers LOW,HIGH, got {len(pair)}")
         starts = np.stack([np.concatenate(random_bounded(args.m, w_range=tuple(args.w_range),
                                                          a_range=tuple(args.a_range), beta=args.beta, seed=s))
                            for s in range(args.seeds)])
@@ -229,9 +233,12 @@ def _cmd_sweep(args) -> dict:
     if not (0 < args.t1 <= 1e15):
         raise InputError("--t1", f"must be in (0, 1e15], got {args.t1}")
     n = len(values) * starts.shape[0]
+    if args.chunk is not None and args.chunk < 1:
+        raise InputError("--chunk", f"must be positive, got {args.chunk}")
+    chunk = args.chunk or (64 if n > 64 else None)
     with tqdm(total=n, desc="sweep", unit="solve", file=sys.stderr, disable=None, leave=False) as bar:
         result = run_sweep(tg, base, name, values, starts, delta=args.delta, t1=args.t1, config=config,
-                           chunk=args.chunk, progress=bar.update)
+                           chunk=chunk, progress=bar.update)
     return result.to_json()
 
 
