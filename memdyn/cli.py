@@ -64,10 +64,25 @@ def _add_json(p):
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_flow_options(p, *, t1: float):
     from .integrate import SOLVERS, SolverConfig
 
     d = SolverConfig()
+    p.add_argument("--delta", required=True, type=_number("--delta"), help="hitting-time threshold (> 0)")
+    p.add_argument("--t1", type=_number("--t1"), default=t1, help=f"horizon in training time, up to 1e15 (default {t1:g})")
+    p.add_argument("--solver", default=d.solver, help=f"one of {', '.join(SOLVERS)} (default {d.solver})")
+    p.add_argument("--rtol", type=_number("--rtol"), default=d.rtol, help=f"relative tolerance (default {d.rtol:g})")
+    p.add_argument("--atol", type=_number("--atol"), default=d.atol, help=f"absolute tolerance (default {d.atol:g})")
+    p.add_argument("--max-steps", type=int, default=d.max_steps, help=f"step budget per solve (default {d.max_steps})")
+
+
+def _config(args):
+    from .integrate import SolverConfig
+
+    return SolverConfig(solver=args.solver, rtol=args.rtol, atol=args.atol, max_steps=args.max_steps)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="memdyn", description="The curse of memory in linear RNNs: symbolic gradient flows, "
                      "integrated with Diffrax, measured against the theory (Li, Han, E & Li 2021/2022).")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -88,12 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(p)
     p.add_argument("--a0", required=True, type=_floats("--a0"), metavar="A1,A2,..", help="initial amplitudes")
     p.add_argument("--w0", required=True, type=_floats("--w0"), metavar="W1,W2,..", help="initial decay rates (> 0)")
-    p.add_argument("--delta", required=True, type=_number("--delta"), help="hitting-time threshold (> 0)")
-    p.add_argument("--t1", type=_number("--t1"), default=1e8, help="horizon in training time, up to 1e15 (default 1e8)")
-    p.add_argument("--solver", default=d.solver, help=f"one of {', '.join(SOLVERS)} (default {d.solver})")
-    p.add_argument("--rtol", type=_number("--rtol"), default=d.rtol, help=f"relative tolerance (default {d.rtol:g})")
-    p.add_argument("--atol", type=_number("--atol"), default=d.atol, help=f"absolute tolerance (default {d.atol:g})")
-    p.add_argument("--max-steps", type=int, default=d.max_steps, help=f"step budget per solve (default {d.max_steps})")
+    _add_flow_options(p, t1=1e8)
     _add_json(p)
 
     p = sub.add_parser("sweep", help="hitting times over a list of parameter values (and starts), batched",
@@ -119,12 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--a-range", type=_floats("--a-range"), default=[-1.0, 1.0], metavar="AL,AR",
                    help="a0' ~ U[AL, AR] (random; default -1,1)")
     p.add_argument("--beta", type=float, default=1.0, help="a0 = a0' m^-beta (random; default 1)")
-    p.add_argument("--delta", required=True, type=_number("--delta"), help="hitting-time threshold (> 0)")
-    p.add_argument("--t1", type=_number("--t1"), default=1e12, help="horizon (default 1e12)")
-    p.add_argument("--solver", default=d.solver, help=f"one of {', '.join(SOLVERS)} (default {d.solver})")
-    p.add_argument("--rtol", type=_number("--rtol"), default=d.rtol, help=f"relative tolerance (default {d.rtol:g})")
-    p.add_argument("--atol", type=_number("--atol"), default=d.atol, help=f"absolute tolerance (default {d.atol:g})")
-    p.add_argument("--max-steps", type=int, default=d.max_steps, help=f"step budget per solve (default {d.max_steps})")
+    _add_flow_options(p, t1=1e12)
     p.add_argument("--chunk", type=int, default=None,
                    help="elements per compiled call, for progress on long sweeps (default: all, or 64 above 64)")
     _add_json(p)
@@ -169,10 +174,8 @@ def _cmd_loss(args) -> dict:
 
 def _cmd_flow(args) -> dict:
     from .api import flow
-    from .integrate import SolverConfig
 
-    config = SolverConfig(solver=args.solver, rtol=args.rtol, atol=args.atol, max_steps=args.max_steps)
-    result = flow(args.rho, _params(args.param), args.a0, args.w0, delta=args.delta, t1=args.t1, config=config)
+    result = flow(args.rho, _params(args.param), args.a0, args.w0, delta=args.delta, t1=args.t1, config=_config(args))
     return result.to_json()
 
 
@@ -182,7 +185,7 @@ def _cmd_sweep(args) -> dict:
 
     from .api import target
     from .init import exponential_part, on_invariant_set, random_bounded
-    from .integrate import SolverConfig, check_start
+    from .integrate import check_start
     from .sweep import run_sweep
 
     name, sep, text = args.sweep.partition("=")
@@ -202,7 +205,7 @@ def _cmd_sweep(args) -> dict:
         if err.argument == f"--param {name}":
             raise InputError("--sweep", f"'{name}' is not a parameter of the formula") from None
         raise
-    config = SolverConfig(solver=args.solver, rtol=args.rtol, atol=args.atol, max_steps=args.max_steps)
+    config = _config(args)
     if args.init == "explicit":
         if args.a0 is None or args.w0 is None:
             raise InputError("--a0", "give --a0 and --w0 (or --init mstar / --init random)")
@@ -228,10 +231,6 @@ def _cmd_sweep(args) -> dict:
         starts = np.stack([np.concatenate(random_bounded(args.m, w_range=tuple(args.w_range),
                                                          a_range=tuple(args.a_range), beta=args.beta, seed=s))
                            for s in range(args.seeds)])
-    if not (args.delta > 0):
-        raise InputError("--delta", f"must be positive, got {args.delta}")
-    if not (0 < args.t1 <= 1e15):
-        raise InputError("--t1", f"must be in (0, 1e15], got {args.t1}")
     n = len(values) * starts.shape[0]
     if args.chunk is not None and args.chunk < 1:
         raise InputError("--chunk", f"must be positive, got {args.chunk}")

@@ -317,6 +317,14 @@ def check_start(a0, w0) -> jax.Array:
     return jnp.asarray(np.concatenate([a0, w0]))
 
 
+def check_horizon(delta: float, t1: float) -> None:
+    """Validate a hitting-time threshold and a horizon."""
+    if not (np.isfinite(delta) and delta > 0):
+        raise InputError("--delta", f"must be a positive number, got {delta}")
+    if not (np.isfinite(t1) and 0 < t1 <= 1e15):
+        raise InputError("--t1", f"must be in (0, 1e15], got {t1}")
+
+
 def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1: float = 1e8,
                   config: SolverConfig = SolverConfig(), friction: float | None = None) -> FlowResult:
     """Integrate the gradient flow from (a0, w0) and return both hitting times (JMLR Thm 20).
@@ -325,10 +333,7 @@ def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1:
     at rest, replaces the gradient flow (JMLR Appendix B: momentum shortens plateaus).
     """
     theta0 = check_start(a0, w0)
-    if not (np.isfinite(delta) and delta > 0):
-        raise InputError("--delta", f"must be a positive number, got {delta}")
-    if not (np.isfinite(t1) and 0 < t1 <= 1e15):
-        raise InputError("--t1", f"must be in (0, 1e15], got {t1}")
+    check_horizon(delta, t1)
     if friction is not None and not (np.isfinite(friction) and friction >= 0):
         raise InputError("--friction", f"must be a non-negative number, got {friction}")
     fn = compiled_hitting_times(target, config, friction=None if friction is None else float(friction))

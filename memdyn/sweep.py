@@ -17,7 +17,7 @@ import numpy as np
 
 from .analysis import bound_ratio, fit_log_time
 from .errors import InputError
-from .integrate import FlowResult, SolverConfig, _result, compiled_hitting_times
+from .integrate import FlowResult, SolverConfig, _result, check_horizon, compiled_hitting_times
 from .lowering import Target
 
 
@@ -91,6 +91,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     """
     if param not in target.kernel.param_names:
         raise InputError("--sweep", f"'{param}' is not a parameter of the formula")
+    check_horizon(delta, t1)
     values = [float(v) for v in values]
     if not values:
         raise InputError("--sweep", "no values given")
