@@ -10,15 +10,15 @@ With K the pair kernel and L the Laplace transform of rho (see :mod:`memdyn.symb
     d2J/dw_k dw_l = 2 a_k a_l K_uv(w_k, w_l) + delta_kl (2 a_k sum_j a_j K_uu(w_k, w_j) - 2 a_k L''(w_k))
 
 (K symmetric, so K_v(u, v) = K_u(v, u)). Parameters theta = (a, w) are stacked as one vector
-of length 2m, a first. Everything is vectorised over neurons: no per-neuron code.
+of length 2m, a first. Everything is vectorised over neurons: no per-neuron code. The same
+assembly runs on NumPy arrays (``backend=NUMPY``) for SciPy baselines.
 """
 
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
-from .lowering import KernelData, Target
+from .lowering import JAX, Backend, KernelData, Target
 
 
 def split(theta: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -27,34 +27,35 @@ def split(theta: jax.Array) -> tuple[jax.Array, jax.Array]:
     return theta[..., :m], theta[..., m:]
 
 
-def loss(target: Target, data: KernelData, theta: jax.Array) -> jax.Array:
+def loss(target: Target, data: KernelData, theta, backend: Backend = JAX):
     """J(a, w) = int_0^oo (sum_i a_i e^{-w_i t} - rho(t))^2 dt."""
     a, w = split(theta)
-    K = target.pair(w[:, None], w[None, :])[0]
-    L = target.transforms(w, data)[0]
+    K = target.pair(w[:, None], w[None, :], backend)[0]
+    L = target.transforms(w, data, backend)[0]
     return a @ K @ a - 2.0 * a @ L + data.norm2
 
 
-def gradient(target: Target, data: KernelData, theta: jax.Array) -> jax.Array:
+def gradient(target: Target, data: KernelData, theta, backend: Backend = JAX):
     """(dJ/da, dJ/dw) from the symbolic templates (not by autodiff)."""
     a, w = split(theta)
-    K, Ku, _, _ = target.pair(w[:, None], w[None, :])
-    L, dL, _ = target.transforms(w, data)
+    K, Ku, _, _ = target.pair(w[:, None], w[None, :], backend)
+    L, dL, _ = target.transforms(w, data, backend)
     ga = 2.0 * (K @ a) - 2.0 * L
     gw = 2.0 * a * (Ku @ a) - 2.0 * a * dL
-    return jnp.concatenate([ga, gw])
+    return backend.xp.concatenate([ga, gw])
 
 
-def hessian(target: Target, data: KernelData, theta: jax.Array) -> jax.Array:
+def hessian(target: Target, data: KernelData, theta, backend: Backend = JAX):
     """The 2m x 2m Hessian of J from the symbolic templates."""
+    xp = backend.xp
     a, w = split(theta)
-    K, Ku, Kuu, Kuv = target.pair(w[:, None], w[None, :])
-    _, dL, d2L = target.transforms(w, data)
+    K, Ku, Kuu, Kuv = target.pair(w[:, None], w[None, :], backend)
+    _, dL, d2L = target.transforms(w, data, backend)
     Kv = Ku.T  # K_v(w_k, w_l) = K_u(w_l, w_k)
     haa = 2.0 * K
-    haw = 2.0 * Kv * a[None, :] + jnp.diag(2.0 * (Ku @ a) - 2.0 * dL)
-    hww = 2.0 * jnp.outer(a, a) * Kuv + jnp.diag(2.0 * a * (Kuu @ a) - 2.0 * a * d2L)
-    return jnp.block([[haa, haw], [haw.T, hww]])
+    haw = 2.0 * Kv * a[None, :] + xp.diag(2.0 * (Ku @ a) - 2.0 * dL)
+    hww = 2.0 * xp.outer(a, a) * Kuv + xp.diag(2.0 * a * (Kuu @ a) - 2.0 * a * d2L)
+    return xp.block([[haa, haw], [haw.T, hww]])
 
 
 def flow_field(target: Target):

@@ -1,10 +1,11 @@
 """Stage 2: the one place SymPy meets JAX.
 
-:data:`JAX_FUNCTIONS` is the translation table from SymPy function classes to JAX functions;
-:func:`lower_expr` walks an expression once per trace, sharing repeated subexpressions (a
-trace-time CSE), and refuses anything not in the table by name. :func:`lower` turns a
-:class:`~memdyn.symbolic.Derivation` into a :class:`Target`: the per-neuron templates L, L', L''
-and the pair kernel K as JAX functions of (w, data), vectorised over neurons by broadcasting.
+:data:`FUNCTION_NAMES` is the translation table from SymPy function classes to array functions,
+resolved in a :class:`Backend` (JAX for the flows; NumPy for SciPy baselines, from the same
+derivation); :func:`lower_expr` walks an expression once per trace, sharing repeated
+subexpressions (a trace-time CSE), and refuses anything not in the table by name. :func:`lower`
+turns a :class:`~memdyn.symbolic.Derivation` into a :class:`Target`: the per-neuron templates L, L',
+L'' and the pair kernel K as functions of (w, data), vectorised over neurons by broadcasting.
 
 Parameter values never enter the compiled code as constants: they travel in :class:`KernelData`
 (with the quadrature samples and ||rho||^2), so one compiled flow serves a whole sweep.
@@ -21,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
+import scipy.special
 import sympy as sp
 
 from ._jax import ensure_x64
@@ -30,7 +32,31 @@ from .quadrature import Rule, adapted_rule
 from .stable import experfc, plain
 from .symbolic import U, V, W, Derivation
 
-def _experfc(A, z, A_minus_z2):
+@dataclass(frozen=True)
+class Backend:
+    """An array namespace to lower into: ``xp`` (jax.numpy or numpy) and its special functions."""
+
+    name: str
+    xp: object
+    special: object
+
+    def function(self, cls: type) -> Callable:
+        name = FUNCTION_NAMES[cls]
+        return getattr(self.special if name in ("erf", "erfc") else self.xp, name)
+
+
+FUNCTION_NAMES: dict[type, str] = {
+    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.sinh: "sinh",
+    sp.cosh: "cosh", sp.tanh: "tanh", sp.atan: "arctan", sp.erf: "erf", sp.erfc: "erfc", sp.Abs: "abs",
+}
+"""The lowering table: SymPy function class -> array function name (erf/erfc from the backend's
+special-function module). Extend it to lower more closed forms; :class:`experfc` is handled apart."""
+
+JAX = Backend("jax", jnp, jss)
+NUMPY = Backend("numpy", np, scipy.special)
+
+
+def _experfc(A, z, A_minus_z2, backend: Backend = JAX):
     """exp(A) erfc(z), finite whenever the product is.
 
     For z >= 0 it is exp(A - z^2) erfcx(z), with A - z^2 expanded *symbolically* (so the large
@@ -38,52 +64,50 @@ def _experfc(A, z, A_minus_z2):
     plain product is safe. Both branches see only in-range arguments (the double-where trick),
     so gradients through the unused branch stay finite.
     """
+    xp = backend.xp
     pos = z >= 0
-    z_pos = jnp.where(pos, z, 0.0)
-    z_neg = jnp.where(pos, 0.0, z)
-    e_pos = jnp.where(pos, A_minus_z2, 0.0)
-    e_neg = jnp.where(pos, 0.0, A)
-    return jnp.where(pos, jnp.exp(e_pos) * jss.erfcx(z_pos), jnp.exp(e_neg) * jss.erfc(z_neg))
-
-
-JAX_FUNCTIONS: dict[type, Callable] = {
-    sp.exp: jnp.exp,
-    sp.log: jnp.log,
-    sp.sin: jnp.sin,
-    sp.cos: jnp.cos,
-    sp.tan: jnp.tan,
-    sp.sinh: jnp.sinh,
-    sp.cosh: jnp.cosh,
-    sp.tanh: jnp.tanh,
-    sp.atan: jnp.arctan,
-    sp.erf: jss.erf,
-    sp.erfc: jss.erfc,
-    sp.Abs: jnp.abs,
-    experfc: _experfc,
-}
-"""SymPy function class -> JAX function. Extend it to lower more closed forms."""
+    z_pos = xp.where(pos, z, 0.0)
+    z_neg = xp.where(pos, 0.0, z)
+    e_pos = xp.where(pos, A_minus_z2, 0.0)
+    e_neg = xp.where(pos, 0.0, A)
+    return xp.where(pos, xp.exp(e_pos) * backend.special.erfcx(z_pos), xp.exp(e_neg) * backend.special.erfc(z_neg))
 
 
 class LoweringError(ValueError):
-    """An expression uses something the JAX table cannot evaluate."""
+    """An expression uses something the lowering table cannot evaluate."""
 
 
 def _check(expr: sp.Basic) -> None:
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.Function) and type(node) not in JAX_FUNCTIONS:
-            raise LoweringError(f"cannot lower {type(node).__name__} to JAX (not in JAX_FUNCTIONS)")
+        if isinstance(node, sp.Function) and type(node) not in FUNCTION_NAMES and not isinstance(node, experfc):
+            raise LoweringError(f"cannot lower {type(node).__name__} (not in FUNCTION_NAMES)")
         if node in (sp.zoo, sp.oo, -sp.oo, sp.nan):
             raise LoweringError(f"cannot lower a non-finite constant in {expr}")
 
 
-def lower_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable[..., jax.Array]:
-    """A JAX function of ``symbols`` (positional) that evaluates ``expr``."""
+_Experfc3 = sp.Function("_experfc3")
+
+
+def _lower_numpy(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable:
+    # NumPy pays Python overhead per operation, so a tree walk per call would be slow: emit
+    # straight-line code once (lambdify with CSE), every function resolved through the same table.
+    expr = expr.replace(experfc, lambda A, z: _Experfc3(A, z, sp.expand(A - z**2)))
+    namespace = {name: NUMPY.function(cls) for cls, name in FUNCTION_NAMES.items()}
+    namespace["_experfc3"] = lambda A, z, shifted: _experfc(A, z, shifted, NUMPY)
+    return sp.lambdify(symbols, expr, modules=[namespace, "numpy"], cse=True)
+
+
+def lower_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], backend: Backend = JAX) -> Callable:
+    """A function of ``symbols`` (positional) that evaluates ``expr`` with ``backend``'s arrays."""
     _check(expr)
     symbols = tuple(symbols)
+    if backend is NUMPY:
+        return _lower_numpy(expr, symbols)
+    xp = backend.xp
 
     def fn(*args):
         env = dict(zip(symbols, args))
-        memo: dict[sp.Basic, jax.Array] = {}
+        memo: dict[sp.Basic, object] = {}
 
         def ev(e):
             if e in memo:
@@ -91,24 +115,24 @@ def lower_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable[..., jax
             if e.is_Symbol:
                 v = env[e]
             elif e.is_Number or e.is_NumberSymbol:
-                v = jnp.asarray(float(e), dtype=jnp.float64)
+                v = xp.asarray(float(e), dtype=xp.float64)
             elif e.is_Add:
-                v = functools.reduce(jnp.add, [ev(x) for x in e.args])
+                v = functools.reduce(xp.add, [ev(x) for x in e.args])
             elif e.is_Mul:
-                v = functools.reduce(jnp.multiply, [ev(x) for x in e.args])
+                v = functools.reduce(xp.multiply, [ev(x) for x in e.args])
             elif e.is_Pow:
                 base, power = e.args
                 if power == sp.Rational(1, 2):
-                    v = jnp.sqrt(ev(base))
+                    v = xp.sqrt(ev(base))
                 elif power.is_Integer:
-                    v = jnp.power(ev(base), int(power))
+                    v = xp.power(ev(base), int(power))
                 else:
-                    v = jnp.power(ev(base), ev(power))
+                    v = xp.power(ev(base), ev(power))
             elif isinstance(e, experfc):
                 A, z = e.args
-                v = _experfc(ev(A), ev(z), ev(sp.expand(A - z**2)))
+                v = _experfc(ev(A), ev(z), ev(sp.expand(A - z**2)), backend)
             else:
-                v = JAX_FUNCTIONS[type(e)](*[ev(x) for x in e.args])
+                v = backend.function(type(e))(*[ev(x) for x in e.args])
             memo[e] = v
             return v
 
@@ -149,8 +173,8 @@ class Target:
     """
 
     derivation: Derivation
-    _laplace: tuple[Callable, Callable, Callable] | None
-    _pair: tuple[Callable, Callable, Callable, Callable]
+    _templates: dict
+    """backend name -> (L, L', L'' closed-form functions or None, pair-kernel functions)."""
 
     @property
     def kernel(self):
@@ -161,25 +185,27 @@ class Target:
         return bool(self.derivation.quadrature_terms)
 
     # --- run time (JAX) -------------------------------------------------------------------
-    def transforms(self, w: jax.Array, data: KernelData):
+    def transforms(self, w, data: KernelData, backend: Backend = JAX):
         """(L(w), L'(w), L''(w)) elementwise, with L the Laplace transform of rho."""
-        zero = jnp.zeros_like(w)
+        xp = backend.xp
+        laplace, _ = self._templates[backend.name]
+        zero = xp.zeros_like(w)
         L, d1, d2 = zero, zero, zero
-        if self._laplace is not None:
+        if laplace is not None:
             p = [data.params[i] for i in range(len(self.kernel.params))]
-            L = L + self._laplace[0](w, *p)
-            d1 = d1 + self._laplace[1](w, *p)
-            d2 = d2 + self._laplace[2](w, *p)
+            L = L + laplace[0](w, *p)
+            d1 = d1 + laplace[1](w, *p)
+            d2 = d2 + laplace[2](w, *p)
         if self.has_quadrature:
-            e = jnp.exp(-w[..., None] * data.quad_t) * data.quad_c
-            L = L + jnp.sum(e, axis=-1)
-            d1 = d1 - jnp.sum(e * data.quad_t, axis=-1)
-            d2 = d2 + jnp.sum(e * data.quad_t**2, axis=-1)
+            e = xp.exp(-w[..., None] * data.quad_t) * data.quad_c
+            L = L + xp.sum(e, axis=-1)
+            d1 = d1 - xp.sum(e * data.quad_t, axis=-1)
+            d2 = d2 + xp.sum(e * data.quad_t**2, axis=-1)
         return L, d1, d2
 
-    def pair(self, u: jax.Array, v: jax.Array):
+    def pair(self, u, v, backend: Backend = JAX):
         """(K, dK/du, d2K/du2, d2K/dudv) of the pair kernel K(u, v) = 1/(u + v)."""
-        return tuple(f(u, v) for f in self._pair)
+        return tuple(f(u, v) for f in self._templates[backend.name][1])
 
     # --- preparation (host) ---------------------------------------------------------------
     def check_values(self, values: Mapping[str, float]) -> dict[str, float]:
@@ -268,14 +294,18 @@ def lower(derivation: Derivation) -> Target:
     ensure_x64()
     params = derivation.kernel.params
     closed = [tt for tt in derivation.terms if tt.method == "closed form"]
-    laplace = None
-    if closed:
-        exprs = [sp.Add(*(getattr(tt, name) for tt in closed)) for name in ("laplace", "d1", "d2")]
-        funcs = [lower_expr(e, (W, *params)) for e in exprs]
+    exprs = [sp.Add(*(getattr(tt, name) for tt in closed)) for name in ("laplace", "d1", "d2")] if closed else None
+    templates = {}
+    for backend in (JAX, NUMPY):
+        xp = backend.xp
+        laplace = None
+        if exprs is not None:
+            funcs = [lower_expr(e, (W, *params), backend) for e in exprs]
 
-        def broadcast(f):
-            return lambda w, *p: jnp.broadcast_to(f(w, *p), jnp.shape(w)).astype(jnp.float64)
+            def broadcast(f, xp=xp):
+                return lambda w, *p: xp.broadcast_to(f(w, *p), xp.shape(w)).astype(xp.float64)
 
-        laplace = tuple(broadcast(f) for f in funcs)
-    pair = tuple(lower_expr(e, (U, V)) for e in derivation.pair)
-    return Target(derivation=derivation, _laplace=laplace, _pair=pair)
+            laplace = tuple(broadcast(f) for f in funcs)
+        pair = tuple(lower_expr(e, (U, V), backend) for e in derivation.pair)
+        templates[backend.name] = (laplace, pair)
+    return Target(derivation=derivation, _templates=templates)
