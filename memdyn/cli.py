@@ -134,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="elements per compiled call, for progress on long sweeps (default: all, or 64 above 64)")
     _add_json(p)
 
+    p = sub.add_parser("bench", help="solver benchmarks: work-precision, cost against plateau length, throughput",
+                       description="Diffrax solvers against SciPy (NumPy lowering, analytic Jacobian) and plain gradient "
+                                   "descent on exp(-t) + 0.5 exp(-(t-mu)^2/2) started on M*: work-precision, cost as the "
+                                   "plateau grows, batched throughput, compile times (see memdyn/bench.py).")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", dest="profile", action="store_const", const="quick", help="default: a few minutes")
+    g.add_argument("--full", dest="profile", action="store_const", const="full",
+                   help="more tolerances, batches up to 65536")
+    p.set_defaults(profile="quick")
+    p.add_argument("--out", default=None, help="also write bench.md, bench.json and work_precision.png here")
+    _add_json(p)
+
     p = sub.add_parser("derive", help="the loss, the Laplace transforms and the gradient-flow ODE, symbolically",
                        description="Show what SymPy derived for rho: L[rho](w) (stable form), the moment, "
                                    "||rho||^2, and for --m the loss and flow written out.")
@@ -241,6 +253,34 @@ def _cmd_sweep(args) -> dict:
     return result.to_json()
 
 
+def _cmd_bench(args) -> dict:
+    import json as _json
+    import shutil
+    import tempfile
+
+    from tqdm import tqdm
+
+    from .bench import markdown, run_bench
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError("--out", f"{out} exists and is not a folder")
+    with tqdm(desc="bench", file=sys.stderr, disable=None, leave=False) as bar:
+        result = run_bench(args.profile, progress=lambda message: (bar.set_postfix_str(message), bar.update(1)))
+    if out is not None:
+        from . import report
+
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=out, prefix=".partial-") as tmp:
+            report.save(report.plot_work_precision(result["work_precision"]["rows"]), Path(tmp) / "work_precision.png")
+            (Path(tmp) / "bench.md").write_text(markdown(result, "work_precision.png"))
+            (Path(tmp) / "bench.json").write_text(_json.dumps(result, indent=1))
+            for name in ("work_precision.png", "bench.md", "bench.json"):
+                shutil.move(str(Path(tmp) / name), str(out / name))
+    result["markdown"] = markdown(result)
+    return result
+
+
 def _cmd_derive(args) -> dict:
     from .api import target
     from .stable import plain
@@ -340,6 +380,8 @@ def _print_human(command: str, out: dict) -> None:
                 print(f"slope of ln {key} vs 1/omega: {fit['slope']:.4f} +- {fit['slope_stderr']:.4f} "
                       f"(Theorem 20 bound: >= w_min = {out['fit'][key]['bound_slope']:g})")
         print(f"compile {out['timing']['compile_s']:.2f} s, run {out['timing']['run_s']:.3f} s")
+    elif command == "bench":
+        print(out["markdown"])
     elif command == "reproduce":
         sm = out["summary"]
         print(f"wrote {', '.join(out['files'])} to {out['out']}")
@@ -369,7 +411,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     handlers = {"loss": _cmd_loss, "flow": _cmd_flow, "sweep": _cmd_sweep, "derive": _cmd_derive,
-                "reproduce": _cmd_reproduce}
+                "reproduce": _cmd_reproduce, "bench": _cmd_bench}
     try:
         out = handlers[args.command](args)
     except InputError as err:

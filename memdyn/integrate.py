@@ -35,7 +35,7 @@ from .errors import InputError
 from .loss import flow_field, gradient, loss
 from .lowering import KernelData, Target
 
-SOLVERS = ("kvaerno5", "kvaerno3", "kencarp4", "tsit5")
+SOLVERS = ("kvaerno5", "kvaerno3", "kencarp4", "kencarp5", "tsit5")
 """Solver names accepted by :class:`SolverConfig`."""
 
 STATUS = ("ok", "t1_reached", "max_steps_reached", "solver_failed")
@@ -84,10 +84,12 @@ class SolverConfig:
             return diffrax.Kvaerno3(root_finder=newton)
         if self.solver == "kencarp4":
             return diffrax.KenCarp4(root_finder=newton)
+        if self.solver == "kencarp5":
+            return diffrax.KenCarp5(root_finder=newton)
         return diffrax.Tsit5()
 
     def terms(self, field: Callable):
-        if self.solver == "kencarp4":
+        if self.solver.startswith("kencarp"):
             # All of the gradient flow is stiff: treat it implicitly, with a zero explicit part.
             zero = diffrax.ODETerm(lambda t, y, args: jnp.zeros_like(y))
             return diffrax.MultiTerm(zero, diffrax.ODETerm(field))

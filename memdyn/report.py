@@ -110,3 +110,22 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def plot_work_precision(rows, *, ax=None):
+    """Error in tau against wall time per solve, one line per method (log-log)."""
+    ax = _axes(ax)
+    methods = []
+    for r in rows:
+        if r["method"] not in methods:
+            methods.append(r["method"])
+    for i, method in enumerate(methods):
+        pts = sorted((r["wall_s"], r["error"]) for r in rows if r["method"] == method and r["error"])
+        if pts:
+            x, y = zip(*pts)
+            ax.loglog(x, y, "o-" if method.startswith("diffrax") else ("s--" if method.startswith("scipy") else "^:"),
+                      color=plt.cm.tab10(i % 10), ms=4, label=method)
+    ax.set_xlabel("wall time per solve (s)")
+    ax.set_ylabel(r"relative error in $\tau'_0$")
+    ax.legend(fontsize="x-small", ncol=2)
+    return ax

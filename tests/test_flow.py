@@ -93,7 +93,7 @@ def test_a_batched_sweep_matches_single_solves(bump):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("solver", ["kvaerno3", "kencarp4", "tsit5"])
+@pytest.mark.parametrize("solver", ["kvaerno3", "kencarp4", "kencarp5", "tsit5"])
 def test_other_solvers_agree(bump, solver):
     data = bump.data({"mu": 8.0})
     ref = hitting_times(bump, data, A0, W0, delta=0.01, t1=1e8)
