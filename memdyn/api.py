@@ -6,6 +6,7 @@ to them; the CLI is a thin layer over them.
 
 from __future__ import annotations
 
+import functools
 from typing import Mapping, Sequence
 
 import jax
@@ -26,6 +27,12 @@ def target(rho: str, params: Mapping[str, float | Sequence[float]] | None = None
     return lower(derive(parse_kernel(rho, dict(params or {}))))
 
 
+@functools.lru_cache(maxsize=64)
+def _jitted(tg: Target):
+    """Compiled loss, gradient and Hessian of one target (compiled once, reused per call)."""
+    return tuple(jax.jit(functools.partial(f, tg)) for f in (loss, gradient, hessian))
+
+
 def evaluate(rho: str, params: Mapping[str, float] | None, a: Sequence[float], w: Sequence[float],
              *, with_hessian: bool = False) -> dict:
     """Loss, gradient (and optionally Hessian) of the reduced model at (a, w)."""
@@ -33,11 +40,11 @@ def evaluate(rho: str, params: Mapping[str, float] | None, a: Sequence[float], w
     data = tg.data(params or {})
     theta = check_start(a, w)
     m = len(a)
-    g = np.asarray(jax.jit(lambda d, th: gradient(tg, d, th))(data, theta))
-    out = {"loss": float(jax.jit(lambda d, th: loss(tg, d, th))(data, theta)),
-           "grad_a": g[:m].tolist(), "grad_w": g[m:].tolist()}
+    f_loss, f_grad, f_hess = _jitted(tg)
+    g = np.asarray(f_grad(data, theta))
+    out = {"loss": float(f_loss(data, theta)), "grad_a": g[:m].tolist(), "grad_w": g[m:].tolist()}
     if with_hessian:
-        out["hessian"] = np.asarray(jax.jit(lambda d, th: hessian(tg, d, th))(data, theta)).tolist()
+        out["hessian"] = np.asarray(f_hess(data, theta)).tolist()
     return out
 
 

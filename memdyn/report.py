@@ -42,31 +42,6 @@ def plot_loss_curves(curves: Sequence[dict], *, ax=None, label_key: str = "label
     return ax
 
 
-def plot_escape_times(memory, tau_param, tau_loss, *, w_min: float | None = None, fit=None,
-                      ax=None, xlabel: str = r"memory $1/\omega$"):
-    """Hitting times against memory on a log axis, with a fitted line and the bound's slope."""
-    ax = _axes(ax)
-    memory = np.asarray(memory, dtype=float)
-    for values, style, label in ((tau_param, "o-", r"$\tau_0$ (parameters move $\delta$)"),
-                                 (tau_loss, "s-", r"$\tau'_0$ (loss moves $\delta$)")):
-        y = np.array([np.nan if v is None else v for v in values], dtype=float)
-        ax.semilogy(memory, y, style, label=label)
-    if fit is not None:
-        ax.semilogy(memory, np.exp(fit.intercept + fit.slope * memory), "k:",
-                    label=f"fit: slope {fit.slope:.3f} ± {fit.slope_stderr:.3f}")
-    if w_min is not None:
-        y0 = np.array([np.nan if v is None else v for v in tau_param], dtype=float)
-        if np.isfinite(y0).any():
-            i = int(np.nanargmin(memory + np.where(np.isfinite(y0), 0, np.inf)))
-            scale = y0[i] / (memory[i] ** -2 * np.exp(w_min * memory[i]))
-            ax.semilogy(memory, scale * memory**-2 * np.exp(w_min * memory), "r--", lw=1,
-                        label=rf"bound shape $\omega^2 e^{{w_{{min}}/\omega}}$, $w_{{min}}$={w_min:g}")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(r"hitting time $\tau$")
-    ax.legend(fontsize="small")
-    return ax
-
-
 def plot_lines(x, series: dict, *, ax=None, xlabel: str = "", ylabel: str = "", logx: bool = False,
                logy: bool = True, styles: dict | None = None):
     """Several named series against one x (None values skipped), on optional log axes."""
