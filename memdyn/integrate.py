@@ -231,14 +231,16 @@ def make_hitting_times(target: Target, config: SolverConfig, *, friction: float 
         J0 = loss(target, data, theta0)
         y_start = theta0 if friction is None else jnp.concatenate([theta0, jnp.zeros_like(theta0)])
 
+        def moved(y):
+            """How far the state has moved: (||theta - theta0||, |J(theta) - J0|)."""
+            theta = theta_of(y)
+            return jnp.stack([jnp.linalg.norm(theta - theta0), jnp.abs(loss(target, data, theta) - J0)])
+
         def conds(active):
-            def g_param(t, y, args, **kw):
-                return jnp.where(active[0], jnp.linalg.norm(theta_of(y) - theta0) - delta, -1.0)
+            def condition(i):
+                return lambda t, y, args, **kw: jnp.where(active[i], moved(y)[i] - delta, -1.0)
 
-            def g_loss(t, y, args, **kw):
-                return jnp.where(active[1], jnp.abs(loss(target, args, theta_of(y)) - J0) - delta, -1.0)
-
-            return (g_param, g_loss)
+            return (condition(0), condition(1))
 
         def solve(t0, y0, active, root_finder, dtmax, max_steps):
             return diffrax.diffeqsolve(
@@ -269,9 +271,8 @@ def make_hitting_times(target: Target, config: SolverConfig, *, friction: float 
 
         def one_segment(carry, _):
             t, y, active, tau, code, steps = carry
-            # A condition already past delta at a restart crossed within the last tight step.
-            already = jnp.array([jnp.linalg.norm(theta_of(y) - theta0) > delta,
-                                 jnp.abs(loss(target, data, theta_of(y)) - J0) > delta]) & active
+            # A condition already past delta at a restart crossed within the last relocating step.
+            already = (moved(y) > delta) & active
             tau = jnp.where(already, t, tau)
             active = active & ~already
             t_hit, y_hit, fired, code_s, steps_s = segment(t, y, active)
