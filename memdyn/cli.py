@@ -146,6 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="also write bench.md, bench.json and work_precision.png here")
     _add_json(p)
 
+    p = sub.add_parser("approx", help="best L2 fits by width-m exponential sums, their L1/L2 errors, Jackson networks",
+                       description="For each width m: the best L2 fit of rho by sum_i a_i exp(-w_i t) (several starts, "
+                                   "warm-started from width m-1, non-increasing in m; a fit that did not improve is "
+                                   "flagged), its L2 and L1 errors (L1 = sup_t ||H_t - H_hat_t||), and with --beta the "
+                                   "constructive network of JMLR Thm 10 with its error and bound.")
+    _add_target(p)
+    p.add_argument("--m", required=True, type=_floats("--m"), metavar="M1,M2,..", help="widths, e.g. 1,2,4,8")
+    p.add_argument("--alpha", type=int, default=1, help="smoothness order of Thm 10 (default 1)")
+    p.add_argument("--beta", type=_number("--beta"), default=None,
+                   help="decay rate of Thm 10; enables the Jackson network and bound (default off)")
+    _add_json(p)
+
     p = sub.add_parser("derive", help="the loss, the Laplace transforms and the gradient-flow ODE, symbolically",
                        description="Show what SymPy derived for rho: L[rho](w) (stable form), the moment, "
                                    "||rho||^2, and for --m the loss and flow written out.")
@@ -281,6 +293,26 @@ def _cmd_bench(args) -> dict:
     return result
 
 
+def _cmd_approx(args) -> dict:
+    from .api import target
+    from .approx import approximate
+
+    widths = []
+    for m in args.m:
+        if m != int(m) or m < 1 or m > 32:
+            raise InputError("--m", f"widths must be integers in 1..32, got {m:g}")
+        widths.append(int(m))
+    if args.alpha < 1:
+        raise InputError("--alpha", f"must be a positive integer, got {args.alpha}")
+    if args.beta is not None and not args.beta > 0:
+        raise InputError("--beta", f"must be positive, got {args.beta}")
+    params = _params(args.param)
+    out = approximate(target(args.rho, params), params, widths, alpha=args.alpha, beta=args.beta)
+    out.setdefault("jackson_l1_error", None)
+    out.setdefault("jackson_bound", None)
+    return out
+
+
 def _cmd_derive(args) -> dict:
     from .api import target
     from .stable import plain
@@ -382,6 +414,13 @@ def _print_human(command: str, out: dict) -> None:
         print(f"compile {out['timing']['compile_s']:.2f} s, run {out['timing']['run_s']:.3f} s")
     elif command == "bench":
         print(out["markdown"])
+    elif command == "approx":
+        jl, jb = out["jackson_l1_error"], out["jackson_bound"]
+        print(f"{'m':>3} {'L2 error':>12} {'L1 error':>12}" + (f" {'Jackson L1':>12} {'bound':>12}" if jl else ""))
+        for i, m in enumerate(out["m"]):
+            flag = "" if out["improved"][i] else "  (optimiser did not improve on m-1: kept)"
+            extra = f" {jl[i]:12.4e} {jb[i]:12.4e}" if jl else ""
+            print(f"{m:>3} {out['l2_error'][i]:12.4e} {out['l1_error'][i]:12.4e}{extra}{flag}")
     elif command == "reproduce":
         sm = out["summary"]
         print(f"wrote {', '.join(out['files'])} to {out['out']}")
@@ -411,7 +450,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     handlers = {"loss": _cmd_loss, "flow": _cmd_flow, "sweep": _cmd_sweep, "derive": _cmd_derive,
-                "reproduce": _cmd_reproduce, "bench": _cmd_bench}
+                "reproduce": _cmd_reproduce, "bench": _cmd_bench, "approx": _cmd_approx}
     try:
         out = handlers[args.command](args)
     except InputError as err:

@@ -1,0 +1,51 @@
+"""Approximation errors against mpmath, the Jackson bound, and monotone best fits (issue 5, first part)."""
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import memdyn
+from memdyn.approx import approximate, jackson_bound, jackson_network, lp_error
+from memdyn.formula import T
+
+CASES = [("exp(-t) + 0.5*exp(-(t - 6)**2/2)", [0.8, 0.3], [1.3, 0.2], [6.0]),
+         ("(1 + t)^(-1.5)", [0.5, 0.4, 0.1], [2.0, 0.5, 0.05], [1.0, 10.0, 100.0])]
+
+
+@pytest.mark.parametrize("formula, a, w, breaks", CASES, ids=["exp+bump", "power-law"])
+def test_l1_and_l2_errors_match_mpmath(formula, a, w, breaks):
+    tg = memdyn.target(formula)
+    rho = sp.lambdify(T, tg.kernel.expr, "mpmath")
+
+    def residual(t):
+        return sum(ai * mpmath.exp(-wi * t) for ai, wi in zip(a, w)) - rho(t)
+
+    with mpmath.workdps(25):
+        # Split the L1 integral at the residual's sign changes, found on a grid and refined.
+        grid = [mpmath.mpf(x) for x in np.geomspace(1e-4, 2000, 3000)]
+        roots = [mpmath.findroot(residual, (g0, g1), solver="anderson")
+                 for g0, g1 in zip(grid[:-1], grid[1:]) if residual(g0) * residual(g1) < 0]
+        pts = sorted(set([0, *roots, *breaks])) + [mpmath.inf]
+        l1 = mpmath.quad(lambda t: abs(residual(t)), pts)
+        l2 = mpmath.sqrt(mpmath.quad(lambda t: residual(t) ** 2, [0, *breaks, mpmath.inf]))
+    assert abs(lp_error(tg, {}, a, w, p=1) / l1 - 1) <= 1e-8
+    assert abs(lp_error(tg, {}, a, w, p=2) / l2 - 1) <= 1e-8
+
+
+def test_jackson_construction_never_exceeds_its_bound():
+    tg = memdyn.target("exp(-t)*(1 + sin(t))")
+    for m in (1, 2, 4, 8):
+        a, w = jackson_network(tg, {}, m, 1, 0.9)
+        assert np.allclose(w, np.arange(1, m + 1) * 0.9 / 2)
+        err = lp_error(tg, {}, a, w, p=1)
+        assert err <= jackson_bound(tg, {}, m, 1, 0.9)
+
+
+def test_best_fit_errors_are_non_increasing_in_m():
+    tg = memdyn.target("(1 + t)^(-1.5)")
+    out = approximate(tg, {}, [1, 2, 3])
+    assert out["m"] == [1, 2, 3]
+    assert all(np.diff(out["l2_error"]) <= 1e-12)
+    # The L2 error of the best fit equals sqrt(J) at the optimum (up to J's cancellation floor).
+    assert out["l2_error"][-1] < 0.5 * out["l2_error"][0]
