@@ -79,8 +79,11 @@ def lp_error(target: Target, values: dict, a, w, *, p: int = 1) -> float:
 
 
 def best_fit(target: Target, data: KernelData, m: int, *, previous: Fit | None = None, starts: int = 6,
-             seed: int = 0) -> Fit:
-    """The best L2 fit of width m (see module docstring)."""
+             seed: int = 0, min_rate: float | None = None) -> Fit:
+    """The best L2 fit of width m (see module docstring).
+
+    With ``min_rate`` every decay rate is kept >= min_rate (the spectrum of W stays below -min_rate),
+    the setting of the inverse theorem (JMLR Thm 11)."""
     if m < 1:
         raise InputError("--m", f"widths must be positive, got {m}")
 
@@ -102,19 +105,23 @@ def best_fit(target: Target, data: KernelData, m: int, *, previous: Fit | None =
         for spread in ((1 / 3, 3.0), (0.1, 0.5), (2.0, 10.0)):
             w_new = np.geomspace(np.min(previous.w) * spread[0], np.max(previous.w) * spread[1], extra)
             guesses.append(np.concatenate([previous.a, np.zeros(extra), np.log(np.append(previous.w, w_new))]))
+    lo = 0.02 if min_rate is None else max(min_rate, 0.02)
     for _ in range(starts):
-        w0 = np.sort(np.exp(rng.uniform(np.log(0.02), np.log(20.0), m)))
+        w0 = np.sort(np.exp(rng.uniform(np.log(lo), np.log(20.0 + lo), m)))
         guesses.append(np.concatenate([np.zeros(m), np.log(w0)]))
+    bounds = [(None, None)] * m + [(None if min_rate is None else math.log(min_rate), None)] * m
     best = None
     for x0 in guesses:
-        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
+        if min_rate is not None:
+            x0 = np.concatenate([x0[:m], np.maximum(x0[m:], math.log(min_rate))])
+        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
                                 options={"maxiter": 4000, "ftol": 1e-16, "gtol": 1e-13})
         if np.all(np.isfinite(res.x)) and np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
     a, w = best.x[:m], np.exp(best.x[m:])
     if previous is not None and best.fun > previous.loss:
-        return Fit(m, np.append(previous.a, np.zeros(extra)), np.append(previous.w, np.ones(extra)), previous.loss,
-                   improved=False)
+        return Fit(m, np.append(previous.a, np.zeros(extra)), np.append(previous.w, np.full(extra, max(1.0, lo))),
+                   previous.loss, improved=False)
     return Fit(m, a, w, float(best.fun), improved=True)
 
 
@@ -164,14 +171,17 @@ def jackson_bound(target: Target, values: dict, m: int, alpha: int, beta: float,
     return (alpha + 1) / beta * (1 + lebesgue) * (math.pi / 4) ** alpha * sup / falling
 
 
-def approximate(target: Target, values: dict, widths, *, alpha: int = 1, beta: float | None = None) -> dict:
-    """Best-fit L2/L1 errors and the Jackson network's error and bound for each width."""
+def approximate(target: Target, values: dict, widths, *, alpha: int = 1, beta: float | None = None,
+                min_rate: float | None = None) -> dict:
+    """Best-fit L2/L1 errors (decay rates >= ``min_rate`` if given) and, with ``beta``, the Jackson
+    network's error and bound, for each width."""
     data = target.data(values)
     fits, prev = [], None
     for m in sorted(widths):
-        prev = best_fit(target, data, m, previous=prev)
+        prev = best_fit(target, data, m, previous=prev, min_rate=min_rate)
         fits.append(prev)
-    out = {"m": [f.m for f in fits], "l2_error": [], "l1_error": [], "improved": [f.improved for f in fits],
+    out = {"m": [f.m for f in fits], "min_rate": min_rate, "l2_error": [], "l1_error": [],
+           "improved": [f.improved for f in fits],
            "a": [f.a.tolist() for f in fits], "w": [f.w.tolist() for f in fits]}
     for f in fits:
         out["l2_error"].append(lp_error(target, values, f.a, f.w, p=2))

@@ -156,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=int, default=1, help="smoothness order of Thm 10 (default 1)")
     p.add_argument("--beta", type=_number("--beta"), default=None,
                    help="decay rate of Thm 10; enables the Jackson network and bound (default off)")
+    p.add_argument("--min-rate", type=_number("--min-rate"), default=None,
+                   help="keep every fitted decay rate >= this (spectrum below -min-rate: the inverse theorem, Thm 11)")
     _add_json(p)
 
     p = sub.add_parser("derive", help="the loss, the Laplace transforms and the gradient-flow ODE, symbolically",
@@ -306,8 +308,11 @@ def _cmd_approx(args) -> dict:
         raise InputError("--alpha", f"must be a positive integer, got {args.alpha}")
     if args.beta is not None and not args.beta > 0:
         raise InputError("--beta", f"must be positive, got {args.beta}")
+    if args.min_rate is not None and not args.min_rate > 0:
+        raise InputError("--min-rate", f"must be positive, got {args.min_rate}")
     params = _params(args.param)
-    out = approximate(target(args.rho, params), params, widths, alpha=args.alpha, beta=args.beta)
+    out = approximate(target(args.rho, params), params, widths, alpha=args.alpha, beta=args.beta,
+                      min_rate=args.min_rate)
     out.setdefault("jackson_l1_error", None)
     out.setdefault("jackson_bound", None)
     return out

@@ -49,3 +49,27 @@ def test_best_fit_errors_are_non_increasing_in_m():
     assert all(np.diff(out["l2_error"]) <= 1e-12)
     # The L2 error of the best fit equals sqrt(J) at the optimum (up to J's cancellation floor).
     assert out["l2_error"][-1] < 0.5 * out["l2_error"][0]
+
+
+def test_inverse_theorem_rates_kept_below_minus_beta():
+    """Decay rates held >= 0.5: the fits stall for polynomial memory, converge for exponential memory."""
+    poly = approximate(memdyn.target("(1 + t)^(-1.5)"), {}, [4, 8], min_rate=0.5)
+    expo = approximate(memdyn.target("exp(-t)*(1 + 0.5*cos(t)) + 0.5*exp(-2*t)"), {}, [4, 8], min_rate=0.5)
+    free = approximate(memdyn.target("(1 + t)^(-1.5)"), {}, [4, 8])
+    assert all(min(w) >= 0.5 - 1e-12 for w in poly["w"] + expo["w"])
+    assert poly["l2_error"][1] / poly["l2_error"][0] > 0.6      # stalls: doubling m buys < 40%
+    assert expo["l2_error"][1] / expo["l2_error"][0] < 0.4      # converges
+    assert poly["l2_error"][1] > 10 * free["l2_error"][1]        # the unconstrained fit goes on improving
+
+
+def test_approx_cli(capsys):
+    from memdyn.cli import main
+
+    assert main(["approx", "--rho", "exp(-t)*(1 + sin(t))", "--m", "1,2", "--beta", "0.9", "--json"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"m", "l2_error", "l1_error", "jackson_l1_error", "jackson_bound"}
+    assert all(e <= b for e, b in zip(out["jackson_l1_error"], out["jackson_bound"]))
+    assert main(["approx", "--rho", "exp(-t)", "--m", "2", "--min-rate", "-1"]) == 2
+    assert "--min-rate" in capsys.readouterr().err
