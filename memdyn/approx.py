@@ -194,3 +194,61 @@ def approximate(target: Target, values: dict, widths, *, alpha: int = 1, beta: f
             out["jackson_bound"].append(jackson_bound(target, values, m, alpha, beta))
         out["alpha"], out["beta"] = alpha, beta
     return out
+
+
+def jackson_constants(target: Target, values: dict, alpha: int, beta: float, *, t_max: float = 300.0,
+                      grid: int = 20001) -> dict:
+    """gamma of Thm 10 for given (alpha, beta): max_j sup_t e^{beta t} |rho^(j)(t)| / beta^(j+1), j = 0..alpha.
+
+    Derivatives are symbolic (SymPy); each supremum is taken on a grid over [0, t_max] (an estimate,
+    stated as such) and ``decays`` records whether e^{beta t} rho^(j) has fallen by t_max, as the
+    theorem's o(1) condition (25) requires.
+    """
+    rho = target.kernel.substitute(values)
+    ts = np.linspace(0.0, t_max, grid)
+    sups, decays = [], []
+    for j in range(alpha + 1):
+        f = sp.lambdify(T, sp.diff(rho, T, j), modules=["scipy", "numpy"])
+        with np.errstate(all="ignore"):
+            vals = np.abs(np.exp(beta * ts) * np.broadcast_to(np.asarray(f(ts), dtype=float), ts.shape))
+        sups.append(float(np.nanmax(vals)) / beta ** (j + 1))
+        decays.append(bool(vals[-1] < 1e-6 * max(np.nanmax(vals), 1e-300)))
+    return {"alpha": alpha, "beta": beta, "gamma": max(sups), "per_derivative": sups, "decays": all(decays)}
+
+
+def rate_fit(ms, errors) -> dict | None:
+    """Slope of ln(error) against ln(m) (compare with -alpha for Thm 10's m^-alpha)."""
+    ms, errors = np.asarray(ms, float), np.asarray(errors, float)
+    keep = np.isfinite(errors) & (errors > 0)
+    if keep.sum() < 2:
+        return None
+    slope, intercept = np.polyfit(np.log(ms[keep]), np.log(errors[keep]), 1)
+    return {"slope": float(slope), "intercept": float(intercept), "n": int(keep.sum())}
+
+
+def width_for_accuracy(omegas, epsilons, *, m_max: int = 12, progress=None) -> dict:
+    """The curse of memory in approximation (JMLR section 4.3): for rho = (1 + t)^-(1 + omega), the
+    smallest width whose best L2 fit has L1 error <= eps, beside omega eps^(-1/omega).
+
+    The constant C in m ~ C omega eps^(-1/omega) is fitted as the median of the measured ratios.
+    """
+    from .api import target as make_target
+
+    rows = []
+    for omega in omegas:
+        tg = make_target("(1 + t)^(-(1 + omega))", {"omega": omega})
+        values = {"omega": omega}
+        data = tg.data(values)
+        prev, l1 = None, []
+        for m in range(1, m_max + 1):
+            prev = best_fit(tg, data, m, previous=prev, starts=3)
+            l1.append(lp_error(tg, values, prev.a, prev.w, p=1))
+        for eps in epsilons:
+            reached = [m for m, e in zip(range(1, m_max + 1), l1) if e <= eps]
+            rows.append({"omega": omega, "eps": eps, "m": reached[0] if reached else None,
+                         "theory": omega * eps ** (-1.0 / omega)})
+        if progress:
+            progress(f"curse of memory: omega = {omega:g}")
+        rows[-1]["l1_by_m"] = l1
+    ratios = [r["m"] / r["theory"] for r in rows if r["m"] is not None]
+    return {"rows": rows, "m_max": m_max, "constant": float(np.median(ratios)) if ratios else None}

@@ -59,6 +59,10 @@ class Profile:
     spectrum_memories: tuple[float, ...] = tuple(float(x) for x in range(8, 41, 2))
     momentum_memories: tuple[float, ...] = (8.0, 10.0, 12.0, 14.0, 16.0)
     saddle_eps: tuple[float, ...] = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
+    approx_widths: tuple[int, ...] = (1, 2, 4, 8)
+    curse_omegas: tuple[float, ...] = (1.0, 2.0)
+    curse_eps: tuple[float, ...] = (0.3, 0.1, 0.05)
+    curse_m_max: int = 6
     t1: float = 1e12
     curve_points: int = 160
 
@@ -66,7 +70,9 @@ class Profile:
 PROFILES = {
     "quick": Profile(memories=(6.0, 8.0, 10.0, 12.0, 14.0, 16.0)),
     "full": Profile(memories=tuple(float(x) for x in range(6, 31, 2)),
-                    momentum_memories=tuple(float(x) for x in range(8, 23, 2))),
+                    momentum_memories=tuple(float(x) for x in range(8, 23, 2)),
+                    approx_widths=(1, 2, 3, 4, 6, 8, 12), curse_omegas=(0.5, 1.0, 2.0, 3.0),
+                    curse_eps=(0.3, 0.1, 0.05, 0.02), curse_m_max=12),
 }
 
 
@@ -170,14 +176,39 @@ def section_momentum(p: Profile, config: SolverConfig, progress) -> dict:
     return {"saddle": saddle, "memory_problem": {"memories": list(p.momentum_memories), "start": start.tolist(), **rows}}
 
 
+APPROX_SMOOTH = "exp(-t)*(1 + sin(t))"
+APPROX_POLY = "(1 + t)^(-1.5)"
+APPROX_EXP = "exp(-t)*(1 + 0.5*cos(t)) + 0.5*exp(-2*t)"
+
+
+def section_approx(p: Profile, config: SolverConfig, progress) -> dict:
+    from .approx import approximate, jackson_constants, rate_fit, width_for_accuracy
+
+    alpha, beta = 1, 0.9
+    smooth = make_target(APPROX_SMOOTH, {})
+    rates = approximate(smooth, {}, p.approx_widths, alpha=alpha, beta=beta)
+    rates["constants"] = jackson_constants(smooth, {}, alpha, beta)
+    rates["rate_best"] = rate_fit(rates["m"], rates["l1_error"])
+    rates["rate_jackson"] = rate_fit(rates["m"], rates["jackson_l1_error"])
+    progress("approximation rates")
+    inverse = {name: approximate(make_target(rho, {}), {}, p.approx_widths, min_rate=0.5)
+               for name, rho in (("polynomial memory " + APPROX_POLY, APPROX_POLY),
+                                 ("exponential memory " + APPROX_EXP, APPROX_EXP))}
+    progress("inverse theorem")
+    curse = width_for_accuracy(p.curse_omegas, p.curse_eps, m_max=p.curse_m_max)
+    progress("curse of memory in approximation")
+    return {"rates": {"rho": APPROX_SMOOTH, **rates}, "inverse": inverse, "curse": curse}
+
+
 SECTIONS: dict[str, Callable] = {
     "sweeps": section_sweeps,
     "fig2": section_fig2,
     "fig3": section_fig3,
     "timescales": section_timescales,
     "momentum": section_momentum,
+    "approx": section_approx,
 }
-STEPS = {"sweeps": 2, "fig2": 1, "fig3": 1, "timescales": 2, "momentum": 2}
+STEPS = {"sweeps": 2, "fig2": 1, "fig3": 1, "timescales": 2, "momentum": 2, "approx": 3}
 
 
 def compute(profile: Profile, config: SolverConfig = SolverConfig(), progress=None) -> dict:
@@ -232,6 +263,11 @@ def summary(results: dict) -> dict:
                        "max_stiffness": max(st["stiffness"])},
         "saddle_exponents": {k: v["exponent"] for k, v in mom["saddle"].items()},
         "memory_momentum": {k: v["fit_tau_loss"] for k, v in mom["memory_problem"].items() if isinstance(v, dict)},
+        "approx": {"rate_best": results["approx"]["rates"]["rate_best"],
+                   "rate_jackson": results["approx"]["rates"]["rate_jackson"],
+                   "jackson_within_bound": all(e <= b for e, b in zip(results["approx"]["rates"]["jackson_l1_error"],
+                                                                       results["approx"]["rates"]["jackson_bound"])),
+                   "curse_constant": results["approx"]["curse"]["constant"]},
         "timing_s": results["timing_s"],
     }
 

@@ -117,11 +117,36 @@ def _fig_momentum(res: dict, path: Path):
     report.save(ax1, path)
 
 
+def _fig_approx(res: dict, path: Path):
+    ax1, ax2, ax3 = report.panels(3, width=4.6)
+    r = res["rates"]
+    report.plot_lines(r["m"], {"best L2 fit: L1 error": r["l1_error"], "Jackson network: L1 error": r["jackson_l1_error"],
+                               "Thm 10 bound (computed)": r["jackson_bound"]}, ax=ax1, logx=True,
+                      xlabel="width m", ylabel="L1 error", styles={"Thm 10 bound (computed)": "k--"})
+    ax1.set_title(f"rates: {r['rho']}", fontsize="small")
+    series = {name.split(" ")[0] + " memory": v["l2_error"] for name, v in res["inverse"].items()}
+    report.plot_lines(next(iter(res["inverse"].values()))["m"], series, ax=ax2, logx=True, xlabel="width m",
+                      ylabel="L2 error, decay rates ≥ 0.5")
+    ax2.set_title("inverse theorem: spectrum kept below −0.5", fontsize="small")
+    c = res["curse"]
+    for omega in sorted({row["omega"] for row in c["rows"]}):
+        rows = [row for row in c["rows"] if row["omega"] == omega]
+        ax3.loglog([row["eps"] for row in rows], [row["m"] if row["m"] else np.nan for row in rows], "o-",
+                   label=f"ω = {omega:g}: measured")
+        ax3.loglog([row["eps"] for row in rows], [row["theory"] for row in rows], ":", label=f"ω ε^(−1/ω)")
+    ax3.set_xlabel("L1 accuracy ε")
+    ax3.set_ylabel("smallest width m")
+    ax3.legend(fontsize="x-small")
+    ax3.set_title("curse of memory: ρ = (1+t)^−(1+ω)", fontsize="small")
+    report.save(ax1, path)
+
+
 def write_report(results: dict, out: Path) -> list[str]:
     """Write report.md and its figures into ``out``; returns the file names."""
     figures = {"escape_times.png": (_fig_sweeps, results["sweeps"]), "fig2.png": (_fig2, results["fig2"]),
                "fig3.png": (_fig3, results["fig3"]), "spectra.png": (_fig_spectra, results["timescales"]),
-               "stages.png": (_fig_stages, results["timescales"]), "momentum.png": (_fig_momentum, results["momentum"])}
+               "stages.png": (_fig_stages, results["timescales"]), "momentum.png": (_fig_momentum, results["momentum"]),
+               "approx.png": (_fig_approx, results["approx"])}
     for name, (fn, data) in figures.items():
         fn(data, out / name)
 
@@ -225,6 +250,31 @@ def write_report(results: dict, out: Path) -> list[str]:
                                      for i, mu in enumerate(mp["memories"])]), "",
               "; ".join(f"{k}: {_fit_text(v['fit_tau_loss'], 'slope of ln τ′₀')}" for k, v in mp.items()
                         if isinstance(v, dict)) + ".", "", "![momentum](momentum.png)", "",
+              ]
+    ap = results["approx"]
+    r = ap["rates"]
+    k = r["constants"]
+    lines += ["## 6. Approximation (JMLR Thms 10-11, section 4.3)", "",
+              f"Rates for ρ = `{r['rho']}` with α = {r['alpha']}, β = {r['beta']} (γ = {k['gamma']:.4g}, sup over a grid; "
+              f"e^(βt)ρ^(j) decays: {k['decays']}):", "",
+              report.markdown_table(["m", "best fit L2", "best fit L1", "Jackson L1", "Thm 10 bound", "fit improved"],
+                                    [(m, a, b, c, d, e) for m, a, b, c, d, e in zip(
+                                        r["m"], r["l2_error"], r["l1_error"], r["jackson_l1_error"], r["jackson_bound"],
+                                        r["improved"])]), "",
+              f"Slope of ln(L1 error) against ln m: best fit {r['rate_best']['slope']:.2f}, Jackson network "
+              f"{r['rate_jackson']['slope']:.2f} (Thm 10: at most −α = −{r['alpha']}). The Jackson error stays under the "
+              "computed bound at every width.", "",
+              "Inverse theorem: best fits with every decay rate ≥ 0.5 (W's spectrum below −0.5):", "",
+              report.markdown_table(["m"] + list(ap["inverse"]),
+                                    [(m, *[v["l2_error"][i] for v in ap["inverse"].values()])
+                                     for i, m in enumerate(next(iter(ap["inverse"].values()))["m"])]), "",
+              "Curse of memory: smallest width whose best L2 fit reaches L1 error ε for ρ = (1+t)^−(1+ω) "
+              f"(searched up to m = {ap['curse']['m_max']}; — = not reached), beside ω ε^(−1/ω):", "",
+              report.markdown_table(["ω", "ε", "measured m", "ω ε^(−1/ω)"],
+                                    [(row["omega"], row["eps"], row["m"], row["theory"]) for row in ap["curse"]["rows"]]),
+              "", f"Fitted constant C in m ≈ C ω ε^(−1/ω) (median ratio): {ap['curse']['constant']}. The construction "
+              "behind ω ε^(−1/ω) is an upper bound; best fits can need fewer neurons at these accuracies.", "",
+              "![approximation](approx.png)", "",
               "Section timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in results["timing_s"].items()), ""]
     (out / "report.md").write_text("\n".join(lines))
     return ["report.md", *figures]

@@ -73,3 +73,24 @@ def test_approx_cli(capsys):
     assert all(e <= b for e, b in zip(out["jackson_l1_error"], out["jackson_bound"]))
     assert main(["approx", "--rho", "exp(-t)", "--m", "2", "--min-rate", "-1"]) == 2
     assert "--min-rate" in capsys.readouterr().err
+
+
+def test_jackson_constants_and_rate_fit():
+    from memdyn.approx import jackson_constants, rate_fit
+
+    k = jackson_constants(memdyn.target("exp(-2*t)"), {}, 1, 1.0)
+    # sup_t e^{t} |d^j/dt^j e^{-2t}| / 1 = 2^j at t = 0: gamma = max(1, 2) = 2, and e^{t} e^{-2t} -> 0.
+    assert abs(k["gamma"] - 2.0) < 1e-12 and k["decays"]
+    assert not jackson_constants(memdyn.target("exp(-t)"), {}, 1, 1.5)["decays"]
+    fit = rate_fit([1, 2, 4, 8], [1.0, 0.25, 0.0625, 0.015625])
+    assert abs(fit["slope"] + 2.0) < 1e-12
+
+
+def test_width_for_accuracy_small():
+    from memdyn.approx import width_for_accuracy
+
+    out = width_for_accuracy([2.0], [0.3, 0.05], m_max=3)
+    rows = {row["eps"]: row for row in out["rows"]}
+    assert rows[0.3]["m"] is not None and rows[0.3]["m"] <= rows[0.05]["m"]
+    assert abs(rows[0.05]["theory"] - 2.0 * 0.05 ** -0.5) < 1e-12
+    assert len(out["rows"][-1]["l1_by_m"]) == 3
