@@ -311,8 +311,14 @@ def _cmd_approx(args) -> dict:
     if args.min_rate is not None and not args.min_rate > 0:
         raise InputError("--min-rate", f"must be positive, got {args.min_rate}")
     params = _params(args.param)
-    out = approximate(target(args.rho, params), params, widths, alpha=args.alpha, beta=args.beta,
-                      min_rate=args.min_rate)
+    from .approx import jackson_constants, rate_fit
+
+    tg = target(args.rho, params)
+    out = approximate(tg, params, widths, alpha=args.alpha, beta=args.beta, min_rate=args.min_rate)
+    out["rate_best_l1"] = rate_fit(out["m"], out["l1_error"])
+    if args.beta is not None:
+        out["constants"] = jackson_constants(tg, params, args.alpha, args.beta)
+        out["rate_jackson_l1"] = rate_fit(out["m"], out["jackson_l1_error"])
     out.setdefault("jackson_l1_error", None)
     out.setdefault("jackson_bound", None)
     return out
@@ -426,6 +432,14 @@ def _print_human(command: str, out: dict) -> None:
             flag = "" if out["improved"][i] else "  (optimiser did not improve on m-1: kept)"
             extra = f" {jl[i]:12.4e} {jb[i]:12.4e}" if jl else ""
             print(f"{m:>3} {out['l2_error'][i]:12.4e} {out['l1_error'][i]:12.4e}{extra}{flag}")
+        if out.get("rate_best_l1"):
+            print(f"slope of ln(L1 error) vs ln m: best fit {out['rate_best_l1']['slope']:.2f}"
+                  + (f", Jackson {out['rate_jackson_l1']['slope']:.2f} (Thm 10: <= -alpha = -{out['alpha']})"
+                     if out.get("rate_jackson_l1") else ""))
+        if "constants" in out:
+            k = out["constants"]
+            print(f"Thm 10 constants: alpha = {k['alpha']}, beta = {k['beta']:g}, gamma = {k['gamma']:.4g} "
+                  f"(sup on a grid); e^(beta t) rho^(j) decays: {k['decays']}")
     elif command == "reproduce":
         sm = out["summary"]
         print(f"wrote {', '.join(out['files'])} to {out['out']}")

@@ -129,12 +129,13 @@ def _fig_approx(res: dict, path: Path):
                       ylabel="L2 error, decay rates ≥ 0.5")
     ax2.set_title("inverse theorem: spectrum kept below −0.5", fontsize="small")
     c = res["curse"]
-    for omega in sorted({row["omega"] for row in c["rows"]}):
-        rows = [row for row in c["rows"] if row["omega"] == omega]
-        ax3.loglog([row["eps"] for row in rows], [row["m"] if row["m"] else np.nan for row in rows], "o-",
-                   label=f"ω = {omega:g}: measured")
-        ax3.loglog([row["eps"] for row in rows], [row["theory"] for row in rows], ":", label=f"ω ε^(−1/ω)")
-    ax3.set_xlabel("L1 accuracy ε")
+    for i, eps in enumerate(sorted({row["eps"] for row in c["rows"]}, reverse=True)):
+        rows = sorted((row for row in c["rows"] if row["eps"] == eps), key=lambda row: row["omega"])
+        memory = [1.0 / row["omega"] for row in rows]
+        ax3.semilogy(memory, [row["m"] if row["m"] else np.nan for row in rows], "o-", color=f"C{i}",
+                     label=f"ε = {eps:g}: measured")
+        ax3.semilogy(memory, [row["theory"] for row in rows], ":", color=f"C{i}", label=f"ε = {eps:g}: ω ε^(−1/ω)")
+    ax3.set_xlabel("memory 1/ω")
     ax3.set_ylabel("smallest width m")
     ax3.legend(fontsize="x-small")
     ax3.set_title("curse of memory: ρ = (1+t)^−(1+ω)", fontsize="small")
