@@ -69,7 +69,7 @@ def lp_error(target: Target, values: dict, a, w, *, p: int = 1) -> float:
             edges.append(optimize.brentq(lambda x: float(r(x)), x0, x1, xtol=1e-15))
     edges.append(t_end)
     f = (lambda t: abs(float(r(t)))) if p == 1 else (lambda t: float(r(t)) ** 2)
-    total = sum(integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-13, limit=500)[0]
+    total = sum(integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-11, limit=500)[0]
                 for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo)
     rho_mp = sp.lambdify(T, target.kernel.substitute(values), modules="mpmath")
     with mpmath.workdps(20):
