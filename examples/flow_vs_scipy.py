@@ -19,7 +19,6 @@ import statistics
 import time
 
 import jax
-import numpy as np
 
 import memdyn
 from memdyn.integrate import SolverConfig, compiled_hitting_times, check_start

@@ -16,6 +16,13 @@ import numpy as np
 from scipy import stats
 
 
+def memory_of(param: str, values) -> list[float]:
+    """1/omega: the inverse of an ``omega`` parameter, otherwise the value (e.g. mu = 1/omega)."""
+    if param == "omega":
+        return [1.0 / v for v in values]
+    return [float(v) for v in values]
+
+
 @dataclass(frozen=True)
 class LogTimeFit:
     """ln tau = intercept + slope * memory, fitted by least squares over the finite taus."""

@@ -33,15 +33,8 @@ from .api import target as make_target
 from .integrate import SolverConfig, compiled_hitting_times
 from .loss import gradient, hessian, loss
 from .lowering import NUMPY
-
-RHO = "exp(-t) + 0.5*exp(-(t - mu)**2/2)"
-DELTA = 0.01
-
-
-def start(null_rates) -> np.ndarray:
-    m = 1 + len(null_rates)
-    return np.array([1.0] + [0.0] * (m - 1) + [1.0] + list(null_rates))
-
+from .reproduce import DELTA, RHO
+from .reproduce import mstar_start as start
 
 def machine() -> str:
     return (f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "

@@ -28,7 +28,7 @@ import sympy as sp
 from ._jax import ensure_x64
 from .errors import InputError
 from .formula import T
-from .quadrature import Rule, adapted_rule
+from .quadrature import adapted_rule
 from .stable import experfc, plain
 from .symbolic import U, V, W, Derivation
 

@@ -27,14 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import __version__
 from .analysis import fit_log_time
 from .api import target as make_target
-from .init import random_bounded
+from .init import on_invariant_set, random_bounded
 from .integrate import SolverConfig, trajectory
 from .momentum import saddle_scan
 from .sweep import run_sweep
@@ -76,9 +75,9 @@ PROFILES = {
 }
 
 
-def _mstar(null_rates) -> np.ndarray:
-    m = 1 + len(null_rates)
-    return np.array([1.0] + [0.0] * (m - 1) + [1.0] + list(null_rates))
+def mstar_start(null_rates) -> np.ndarray:
+    """theta0 on M* for RHO: neuron 1 = (1, 1) reproduces exp(-t), the others are null at ``null_rates``."""
+    return np.concatenate(on_invariant_set([(1.0, 1.0)], 1 + len(null_rates), null_rates=list(null_rates)))
 
 
 def _fit_json(memory, taus, **kw):
@@ -90,7 +89,7 @@ def section_sweeps(p: Profile, config: SolverConfig, progress) -> dict:
     tg = make_target(RHO, {"mu": list(p.memories)})
     out = []
     for w_null in p.null_rates:
-        res = run_sweep(tg, {}, "mu", p.memories, _mstar([w_null]), delta=DELTA, t1=p.t1, config=config)
+        res = run_sweep(tg, {}, "mu", p.memories, mstar_start([w_null]), delta=DELTA, t1=p.t1, config=config)
         progress(f"plateau sweep, w_min = {w_null}")
         js = res.to_json()
         js["null_rate"] = w_null
@@ -100,7 +99,7 @@ def section_sweeps(p: Profile, config: SolverConfig, progress) -> dict:
 
 def section_fig2(p: Profile, config: SolverConfig, progress) -> dict:
     tg = make_target(RHO, {"mu": list(p.fig2_memories)})
-    start = _mstar([0.5])
+    start = mstar_start([0.5])
     res = run_sweep(tg, {}, "mu", p.fig2_memories, start, delta=DELTA, t1=p.t1, config=config)
     curves = []
     for mu, r in zip(p.fig2_memories, res.results):
@@ -120,7 +119,7 @@ FIG3_NULL_RANGES = ((0.5, 2.0), (0.9, 2.0))
 
 def section_fig3(p: Profile, config: SolverConfig, progress) -> dict:
     tg = make_target(RHO, {"mu": list(p.fig3_memories)})
-    starts = np.stack([_mstar(list(np.linspace(lo, hi, 9))) for lo, hi in FIG3_NULL_RANGES])
+    starts = np.stack([mstar_start(list(np.linspace(lo, hi, 9))) for lo, hi in FIG3_NULL_RANGES])
     res = run_sweep(tg, {}, "mu", p.fig3_memories, starts, delta=DELTA, t1=p.t1, config=config)
     progress("Fig. 3 sweep (m = 10)")
     n = len(FIG3_NULL_RANGES)
@@ -143,7 +142,7 @@ def section_timescales(p: Profile, config: SolverConfig, progress) -> dict:
     tg = make_target(RHO, {"mu": list(p.spectrum_memories)})
     spectra = {}
     for name, nulls in (("m=2", [0.5]), ("m=3", [0.5, 0.8])):
-        spectra[name] = spectrum_on_invariant_set(tg, {}, "mu", p.spectrum_memories, _mstar(nulls))
+        spectra[name] = spectrum_on_invariant_set(tg, {}, "mu", p.spectrum_memories, mstar_start(nulls))
     progress("Hessian spectra on M*")
     mu = 16.0
     a0, w0 = random_bounded(10, w_range=(0.5, 2.0), a_range=(-1.0, 1.0), beta=1.0, seed=0)
@@ -160,18 +159,13 @@ def section_momentum(p: Profile, config: SolverConfig, progress) -> dict:
               for name, fr in (("gradient flow", None), ("heavy ball, gamma = 0", 0.0), ("heavy ball, gamma = 0.5", 0.5))}
     progress("saddle escape times")
     tg = make_target(RHO, {"mu": list(p.momentum_memories)})
-    start = _mstar([0.5])
-    from .integrate import compiled_hitting_times, _result
-
+    start = mstar_start([0.5])
     rows = {}
     for name, friction in (("gradient flow", None), ("heavy ball, gamma = 0.3", 0.3)):
-        data = tg.data_batch([{"mu": mu} for mu in p.momentum_memories])
-        th = jnp.tile(jnp.asarray(start), (len(p.momentum_memories), 1))
-        out = jax.device_get(compiled_hitting_times(tg, config, batched=True, friction=friction)(data, th, DELTA, p.t1))
-        res = [_result(jax.tree_util.tree_map(lambda x: x[i], out), p.t1, config) for i in range(len(p.momentum_memories))]
-        rows[name] = {"tau_param": [r.tau_param for r in res], "tau_loss": [r.tau_loss for r in res],
-                      "status": [r.status for r in res],
-                      "fit_tau_loss": _fit_json(p.momentum_memories, [r.tau_loss for r in res])}
+        res = run_sweep(tg, {}, "mu", p.momentum_memories, start, delta=DELTA, t1=p.t1, config=config,
+                        friction=friction)
+        rows[name] = {"tau_param": res.column("tau_param"), "tau_loss": res.column("tau_loss"),
+                      "status": res.column("status"), "fit_tau_loss": res.fits()["tau_loss"]["plain"]}
     progress("heavy ball on the memory problem")
     return {"saddle": saddle, "memory_problem": {"memories": list(p.momentum_memories), "start": start.tolist(), **rows}}
 

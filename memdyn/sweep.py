@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .analysis import bound_ratio, fit_log_time
+from .analysis import bound_ratio, fit_log_time, memory_of
 from .errors import InputError
 from .integrate import FlowResult, SolverConfig, _result, check_horizon, compiled_hitting_times
 from .lowering import Target
@@ -70,22 +70,17 @@ class SweepResult:
         }
 
 
-def memory_of(param: str, values: Sequence[float]) -> list[float]:
-    """1/omega: the inverse of an ``omega`` parameter, otherwise the value (e.g. mu = 1/omega)."""
-    if param == "omega":
-        return [1.0 / v for v in values]
-    return [float(v) for v in values]
-
-
 def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequence[float],
               starts: np.ndarray, *, delta: float, t1: float, config: SolverConfig = SolverConfig(),
-              chunk: int | None = None, progress: Callable[[int], None] | None = None) -> SweepResult:
+              friction: float | None = None, chunk: int | None = None,
+              progress: Callable[[int], None] | None = None) -> SweepResult:
     """Hitting times for every (value, start) pair, solved as one compiled, batched call.
 
     Args:
         target: the lowered kernel; ``base`` the values of its other parameters.
         param, values: the swept parameter and its values.
         starts: (n_starts, 2m) initial conditions theta0 = (a0, w0).
+        friction: integrate the heavy-ball ODE with this friction instead of gradient flow.
         chunk: batch elements per compiled call (default: all at once); ``progress(k)`` is
             called with the number of elements finished after each chunk.
     """
@@ -106,7 +101,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     theta0 = jnp.asarray(np.tile(starts, (n_v, 1)))
     n = n_v * n_s
     size = n if chunk is None else max(1, min(chunk, n))
-    fn = compiled_hitting_times(target, config, batched=True)
+    fn = compiled_hitting_times(target, config, batched=True, friction=friction)
 
     def piece(lo):
         idx = np.minimum(np.arange(lo, lo + size), n - 1)  # pad with the last element

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .analysis import memory_of
 from .loss import gradient, hessian, split
 from .lowering import Target
 
@@ -65,7 +66,7 @@ def spectrum_on_invariant_set(target: Target, base: dict, param: str, values, th
         scale = np.max(np.abs(ev))
         near_zero.append(int(np.sum(np.abs(ev) < zero_rel * scale)))
         smallest.append(float(ev[np.argmin(np.abs(ev))]))
-    memory = [1.0 / v if param == "omega" else float(v) for v in values]
+    memory = memory_of(param, values)
     tail = float(np.median(memory))  # fit the long-memory half, where the asymptotics apply
     w_min = float(np.min(np.asarray(theta0[m:])))
     return {"memory": memory, "eigenvalues": eig, "grad_norm": grad, "near_zero": near_zero,
