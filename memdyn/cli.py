@@ -168,6 +168,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latex", action="store_true", help="LaTeX instead of plain text")
     _add_json(p)
 
+    p = sub.add_parser("train", help="train a real discrete RNN (linear or tanh) on sampled inputs (JMLR Figs. 1, 4)",
+                       description="h_{k+1} = h_k + dt*sigma(W h_k + U x_k), y = c^T h_K, on white noise (x ~ N(0, 1/dt): "
+                                   "increments of variance dt) or random cosines; the target is the exact discrete "
+                                   "convolution dt*sum_j rho(j dt) x_{K-1-j}. Reports the loss per epoch and the exit "
+                                   "epoch (first epoch with |L - L_0| > delta). With --a0/--w0 the network is the "
+                                   "diagonal linear RNN with U = 1, c = a0, w = w0: the discrete counterpart of "
+                                   "'memdyn flow' (exit_time = exit_epoch*lr against its tau_loss).")
+    _add_target(p)
+    p.add_argument("--width", type=int, default=16, help="hidden width (default 16; set by --a0 when given)")
+    p.add_argument("--dt", type=_number("--dt"), default=0.1, help="Euler step (default 0.1)")
+    p.add_argument("--T", type=_number("--T"), default=6.4, help="sequence length in time, a multiple of dt (default 6.4)")
+    p.add_argument("--activation", default="linear", help="linear or tanh (default linear)")
+    p.add_argument("--recurrence", default="full", help="full W or diagonal W = -diag(w) (default full)")
+    p.add_argument("--optimizer", default="gd", help="gd (full batch), sgd (minibatches) or adam (optax) (default gd)")
+    p.add_argument("--lr", type=_number("--lr"), default=None, help="learning rate (default 0.01 for gd/sgd, 1e-3 for adam)")
+    p.add_argument("--epochs", type=int, default=2000, help="epochs (default 2000)")
+    p.add_argument("--samples", default="128",
+                   help="training sequences, or 'inf' for the exact white-noise expectation (linear only) (default 128)")
+    p.add_argument("--batch", type=int, default=None, help="minibatch size (default 32 for sgd, full batch for adam)")
+    p.add_argument("--inputs", default="white", help="white or cosine (default white)")
+    p.add_argument("--seeds", type=int, default=1, help="networks trained at once, seeds SEED..SEED+n-1 (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="first seed: start, data and minibatch order (default 0)")
+    p.add_argument("--delta", type=_number("--delta"), default=0.01, help="exit threshold on |L - L_0| (default 0.01)")
+    p.add_argument("--a0", type=_floats("--a0"), metavar="A1,A2,..", help="start on (a0, w0): diagonal linear RNN, U = 1")
+    p.add_argument("--w0", type=_floats("--w0"), metavar="W1,W2,..", help="initial decay rates, with --a0")
+    p.add_argument("--points", type=int, default=200, help="log-spaced epochs to report (default 200)")
+    _add_json(p)
+
     p = sub.add_parser("reproduce", help="reproduce the paper's optimisation results into a Markdown report",
                        description="On exp(-t) + 0.5 exp(-(t-mu)^2/2) started on M*: plateau sweeps and Theorem-20 fits "
                                    "for two w_min, Figs. 2 and 3, Hessian/gradient scalings on M* (Props. 33-34), the "
@@ -293,6 +321,44 @@ def _cmd_bench(args) -> dict:
                 shutil.move(str(Path(tmp) / name), str(out / name))
     result["markdown"] = markdown(result)
     return result
+
+
+def _cmd_train(args) -> dict:
+    from tqdm import tqdm
+
+    from . import rnn
+
+    if (args.a0 is None) != (args.w0 is None):
+        raise InputError("--w0" if args.w0 is None else "--a0", "--a0 and --w0 go together")
+    if args.samples.strip().lower() in ("inf", "infinity"):
+        samples = None
+    else:
+        try:
+            samples = int(args.samples)
+        except ValueError:
+            raise InputError("--samples", f"expected a positive integer or 'inf', got {args.samples!r}") from None
+    if args.points < 2:
+        raise InputError("--points", f"must be at least 2, got {args.points}")
+    start = None
+    width, recurrence, activation, train_input = args.width, args.recurrence, args.activation, True
+    if args.a0 is not None:
+        start = rnn.diagonal_start(args.a0, args.w0)
+        width, train_input = len(args.a0), False
+        recurrence = "diagonal"
+    lr = args.lr if args.lr is not None else (1e-3 if args.optimizer == "adam" else 0.01)
+    spec = rnn.RNNSpec(width=width, dt=args.dt, horizon=args.T, activation=activation, recurrence=recurrence,
+                       train_input=train_input)
+    config = rnn.TrainConfig(optimizer=args.optimizer, lr=lr, epochs=args.epochs, samples=samples, batch=args.batch,
+                             inputs=args.inputs, delta=args.delta, seed=args.seed)
+    if samples is None and activation != "linear":
+        raise InputError("--samples", "the exact white-noise expectation needs --activation linear")
+    grid = rnn.rho_grid(args.rho, _params(args.param), spec)
+    bar = tqdm(total=config.epochs, desc="train", unit="epoch", file=sys.stderr, disable=None, leave=False)
+    try:
+        result = rnn.train(spec, grid, config, seeds=args.seeds, start=start, progress=bar.update)
+    finally:
+        bar.close()
+    return result.to_json(points=args.points)
 
 
 def _cmd_approx(args) -> dict:
@@ -440,6 +506,18 @@ def _print_human(command: str, out: dict) -> None:
             k = out["constants"]
             print(f"Thm 10 constants: alpha = {k['alpha']}, beta = {k['beta']:g}, gamma = {k['gamma']:.4g} "
                   f"(sup on a grid); e^(beta t) rho^(j) decays: {k['decays']}")
+    elif command == "train":
+        sp, tr = out["spec"], out["train"]
+        print(f"{sp['activation']} {sp['recurrence']} RNN, width {sp['width']}, dt {sp['dt']:g}, T {sp['T']:g}; "
+              f"{tr['optimizer']} lr {tr['lr']:g}, {tr['samples'] or 'exact (inf)'} {tr['inputs']} samples, "
+              f"seeds {out['seeds'][0]}..{out['seeds'][-1]}")
+        marks = sorted({0, *[e for e in (1, 10, 100, 1000, 10000, 100000) if e <= out['epochs'][-1]], out['epochs'][-1]})
+        for e in marks:
+            i = out["epochs"].index(e) if e in out["epochs"] else min(range(len(out["epochs"])),
+                                                                        key=lambda k: abs(out["epochs"][k] - e))
+            print(f"  epoch {out['epochs'][i]:>7d}  loss {out['loss'][i]:.6g}")
+        ex = out["exit_epoch"]
+        print(f"exit epoch (|L - L_0| > {out['delta']:g}): {ex}" + ("" if ex is None else f", epoch*lr = {out['exit_time']:.6g}"))
     elif command == "reproduce":
         sm = out["summary"]
         print(f"wrote {', '.join(out['files'])} to {out['out']}")
@@ -469,7 +547,8 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     handlers = {"loss": _cmd_loss, "flow": _cmd_flow, "sweep": _cmd_sweep, "derive": _cmd_derive,
-                "reproduce": _cmd_reproduce, "bench": _cmd_bench, "approx": _cmd_approx}
+                "reproduce": _cmd_reproduce, "bench": _cmd_bench, "approx": _cmd_approx,
+                "train": _cmd_train}
     try:
         out = handlers[args.command](args)
     except InputError as err:
