@@ -16,6 +16,7 @@ from .formula import parse_kernel
 from .integrate import FlowResult, SolverConfig, check_start, hitting_times
 from .loss import gradient, hessian, loss
 from .lowering import KernelData, Target, lower
+from .reparam import mapped
 from .symbolic import Derivation, derive
 
 
@@ -49,9 +50,13 @@ def evaluate(rho: str, params: Mapping[str, float] | None, a: Sequence[float], w
 
 
 def flow(rho: str, params: Mapping[str, float] | None, a0: Sequence[float], w0: Sequence[float], *,
-         delta: float, t1: float = 1e8, config: SolverConfig = SolverConfig()) -> FlowResult:
-    """Both hitting times of the gradient flow from (a0, w0); see :func:`memdyn.integrate.hitting_times`."""
-    tg = target(rho, params)
+         delta: float, t1: float = 1e8, config: SolverConfig = SolverConfig(), param_map: str = "plain") -> FlowResult:
+    """Both hitting times of the gradient flow from (a0, w0); see :func:`memdyn.integrate.hitting_times`.
+
+    ``param_map`` trains v with w = g(v) instead of w (see :mod:`memdyn.reparam`); starts and
+    ``theta_final`` stay in (a, w), tau_param is measured in the trained coordinates (a, v).
+    """
+    tg = mapped(target(rho, params), param_map)
     return hitting_times(tg, tg.data(params or {}), a0, w0, delta=delta, t1=t1, config=config)
 
 

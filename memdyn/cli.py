@@ -74,6 +74,11 @@ def _add_flow_options(p, *, t1: float):
     p.add_argument("--rtol", type=_number("--rtol"), default=d.rtol, help=f"relative tolerance (default {d.rtol:g})")
     p.add_argument("--atol", type=_number("--atol"), default=d.atol, help=f"absolute tolerance (default {d.atol:g})")
     p.add_argument("--max-steps", type=int, default=d.max_steps, help=f"step budget per solve (default {d.max_steps})")
+    from .reparam import DESCRIPTIONS
+
+    p.add_argument("--param-map", default="plain", metavar="NAME",
+                   help="train v with w = g(v): " + "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items())
+                        + " (default plain). Starts stay decay rates; tau_param is measured in (a, v)")
 
 
 def _config(args):
@@ -229,7 +234,8 @@ def _cmd_loss(args) -> dict:
 def _cmd_flow(args) -> dict:
     from .api import flow
 
-    result = flow(args.rho, _params(args.param), args.a0, args.w0, delta=args.delta, t1=args.t1, config=_config(args))
+    result = flow(args.rho, _params(args.param), args.a0, args.w0, delta=args.delta, t1=args.t1, config=_config(args),
+                  param_map=args.param_map)
     return result.to_json()
 
 
@@ -289,6 +295,9 @@ def _cmd_sweep(args) -> dict:
     if args.chunk is not None and args.chunk < 1:
         raise InputError("--chunk", f"must be positive, got {args.chunk}")
     chunk = args.chunk or (64 if n > 64 else None)
+    from .reparam import mapped
+
+    tg = mapped(tg, args.param_map)
     with tqdm(total=n, desc="sweep", unit="solve", file=sys.stderr, disable=None, leave=False) as bar:
         result = run_sweep(tg, base, name, values, starts, delta=args.delta, t1=args.t1, config=config,
                            chunk=chunk, progress=bar.update)
@@ -532,6 +541,10 @@ def _print_human(command: str, out: dict) -> None:
                 if f:
                     print(f"  {name} {key}: s = {f['s']:.3f} +- {f['s_stderr']:.3f}, q = {f['q']:.2f} +- {f['q_stderr']:.2f}")
         print("  saddle exponents: " + ", ".join(f"{k} {v:.3f}" for k, v in sm["saddle_exponents"].items()))
+        tr = sm["training"]
+        c = tr["bridge_closest"]
+        print(f"  bridge: reduced tau_loss {tr['bridge_tau_loss']:.6g}; RNN exit epoch*lr {c['exit_time']:.6g} "
+              f"(gap {c['rel_gap']:+.2%}) at lr {c['lr']:g}, dt {c['dt']:g}")
         print("  section timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in sm["timing_s"].items()))
 
 

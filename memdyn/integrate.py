@@ -33,6 +33,7 @@ from ._jax import ensure_x64
 from .errors import InputError
 from .loss import flow_field, gradient, loss
 from .lowering import KernelData, Target
+from .reparam import external, internal
 
 SOLVERS = ("kvaerno5", "kvaerno3", "kencarp4", "kencarp5", "tsit5")
 """Solver names accepted by :class:`SolverConfig`."""
@@ -337,23 +338,24 @@ def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1:
     With ``friction`` (gamma >= 0) the heavy-ball ODE theta'' + gamma theta' + grad J = 0, started
     at rest, replaces the gradient flow (JMLR Appendix B: momentum shortens plateaus).
     """
-    theta0 = check_start(a0, w0)
+    theta0 = jnp.asarray(internal(target, check_start(a0, w0)))
     check_horizon(delta, t1)
     if friction is not None and not (np.isfinite(friction) and friction >= 0):
         raise InputError("--friction", f"must be a non-negative number, got {friction}")
     fn = compiled_hitting_times(target, config, friction=None if friction is None else float(friction))
     out = jax.device_get(fn(data, theta0, float(delta), float(t1)))
-    return _result(out, t1, config)
+    return _result(out, t1, config, target)
 
 
-def _result(out, t1: float, config: SolverConfig) -> FlowResult:
+def _result(out, t1: float, config: SolverConfig, target=None) -> FlowResult:
+    """A FlowResult; ``theta_final`` back in (a, w) when the target is reparameterised."""
     tau = [float(x) if np.isfinite(x) else None for x in np.asarray(out["tau"])]
     code = int(out["code"])
     status = STATUS[code] if code else ("ok" if None not in tau else "t1_reached")
     return FlowResult(tau_param=tau[0], tau_loss=tau[1], loss_initial=float(out["loss_initial"]),
                       loss_final=float(out["loss_final"]), t1=float(t1), t_end=float(out["t_end"]),
                       solver=config.solver, steps=int(out["steps"]), status=status,
-                      theta_final=[float(x) for x in np.asarray(out["theta"])])
+                      theta_final=[float(x) for x in external(target, out["theta"])])
 
 
 def make_trajectory(target: Target, config: SolverConfig) -> Callable:

@@ -185,6 +185,17 @@ def rho_grid(rho: str, params: Mapping[str, float] | None, spec: RNNSpec) -> np.
     return np.array(grid, dtype=float)
 
 
+def random_exponential_sum(m: int, seed: int = 0) -> str:
+    """JMLR Fig. 1a's target as a formula: rho(t) = c*^T e^{W* t} b* with c*, b* standard normal and
+    W* = -I - Z^T Z, Z Gaussian with entry variance 1/m (symmetric, so rho is a sum of m exponentials)."""
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(scale=1.0 / math.sqrt(m), size=(m, m))
+    c, b = rng.normal(size=m), rng.normal(size=m)
+    lam, V = np.linalg.eigh(-np.eye(m) - Z.T @ Z)
+    coef = (c @ V) * (V.T @ b)
+    return " + ".join(f"({float(k)!r})*exp({float(r)!r}*t)" for k, r in zip(coef, lam))
+
+
 # --- training -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainConfig:

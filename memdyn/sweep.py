@@ -19,6 +19,7 @@ from .analysis import bound_ratio, fit_log_time, memory_of
 from .errors import InputError
 from .integrate import FlowResult, SolverConfig, _result, check_horizon, compiled_hitting_times
 from .lowering import Target
+from .reparam import internal
 
 
 @dataclass
@@ -98,7 +99,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     n_v, n_s = len(values), starts.shape[0]
     # values outer, starts inner
     data = jax.tree_util.tree_map(lambda x: jnp.repeat(x, n_s, axis=0), data)
-    theta0 = jnp.asarray(np.tile(starts, (n_v, 1)))
+    theta0 = jnp.asarray(np.tile(internal(target, starts), (n_v, 1)))
     n = n_v * n_s
     size = n if chunk is None else max(1, min(chunk, n))
     fn = compiled_hitting_times(target, config, batched=True, friction=friction)
@@ -121,7 +122,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
             progress(min(size, n - lo))
     run_s = time.perf_counter() - start
     out = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *outs)
-    results = [_result(jax.tree_util.tree_map(lambda x: x[i], out), t1, config) for i in range(n)]
+    results = [_result(jax.tree_util.tree_map(lambda x: x[i], out), t1, config, target) for i in range(n)]
     memory = [mu for mu in memory_of(param, values) for _ in range(n_s)]
     w_min = [float(np.min(starts[i % n_s, m:])) for i in range(n)]
     return SweepResult(param=param, values=[v for v in values for _ in range(n_s)], memory=memory,
