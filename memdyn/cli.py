@@ -201,6 +201,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--points", type=int, default=200, help="log-spaced epochs to report (default 200)")
     _add_json(p)
 
+    p = sub.add_parser("sharp", help="sharp escape times from the slow dynamics on M*, beside measured tau_loss",
+                       description="Reduce the flow near M* to the drift of its one null neuron's rate, dw/dtau = F'(w) "
+                                   "(F: the energy it captures once the fast variables relax; see memdyn/sharp.py), and "
+                                   "set tau_slow (quadrature), tau_lead = 1/(F phi'^2) and, with --gaussian, the 1/mu "
+                                   "series beside the measured tau_loss, with relative errors.")
+    _add_target(p)
+    p.add_argument("--sweep", required=True, metavar="NAME=V1,V2,..", help="the memory parameter and its values")
+    p.add_argument("--a0", required=True, type=_floats("--a0"), metavar="A1,A2,..",
+                   help="start on M*: fitted amplitudes and exactly one 0 (the null neuron)")
+    p.add_argument("--w0", required=True, type=_floats("--w0"), metavar="W1,W2,..", help="initial decay rates")
+    p.add_argument("--gaussian", type=_floats("--gaussian"), default=None, metavar="C,SIGMA",
+                   help="the bump is C exp(-(t - NAME)^2/(2 SIGMA^2)): also print the 1/mu series")
+    _add_flow_options(p, t1=1e15)
+    _add_json(p)
+
     p = sub.add_parser("reproduce", help="reproduce the paper's optimisation results into a Markdown report",
                        description="On exp(-t) + 0.5 exp(-(t-mu)^2/2) started on M*: plateau sweeps and Theorem-20 fits "
                                    "for two w_min, Figs. 2 and 3, Hessian/gradient scalings on M* (Props. 33-34), the "
@@ -370,6 +385,32 @@ def _cmd_train(args) -> dict:
     return result.to_json(points=args.points)
 
 
+def _cmd_sharp(args) -> dict:
+    from tqdm import tqdm
+
+    from .api import target
+    from .reparam import mapped
+    from .sharp import compare
+
+    name, sep, text = args.sweep.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise InputError("--sweep", f"expected NAME=V1,V2,.., got {args.sweep!r}")
+    try:
+        values = _floats("--sweep")(text)
+    except argparse.ArgumentTypeError as err:
+        raise InputError("--sweep", str(err).partition(": ")[2]) from None
+    if args.param_map != "plain":
+        raise InputError("--param-map", "the sharp reduction is derived for the plain parameterisation")
+    if args.gaussian is not None and (len(args.gaussian) != 2 or args.gaussian[1] <= 0):
+        raise InputError("--gaussian", "expected C,SIGMA with SIGMA > 0")
+    base = _params(args.param)
+    tg = target(args.rho, {**base, name: values})
+    with tqdm(total=len(values), desc="sharp", file=sys.stderr, disable=None, leave=False) as bar:
+        return compare(tg, base, name, values, args.a0, args.w0, delta=args.delta, t1=args.t1, config=_config(args),
+                       gaussian=None if args.gaussian is None else tuple(args.gaussian), progress=bar.update)
+
+
 def _cmd_approx(args) -> dict:
     from .api import target
     from .approx import approximate
@@ -515,6 +556,20 @@ def _print_human(command: str, out: dict) -> None:
             k = out["constants"]
             print(f"Thm 10 constants: alpha = {k['alpha']}, beta = {k['beta']:g}, gamma = {k['gamma']:.4g} "
                   f"(sup on a grid); e^(beta t) rho^(j) decays: {k['decays']}")
+    elif command == "sharp":
+        fmt = lambda x: "null" if x is None else f"{x:.6g}"  # noqa: E731
+        pct = lambda x: "" if x is None else f"({x:+.1%})"  # noqa: E731
+        series = out["gaussian"] is not None
+        print(f"null neuron at w0 = {out['w_null']:g}; delta = {out['delta']:g}")
+        print(f"{'1/omega':>8} {'tau_loss':>12} {'tau_slow':>12} {'':9} {'tau_lead':>12} {'':9}"
+              + (f" {'series O(1)':>12} {'':9} {'series O(1/mu)':>14} {'':9}" if series else ""))
+        for r in out["rows"]:
+            line = (f"{r['memory']:>8g} {fmt(r['tau_loss']):>12} {fmt(r['tau_slow']):>12} {pct(r['err_slow']):9} "
+                    f"{fmt(r['tau_lead']):>12} {pct(r['err_lead']):9}")
+            if series:
+                line += (f" {fmt(r['tau_series0']):>12} {pct(r['err_series0']):9} {fmt(r['tau_series1']):>14} "
+                         f"{pct(r['err_series1']):9}")
+            print(line)
     elif command == "train":
         sp, tr = out["spec"], out["train"]
         print(f"{sp['activation']} {sp['recurrence']} RNN, width {sp['width']}, dt {sp['dt']:g}, T {sp['T']:g}; "
@@ -561,7 +616,7 @@ def main(argv=None) -> int:
         return 2
     handlers = {"loss": _cmd_loss, "flow": _cmd_flow, "sweep": _cmd_sweep, "derive": _cmd_derive,
                 "reproduce": _cmd_reproduce, "bench": _cmd_bench, "approx": _cmd_approx,
-                "train": _cmd_train}
+                "train": _cmd_train, "sharp": _cmd_sharp}
     try:
         out = handlers[args.command](args)
     except InputError as err:
