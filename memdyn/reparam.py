@@ -80,21 +80,26 @@ def pair_derivatives(g: sp.Expr) -> tuple[sp.Expr, ...]:
     return K, sp.diff(K, _U), sp.diff(K, _U, 2), sp.diff(K, _U, _V)
 
 
+@functools.lru_cache(maxsize=None)
+def _branches(name: str):
+    """SymPy's solutions of g(v) = w for v, lambdified, the v >= 0 branch first."""
+    roots = sp.solve(sp.Eq(MAPS[name], _W), _V)
+    roots = sorted(roots, key=lambda r: 0 if r.could_extract_minus_sign() else -1)
+    return [sp.lambdify(_W, r, "numpy") for r in roots], sp.lambdify(_V, MAPS[name], "numpy")
+
+
 def inverse(name: str, w) -> np.ndarray:
     """v = g^{-1}(w) for positive rates w (the real branch with v >= 0 where there are two)."""
-    g = MAPS[name]
     w = np.asarray(w, dtype=float)
     if np.any(w <= 0):
         raise InputError("--w0", "decay rates must be positive")
-    roots = sp.solve(sp.Eq(g, _W), _V)
-    for r in sorted(roots, key=lambda r: 0 if r.could_extract_minus_sign() else -1):
-        f = sp.lambdify(_W, r, "numpy")
+    branches, g = _branches(name)
+    for f in branches:
         with np.errstate(all="ignore"):
             v = np.asarray(f(w), dtype=complex)
         if np.all(np.abs(v.imag) < 1e-12) and np.all(np.isfinite(v.real)):
             v = v.real
-            back = sp.lambdify(_V, g, "numpy")(v)
-            if np.allclose(back, w, rtol=1e-12, atol=0):
+            if np.allclose(g(v), w, rtol=1e-12, atol=0):
                 return v
     raise InputError("--param-map", f"'{name}' cannot reach the rates {w.tolist()} (the map's range is too small)")
 
@@ -138,8 +143,12 @@ class MappedTarget:
 
     def metric(self, w) -> np.ndarray:
         """g'(g^{-1}(w))^2: the factor the reparameterisation puts on dw/dtau."""
-        v = inverse(self.name, w)
-        return np.asarray(sp.lambdify(_V, sp.diff(MAPS[self.name], _V) ** 2, "numpy")(v), dtype=float)
+        return np.asarray(_metric(self.name)(inverse(self.name, w)), dtype=float)
+
+
+@functools.lru_cache(maxsize=None)
+def _metric(name: str):
+    return sp.lambdify(_V, sp.diff(MAPS[name], _V) ** 2, "numpy")
 
 
 @functools.lru_cache(maxsize=64)

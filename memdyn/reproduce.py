@@ -75,6 +75,11 @@ class Profile:
     bridge_horizons: tuple[float, ...] = (8.0, 9.0, 10.0, 12.0, 16.0)
     bridge_samples: tuple[int, ...] = (128, 1024, 4096)
     bridge_sample_seeds: int = 3
+    # issue 7 (full profile only): reparameterised rates and sharp escape times
+    reparam_settings: tuple[tuple[float, float, tuple[float, ...]], ...] = ()
+    """(w*, null rate w0, memories) per reparameterisation table."""
+    sharp_settings: tuple[tuple[float, float, tuple[float, ...]], ...] = ()
+    """(w*, null rate w0, memories) per sharp table."""
 
 
 PROFILES = {
@@ -84,7 +89,13 @@ PROFILES = {
                     approx_widths=(1, 2, 3, 4, 6, 8, 12), curse_omegas=(0.5, 1.0, 2.0, 3.0),
                     curse_eps=(0.3, 0.1, 0.05, 0.02), curse_m_max=12,
                     fig4_epochs=20000, fig4_seeds=10, fig4_inputs=("white", "cosine"),
-                    bridge_samples=(128, 1024, 8192, 65536), bridge_sample_seeds=5),
+                    bridge_samples=(128, 1024, 8192, 65536), bridge_sample_seeds=5,
+                    reparam_settings=((1.0, 0.5, (6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0)),
+                                      (3.0, 0.8, (10.0, 12.0, 14.0, 16.0))),
+                    sharp_settings=((3.0, 0.8, (10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 18.0)),
+                                    (3.0, 0.6, (10.0, 12.0, 14.0, 16.0, 18.0, 20.0)),
+                                    (1.0, 0.3, (12.0, 16.0, 20.0, 24.0, 28.0, 32.0)),
+                                    (1.0, 0.5, (8.0, 10.0, 12.0, 14.0, 16.0)))),
 }
 
 
@@ -267,6 +278,60 @@ def section_training(p: Profile, config: SolverConfig, progress) -> dict:
                          "bridge": {"mu": BRIDGE_MU, "a0": a0, "w0": w0, "delta": DELTA}}}
 
 
+def section_reparam(p: Profile, config: SolverConfig, progress) -> dict:
+    """Plateau sweeps for every decay-rate map from two starts on M*, with fits.
+
+    Where the slow reduction holds (memdyn.sharp), the map only rescales the null rate's drift by
+    the metric g'(g^{-1}(w0))^2, so it predicts tau_map / tau_plain -> 1 / metric(w0).
+    """
+    from .reparam import DESCRIPTIONS, MAPS, mapped
+    from .sharp import SlowReduction
+
+    if not p.reparam_settings:
+        progress("reparameterised decay rates: full profile only")
+        return {}
+    tables = []
+    for w_star, w0, memories in p.reparam_settings:
+        rho = f"exp(-{w_star:g}*t) + 0.5*exp(-(t - mu)**2/2)"
+        base = make_target(rho, {"mu": list(memories)})
+        start = np.array([1.0, 0.0, w_star, w0])
+        maps = {}
+        reductions = [SlowReduction.from_start(base, base.data({"mu": mu}), [1.0, 0.0], [w_star, w0]) for mu in memories]
+        slow_plain = [red.tau_slow() for red in reductions]
+        for name in MAPS:
+            tg = mapped(base, name)
+            res = run_sweep(tg, {}, "mu", memories, start, delta=DELTA, t1=p.t1, config=config).to_json()
+            metric = 1.0 if name == "plain" else float(tg.metric([w0])[0])
+            m_of = None if name == "plain" else (lambda w, tg=tg: tg.metric([w])[0])
+            slow = [red.tau_slow(metric=m_of) / sp for red, sp in zip(reductions, slow_plain)]
+            maps[name] = {"map": DESCRIPTIONS[name], "metric_at_w0": metric, "predicted_ratio": 1.0 / metric,
+                          "slow_ratio": slow,
+                          "memory": res["memory"], "tau_loss": res["tau_loss"], "status": res["status"],
+                          "fit": res["fit"]["tau_loss"]}
+        plain = maps["plain"]["tau_loss"]
+        for v in maps.values():
+            v["ratio"] = [None if a is None or b is None else a / b for a, b in zip(v["tau_loss"], plain)]
+        tables.append({"rho": rho, "start": start.tolist(), "maps": maps})
+    progress("reparameterised decay rates")
+    return {"tables": tables}
+
+
+def section_sharp(p: Profile, config: SolverConfig, progress) -> dict:
+    """Measured tau_loss beside the slow-manifold predictions (memdyn.sharp) for several starts."""
+    from .sharp import compare
+
+    tables = []
+    for w_star, w0, memories in p.sharp_settings:
+        rho = f"exp(-{w_star:g}*t) + 0.5*exp(-(t - mu)**2/2)"
+        tg = make_target(rho, {"mu": list(memories)})
+        out = compare(tg, {}, "mu", list(memories), [1.0, 0.0], [w_star, w0], delta=DELTA, t1=1e15, config=config,
+                      gaussian=(0.5, 1.0))
+        out["rho"] = rho
+        tables.append(out)
+    progress("sharp escape times" if tables else "sharp escape times: full profile only")
+    return {"tables": tables} if tables else {}
+
+
 SECTIONS: dict[str, Callable] = {
     "sweeps": section_sweeps,
     "fig2": section_fig2,
@@ -275,8 +340,11 @@ SECTIONS: dict[str, Callable] = {
     "momentum": section_momentum,
     "approx": section_approx,
     "training": section_training,
+    "reparam": section_reparam,
+    "sharp": section_sharp,
 }
-STEPS = {"sweeps": 2, "fig2": 1, "fig3": 1, "timescales": 2, "momentum": 2, "approx": 3, "training": 3}
+STEPS = {"sweeps": 2, "fig2": 1, "fig3": 1, "timescales": 2, "momentum": 2, "approx": 3, "training": 3,
+         "reparam": 1, "sharp": 1}
 
 
 def compute(profile: Profile, config: SolverConfig = SolverConfig(), progress=None) -> dict:

@@ -111,14 +111,19 @@ class SlowReduction:
     def w0(self) -> float:
         return float(self.theta0[self.theta0.shape[0] // 2 + self.null])
 
-    def tau_slow(self, end_fraction: float = 0.5) -> float:
-        """int_{end_fraction w0}^{w0} dw / |F'(w)|: the time the slow flow takes to halve w."""
+    def tau_slow(self, end_fraction: float = 0.5, metric=None) -> float:
+        """int_{end_fraction w0}^{w0} dw / (m(w) |F'(w)|): the time the slow flow takes to halve w.
+
+        ``metric`` m(w) (default 1) is the factor a reparameterised rate puts on its velocity
+        (:meth:`memdyn.reparam.MappedTarget.metric`).
+        """
         w0 = self.w0
         f = jax.jit(jax.grad(lambda x: self.captured(x)[0]))
         speeds = lambda w: float(f(jnp.asarray(w, dtype=jnp.float64)))  # noqa: E731
         if speeds(w0) >= 0:
             raise ValueError("F does not grow as w falls at the start: no slow drift towards the memory")
-        val, _ = quad(lambda w: -1.0 / speeds(w), end_fraction * w0, w0, epsrel=1e-10, limit=200)
+        m = metric or (lambda w: 1.0)
+        val, _ = quad(lambda w: -1.0 / (float(m(w)) * speeds(w)), end_fraction * w0, w0, epsrel=1e-10, limit=200)
         return val
 
     def tau_lead(self) -> float:

@@ -52,3 +52,20 @@ def test_sharp_cli_errors(capsys):
     code = cli.main(["sharp", "--rho", RHO3, "--sweep", "mu=10", "--a0", "1,0", "--w0", "3,0.8", "--delta", "0.01",
                      "--gaussian", "0.5"])
     assert code == 2 and "--gaussian" in capsys.readouterr().err
+
+
+def test_a_reparameterisation_only_rescales_the_slow_drift():
+    """exp map (metric w^2): measured tau_loss(exp)/tau_loss(plain) equals the slow flow with the metric
+    inside, int dw/(m(w)|F'|) / int dw/|F'|, within 1% at 1/omega = 14."""
+    from memdyn.api import flow
+    from memdyn.reparam import mapped
+
+    mu = 14.0
+    tg = memdyn.target(RHO3, {"mu": mu})
+    red = SlowReduction.from_start(tg, tg.data({"mu": mu}), [1.0, 0.0], [3.0, 0.8])
+    exp = mapped(tg, "exp")
+    predicted = red.tau_slow(metric=lambda w: exp.metric([w])[0]) / red.tau_slow()
+    taus = {name: flow(RHO3, {"mu": mu}, [1.0, 0.0], [3.0, 0.8], delta=0.01, t1=1e12, param_map=name).tau_loss
+            for name in ("plain", "exp")}
+    assert taus["exp"] / taus["plain"] == pytest.approx(predicted, rel=0.01)
+    assert predicted == pytest.approx(1.775, abs=0.01)  # and not the crude 1/metric(w0) = 1.5625
