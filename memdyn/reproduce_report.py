@@ -255,7 +255,8 @@ def _training_lines(res: dict) -> list[str]:
               "linearly in lr (GD against its own flow) and in dt (the decay (1 − dt w)^j against e^(−w j dt)). "
               "Cutting T below the bump's position removes part of the forcing and lengthens the plateau; beyond "
               "it T does not matter. Finite samples break the reduction: the empirical loss's gradient at the "
-              "start is of order √(2/N), not exponentially small, so small N sends the exit anywhere.", "",
+              "start is of order 1/√N (the inputs' sample covariance is off by that much), not exponentially "
+              "small, so small N sends the exit anywhere.", "",
               "![bridge](bridge.png)", ""]
     return lines
 

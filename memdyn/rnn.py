@@ -264,10 +264,12 @@ class TrainResult:
         return [exit_epoch(row, self.config.delta) for row in self.loss]
 
     def recorded(self, points: int = 200) -> np.ndarray:
-        """Epoch indices to report: 0, then about ``points`` log-spaced epochs up to the last."""
+        """Epoch indices to report: 0, about ``points`` log-spaced epochs up to the last, and the powers of 10."""
         n = self.loss.shape[1] - 1
-        idx = np.unique(np.round(np.geomspace(1, max(n, 1), points)).astype(int)) if n else np.array([], int)
-        return np.concatenate([[0], idx])
+        if not n:
+            return np.array([0])
+        decades = 10 ** np.arange(int(np.log10(n)) + 1)
+        return np.unique(np.concatenate([[0], np.round(np.geomspace(1, n, points)).astype(int), decades]))
 
     def to_json(self, points: int = 200) -> dict:
         idx = self.recorded(points)
