@@ -254,6 +254,18 @@ def _cmd_flow(args) -> dict:
     return result.to_json()
 
 
+def _sweep_values(text: str) -> tuple[str, list[float]]:
+    """--sweep NAME=V1,V2,.. -> (NAME, [V1, V2, ..])."""
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise InputError("--sweep", f"expected NAME=V1,V2,.., got {text!r}")
+    try:
+        return name, _floats("--sweep")(values)
+    except argparse.ArgumentTypeError as err:
+        raise InputError("--sweep", str(err).partition(": ")[2]) from None
+
+
 def _cmd_sweep(args) -> dict:
     import numpy as np
     from tqdm import tqdm
@@ -263,14 +275,7 @@ def _cmd_sweep(args) -> dict:
     from .integrate import check_start
     from .sweep import run_sweep
 
-    name, sep, text = args.sweep.partition("=")
-    name = name.strip()
-    if not sep or not name:
-        raise InputError("--sweep", f"expected NAME=V1,V2,.., got {args.sweep!r}")
-    try:
-        values = _floats("--sweep")(text)
-    except argparse.ArgumentTypeError as err:
-        raise InputError("--sweep", str(err).partition(": ")[2]) from None
+    name, values = _sweep_values(args.sweep)
     base = _params(args.param)
     if name in base:
         raise InputError("--sweep", f"'{name}' is also given with --param")
@@ -389,22 +394,16 @@ def _cmd_sharp(args) -> dict:
     from tqdm import tqdm
 
     from .api import target
-    from .reparam import mapped
     from .sharp import compare
 
-    name, sep, text = args.sweep.partition("=")
-    name = name.strip()
-    if not sep or not name:
-        raise InputError("--sweep", f"expected NAME=V1,V2,.., got {args.sweep!r}")
-    try:
-        values = _floats("--sweep")(text)
-    except argparse.ArgumentTypeError as err:
-        raise InputError("--sweep", str(err).partition(": ")[2]) from None
+    name, values = _sweep_values(args.sweep)
     if args.param_map != "plain":
         raise InputError("--param-map", "the sharp reduction is derived for the plain parameterisation")
     if args.gaussian is not None and (len(args.gaussian) != 2 or args.gaussian[1] <= 0):
         raise InputError("--gaussian", "expected C,SIGMA with SIGMA > 0")
     base = _params(args.param)
+    if name in base:
+        raise InputError("--sweep", f"'{name}' is also given with --param")
     tg = target(args.rho, {**base, name: values})
     with tqdm(total=len(values), desc="sharp", file=sys.stderr, disable=None, leave=False) as bar:
         return compare(tg, base, name, values, args.a0, args.w0, delta=args.delta, t1=args.t1, config=_config(args),

@@ -127,3 +127,14 @@ def test_cli_train_json_and_errors(capsys):
         code = cli.main(["train", "--rho", "exp(-t)", "--epochs", "2", *argv])
         err = capsys.readouterr().err
         assert code == 2 and arg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_train_tanh_adam_on_random_cosines_over_seeds(capsys):
+    code = cli.main(["train", "--rho", "exp(-t)*cos(t)", "--width", "4", "--T", "3.2", "--activation", "tanh",
+                     "--optimizer", "adam", "--lr", "0.01", "--inputs", "cosine", "--samples", "32",
+                     "--epochs", "60", "--seeds", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["seeds"] == [0, 1] and out["train"]["inputs"] == "cosine"
+    seeds = np.array(out["loss_seeds"])
+    assert seeds.shape == (2, len(out["epochs"])) and np.all(seeds[:, -1] < seeds[:, 0])
+    np.testing.assert_allclose(out["loss"], seeds.mean(axis=0), rtol=1e-12)
