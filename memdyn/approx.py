@@ -39,11 +39,6 @@ class Fit:
     """False when the optimiser did not beat the width m-1 optimum (which is then kept)."""
 
 
-def _rho_numpy(target: Target, values: dict) -> callable:
-    f = sp.lambdify(T, target.kernel.substitute(values), modules=["scipy", "numpy"])
-    return lambda t: np.asarray(f(np.asarray(t, dtype=float)), dtype=float) + 0.0 * np.asarray(t, dtype=float)
-
-
 def lp_error(target: Target, values: dict, a, w, *, p: int = 1) -> float:
     """||rho - rho_hat||_p for p = 1 or 2.
 
@@ -52,7 +47,7 @@ def lp_error(target: Target, values: dict, a, w, *, p: int = 1) -> float:
     """
     import mpmath
 
-    rho = _rho_numpy(target, values)
+    rho = target.kernel_function(values)
     a, w = np.asarray(a, float), np.asarray(w, float)
 
     def r(t):

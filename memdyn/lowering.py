@@ -224,6 +224,10 @@ class Target:
                 raise InputError(f"--param {name}", f"value {v} has another sign than the derivation assumed")
         return {n: float(values[n]) for n in names}
 
+    def kernel_function(self, values: Mapping[str, float] | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """rho(t) as a NumPy/SciPy function of t at checked parameter values (host side)."""
+        return _numpy_function(self.kernel.substitute(self.check_values(dict(values or {}))))
+
     def data(self, values: Mapping[str, float] | None = None) -> KernelData:
         """KernelData for one set of parameter values."""
         batch = self.data_batch([values or {}])

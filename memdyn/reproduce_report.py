@@ -217,7 +217,7 @@ def _training_lines(res: dict) -> list[str]:
     br = res["bridge"]
     f1, f4 = st["fig1"], st["fig4"]
     lines = ["## 7. Real RNNs trained on sampled inputs (JMLR Figs. 1 and 4) and the bridge to the flow", "",
-             f"Euler RNN h_(k+1) = h_k + dt σ(W h_k + U x_k), y = cᵀh_K; white noise x ~ N(0, 1/dt) (increments of "
+             "Euler RNN h_(k+1) = h_k + dt σ(W h_k + U x_k), y = cᵀh_K; white noise x ~ N(0, 1/dt) (increments of "
              "variance dt), target the exact discrete convolution dt Σ_j ρ(j dt) x_(K−1−j) (see `memdyn/rnn.py`).", "",
              f"**Fig. 1**: full-W linear RNN, width {f1['width']}, dt {f1['dt']}, T {f1['T']}, GD at lr {f1['lr']} "
              f"(the paper's lr is not stated) on the exact white-noise loss, {f1['epochs']} epochs, {f1['seeds']} seeds:",

@@ -174,11 +174,8 @@ def random_cosines(key, n: int, spec: RNNSpec, modes: int = 4) -> jax.Array:
 def rho_grid(rho: str, params: Mapping[str, float] | None, spec: RNNSpec) -> np.ndarray:
     """rho(j dt), j < K, from the formula (parsed, never executed), refused if not finite."""
     from .api import target
-    from .lowering import _numpy_function
 
-    tg = target(rho, params)
-    values = tg.check_values(dict(params or {}))
-    grid = _numpy_function(tg.kernel.substitute(values))(spec.times)
+    grid = target(rho, params).kernel_function(params)(spec.times)
     if not np.all(np.isfinite(grid)):
         bad = spec.times[~np.isfinite(grid)][0]
         raise InputError("--rho", f"is not finite at t = {bad:g} on the training grid")
@@ -298,10 +295,10 @@ class TrainResult:
 
 def exit_epoch(loss: np.ndarray, delta: float) -> int | None:
     """First epoch n with ``|L_n - L_0| > delta`` (the discrete tau_loss); None if never or not finite."""
-    moved = np.abs(np.asarray(loss) - loss[0]) > delta
+    loss = np.asarray(loss)
     if not np.isfinite(loss[0]):
         return 0
-    hit = np.flatnonzero(moved | ~np.isfinite(loss))
+    hit = np.flatnonzero((np.abs(loss - loss[0]) > delta) | ~np.isfinite(loss))
     return int(hit[0]) if hit.size else None
 
 
