@@ -100,12 +100,16 @@ class SlowReduction:
     def q(self, w) -> float:
         return float(self.captured(w)[1])
 
-    def dF(self, w) -> float:
-        return float(jax.grad(lambda x: self.captured(x)[0])(jnp.asarray(w, dtype=jnp.float64)))
+    def _log_derivative(self, index: int, w) -> float:
+        """d/dw ln of captured(w)[index] (0: F, 1: q), by autodiff through the templates."""
+        return float(jax.grad(lambda x: jnp.log(self.captured(x)[index]))(jnp.asarray(w, dtype=jnp.float64)))
 
     def phi_prime(self, w) -> float:
         """d/dw of -ln F."""
-        return float(jax.grad(lambda x: -jnp.log(self.captured(x)[0]))(jnp.asarray(w, dtype=jnp.float64)))
+        return -self._log_derivative(0, w)
+
+    def dq_over_q(self, w) -> float:
+        return self._log_derivative(1, w)
 
     @property
     def w0(self) -> float:
@@ -129,10 +133,6 @@ class SlowReduction:
     def tau_lead(self) -> float:
         w0 = self.w0
         return 1.0 / (self.F(w0) * self.phi_prime(w0) ** 2)
-
-
-    def dq_over_q(self, w) -> float:
-        return float(jax.grad(lambda x: jnp.log(self.captured(x)[1]))(jnp.asarray(w, dtype=jnp.float64)))
 
 
 def gaussian_series(q0: float, dlogq0: float, w0: float, mu: float, c: float, sigma: float, order: int = 0) -> float:
