@@ -23,9 +23,9 @@ L[\rho](w) = \int_0^\infty e^{-wt}\rho(t)\,dt .$$
 Everything below is what `memdyn` derives; the cells check it numerically."""),
     ("code", """import numpy as np, sympy as sp, mpmath, jax, jax.numpy as jnp
 import memdyn
-from memdyn.formula import T
-from memdyn.symbolic import W
-from memdyn.stable import plain
+from memdyn.core.formula import T
+from memdyn.core.symbolic import W
+from memdyn.core.stable import plain
 rho = "a*exp(-b*t) + c*exp(-(t - mu)**2/(2*sigma**2))"
 values = {"a": 1.0, "b": 1.0, "c": 0.5, "mu": 20.0, "sigma": 1.0}
 target = memdyn.target(rho, values)
@@ -41,7 +41,7 @@ $z = (w\sigma^2-\mu)/(\sigma\sqrt2)$. For $w > \mu/\sigma^2$ the erfc underflows
 overflows: in float64 the product is $0\cdot\infty$. memdyn's stabiliser merges every exponential
 with the erfc it multiplies into `experfc(A, z)` and lowers it as $e^{A-z^2}\,\mathrm{erfcx}(z)$ for
 $z\ge0$, with $A - z^2$ expanded symbolically:"""),
-    ("code", """A, z = d.terms[1].laplace.atoms(memdyn.stable.experfc).pop().args
+    ("code", """A, z = d.terms[1].laplace.atoms(memdyn.core.stable.experfc).pop().args
 sp.expand(A - z**2)   # the exponent that is actually evaluated: no large cancelling terms"""),
     ("code", """bump_values = {k: values[k] for k in ("c", "mu", "sigma")}
 bump_target = memdyn.target("c*exp(-(t - mu)**2/(2*sigma**2))", bump_values)
@@ -52,7 +52,7 @@ args = [bump_values[p.name] for p in params]
 with np.errstate(all="ignore"):
     naive_value = float(naive(30.0, *args))
 stable_value = float(bump_target.transforms(jnp.asarray([30.0]), bump_target.data(bump_values))[0][0])
-from memdyn.reference import mpmath_laplace
+from memdyn.studies.reference import mpmath_laplace
 ref = float(mpmath_laplace(bump_target.kernel.substitute(bump_values), 30.0, breakpoints=[1.0, 8.0, 20.0]))
 print(f"w = 30, mu = 20:  printed form {naive_value!r}   stable form {stable_value!r}   mpmath {ref!r}")
 assert abs(stable_value - ref) <= 1e-10 * ref"""),
@@ -107,8 +107,8 @@ $e^{-w_k t}$ or $t e^{-w_k t}$: exponentially small in $\mu = 1/\omega$. SymPy d
 and the Hessian there from the same templates memdyn integrates."""),
     ("code", """import numpy as np, sympy as sp, jax, jax.numpy as jnp
 import memdyn
-from memdyn.stable import plain
-from memdyn.timescales import fit_exponential_scaling
+from memdyn.core.stable import plain
+from memdyn.core.fits import fit_log_linear
 target = memdyn.target("exp(-t) + c*exp(-(t - mu)**2/2)", {"c": 0.5, "mu": 20.0})
 d = target.derivation
 a, w, J, ga, gw = d.unrolled(2)
@@ -149,11 +149,11 @@ for r in rows:
     print("1/omega = %4.0f   smallest eigenvalue % .6e   Schur prediction % .6e   ratio %.9f" % r)
 assert abs(rows[-1][3] - 1) < 1e-6"""),
     ("code", """mus = np.array([r[0] for r in rows]); lam = np.array([r[1] for r in rows])
-free = fit_exponential_scaling(mus, lam, min_memory=20.0)
-held = fit_exponential_scaling(mus, lam, q=2.0, min_memory=20.0)
-print("free fit: s = %.4f +- %.4f, q = %.2f +- %.2f" % (free["s"], free["s_stderr"], free["q"], free["q_stderr"]))
-print("q held at 2: s = %.4f +- %.4f" % (held["s"], held["s_stderr"]))
-assert abs(held["s"] + 1.0) < 0.01   # e^{-2 w_2 mu} with w_2 = 0.5: twice Prop. 34's rate"""),
+free = fit_log_linear(mus, lam, q=None, min_x=20.0)
+held = fit_log_linear(mus, lam, q=2.0, min_x=20.0)
+print("free fit: s = %.4f +- %.4f, q = %.2f +- %.2f" % (free.slope, free.slope_stderr, free.q, free.q_stderr))
+print("q held at 2: s = %.4f +- %.4f" % (held.slope, held.slope_stderr))
+assert abs(held.slope + 1.0) < 0.01   # e^{-2 w_2 mu} with w_2 = 0.5: twice Prop. 34's rate"""),
 ]
 
 
@@ -167,7 +167,7 @@ $\hat\rho(t) = s\,Q(s) = \sum_{k=1}^m u_k e^{-k\beta t/(\alpha+1)}$ is a width-$
 $\|\rho - \hat\rho\|_{L^1} = \frac{\alpha+1}{\beta}\int_0^1 |q - Q|\,ds$."""),
     ("code", """import numpy as np, sympy as sp
 import memdyn
-from memdyn.approx import q_function, jackson_network, jackson_bound, lp_error, jackson_constants
+from memdyn.theory.approx import q_function, jackson_network, jackson_bound, lp_error, jackson_constants
 target = memdyn.target("exp(-t)*(1 + sin(t))")
 alpha, beta = 1, sp.Rational(9, 10)
 s, q = q_function(target, {}, alpha, float(beta))
@@ -208,7 +208,7 @@ the slow flow is $\dot w = F'(w)$. Its time to leave $w_0$ is dominated by the s
 smallest: Laplace's endpoint rule gives $\tau \approx e^{\varphi(w_0)}/\varphi'(w_0)^2$, $\varphi = -\ln F$."""),
     ("code", """import numpy as np, sympy as sp
 import memdyn
-from memdyn.sharp import SlowReduction, gaussian_series, compare
+from memdyn.theory.sharp import SlowReduction, gaussian_series, compare
 t, w, ws, mu, c, s, eps = sp.symbols("t w w_star mu c sigma epsilon", positive=True)
 phi1, phi2, e = sp.exp(-ws*t), t*sp.exp(-ws*t), sp.exp(-w*t)
 ip = lambda f, g: sp.simplify(sp.integrate(f*g, (t, 0, sp.oo)))
@@ -240,7 +240,7 @@ lead, first"""),
     ("md", r"""So $\tau = \dfrac{q(w_0)\,e^{2w_0\mu - w_0^2\sigma^2}}{8\pi c^2\sigma^2\mu^2}\Big(1 + \dfrac{2w_0\sigma^2 - q'(w_0)/q(w_0)}{\mu} + O(\mu^{-2})\Big)$.
 
 **The exponent is $2w_0/\omega$**, twice the lower bound's: the null neuron's amplitude is only as large
-as its overlap $G$, and its rate moves at $a\,G \sim G^2$. `memdyn.sharp.gaussian_series` is this series;
+as its overlap $G$, and its rate moves at $a\,G \sim G^2$. `memdyn.theory.sharp.gaussian_series` is this series;
 check it against SymPy at a point:"""),
     ("code", """pt = {w: 0.8, ws: 3, mu: 12, c: 0.5, s: 1}
 dlogq = float(sp.diff(sp.log(q), w).subs(pt))
@@ -252,15 +252,15 @@ print(ours0, sym0, ours1, sym1)
 assert abs(ours0 / sym0 - 1) < 1e-12 and abs(ours1 / sym1 - 1) < 1e-12"""),
     ("md", r"""## Against the measured plateau
 
-`memdyn sharp` (or `memdyn.sharp.compare`) sets $\tau_{slow}$ (the slow flow by quadrature),
+`memdyn sharp` (or `memdyn.theory.sharp.compare`) sets $\tau_{slow}$ (the slow flow by quadrature),
 $\tau_{lead}$ (Laplace's rule with the exact $F$) and the series beside the measured $\tau'_0$ ($\delta = 0.01$):"""),
     ("code", """mus = [11.0, 12.0, 13.0]
 tgs = memdyn.target(rho, {"mu": mus})
 out = compare(tgs, {}, "mu", mus, [1.0, 0.0], [3.0, 0.8], delta=0.01, gaussian=(0.5, 1.0))
-for r in out["rows"]:
+for r in out.rows:
     print(f"1/omega = {r['memory']:4g}  measured {r['tau_loss']:.5g}  slow {r['err_slow']:+.1%}  "
           f"lead {r['err_lead']:+.1%}  series {r['err_series0']:+.1%} / {r['err_series1']:+.1%}")
-assert all(abs(r["err_lead"]) < 0.10 for r in out["rows"] if r["memory"] >= 12)"""),
+assert all(abs(r["err_lead"]) < 0.10 for r in out.rows if r["memory"] >= 12)"""),
     ("md", r"""The leading-order value is within 10% from $1/\omega = 12$ and within 1% from 14 (see `memdyn reproduce --full`
 for 10..18 and other starts). The $1/\mu$ series converges slowly: its first correction is
 $(2w_0\sigma^2 - q'/q)/\mu$, and $q'/q$ is large where $q$ is small. What is left, $\tau - \tau_{lead}$, is a few

@@ -21,8 +21,8 @@ import time
 import jax
 
 import memdyn
-from memdyn.integrate import SolverConfig, compiled_hitting_times, check_start
-from memdyn.reference import scipy_hitting_times
+from memdyn.core.integrate import SolverConfig, compiled_hitting_times, check_start
+from memdyn.studies.reference import scipy_hitting_times
 
 RHO = "exp(-t) + 0.5*exp(-(t - mu)**2/2)"
 A0, W0 = [1.0, 0.0], [1.0, 0.5]

@@ -1,35 +1,36 @@
-"""The front door for scripts: formula in, lowered target and results out.
+"""The Python face of memdyn: a formula in, results out, with every feature the CLI has.
 
-These functions compose the stages (parse -> derive -> lower -> integrate) and add nothing new
-to them; the CLI is a thin layer over them.
+These functions compose the library (parse -> derive -> lower -> integrate, starts,
+reparameterisations, the theory's comparisons, training) and add nothing new to it; the CLI is a
+thin shell over them. Errors are :class:`~memdyn.errors.InputError` naming the Python argument.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import jax
 import numpy as np
 
-from .formula import parse_kernel
-from .integrate import FlowResult, SolverConfig, check_start, hitting_times
-from .loss import gradient, hessian, loss
-from .lowering import KernelData, Target, lower
-from .reparam import mapped
-from .symbolic import Derivation, derive
+from .core.integrate import FlowResult, SolverConfig, hitting_times
+from .core.loss import gradient, hessian, loss
+from .core.pipeline import target
+from .core.reparam import mapped
+from .core.starts import build_starts, check_start
+from .core.resources import check_solve
+from .core.sweep import SweepResult, bucket, run_sweep
+from .core.symbolic import describe as describe_derivation
+from .errors import InputError
 
-
-def target(rho: str, params: Mapping[str, float | Sequence[float]] | None = None) -> Target:
-    """Parse, derive and lower ``rho`` (cached per formula and parameter signs).
-
-    A parameter may be given as a list of values (a sweep); only the signs matter here.
-    """
-    return lower(derive(parse_kernel(rho, dict(params or {}))))
+if TYPE_CHECKING:  # the theory and rnn stacks (scipy.optimize, optax) load only when called
+    from .rnn.train import TrainResult
+    from .theory.approx import Approximation
+    from .theory.sharp import SharpComparison
 
 
 @functools.lru_cache(maxsize=64)
-def _jitted(tg: Target):
+def _jitted(tg):
     """Compiled loss, gradient and Hessian of one target (compiled once, reused per call)."""
     return tuple(jax.jit(functools.partial(f, tg)) for f in (loss, gradient, hessian))
 
@@ -40,7 +41,7 @@ def evaluate(rho: str, params: Mapping[str, float] | None, a: Sequence[float], w
     tg = target(rho, params)
     data = tg.data(params or {})
     theta = check_start(a, w)
-    m = len(a)
+    m = len(theta) // 2
     f_loss, f_grad, f_hess = _jitted(tg)
     g = np.asarray(f_grad(data, theta))
     out = {"loss": float(f_loss(data, theta)), "grad_a": g[:m].tolist(), "grad_w": g[m:].tolist()}
@@ -51,13 +52,121 @@ def evaluate(rho: str, params: Mapping[str, float] | None, a: Sequence[float], w
 
 def flow(rho: str, params: Mapping[str, float] | None, a0: Sequence[float], w0: Sequence[float], *,
          delta: float, t1: float = 1e8, config: SolverConfig = SolverConfig(), param_map: str = "plain") -> FlowResult:
-    """Both hitting times of the gradient flow from (a0, w0); see :func:`memdyn.integrate.hitting_times`.
+    """Both hitting times of the gradient flow from (a0, w0); see :func:`memdyn.core.integrate.hitting_times`.
 
-    ``param_map`` trains v with w = g(v) instead of w (see :mod:`memdyn.reparam`); starts and
+    ``param_map`` trains v with w = g(v) instead of w (see :mod:`memdyn.core.reparam`); starts and
     ``theta_final`` stay in (a, w), tau_param is measured in the trained coordinates (a, v).
     """
     tg = mapped(target(rho, params), param_map)
     return hitting_times(tg, tg.data(params or {}), a0, w0, delta=delta, t1=t1, config=config)
 
 
-__all__ = ["target", "evaluate", "flow", "Derivation", "KernelData", "Target"]
+def _swept_target(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float]):
+    base = dict(params or {})
+    if param in base:
+        raise InputError("param", f"'{param}' is swept and also given in params")
+    try:
+        return base, target(rho, {**base, param: list(values)})
+    except InputError as err:
+        if err.argument == f"param {param}":
+            raise InputError("param", f"'{param}' is not a parameter of the formula") from None
+        raise
+
+
+def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], *,
+          init: str = "explicit", a0=None, w0=None, m: int | None = None, null_rates: Sequence[float] = (),
+          groups: Sequence[int] | None = None, seeds: int = 1, w_range=(0.5, 2.0), a_range=(-1.0, 1.0),
+          beta: float = 1.0, delta: float, t1: float = 1e12, config: SolverConfig = SolverConfig(),
+          param_map: str = "plain", chunk: int | None = None, progress: Callable[[int], None] | None = None,
+          on_size: Callable[[int], None] | None = None) -> SweepResult:
+    """Hitting times over ``values`` of ``param`` x starts, as one compiled, batched call.
+
+    Starts (see :func:`memdyn.core.starts.build_starts`): ``init="explicit"`` from ``a0``/``w0``;
+    ``"mstar"`` a point of M* built from the formula's exponential terms (``m``, ``null_rates``,
+    ``groups``); ``"random"`` the JMLR bounded start (``m``, ``seeds``, ``w_range``, ``a_range``,
+    ``beta``). ``chunk`` bounds the elements per compiled call (default: all, or 64 above 64);
+    ``progress(k)`` is called after each chunk, ``on_size(n)`` once with the number of elements.
+    """
+    if chunk is not None and chunk < 1:
+        raise InputError("chunk", f"must be positive, got {chunk}")
+    if init != "explicit" and m is not None:
+        # before building the starts: --m 4000 --seeds 4000 is 4000 rows of 8000 numbers already
+        n_starts = seeds if init == "random" else 1
+        check_solve(m, bucket(min(chunk or 64, len(values) * n_starts)), "m")
+    base, tg = _swept_target(rho, params, param, values)
+    starts = build_starts(tg.kernel, [{**base, param: v} for v in values], init=init, a0=a0, w0=w0, m=m,
+                          null_rates=null_rates, groups=groups, seeds=seeds, w_range=w_range, a_range=a_range,
+                          beta=beta)
+    n = len(values) * starts.shape[0]
+    if on_size:
+        on_size(n)
+    return run_sweep(mapped(tg, param_map), base, param, values, starts, delta=delta, t1=t1, config=config,
+                     chunk=chunk or (64 if n > 64 else None), progress=progress)
+
+
+def sharp(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], a0, w0, *,
+          delta: float, t1: float = 1e15, config: SolverConfig = SolverConfig(),
+          gaussian: Sequence[float] | None = None, progress: Callable[[int], None] | None = None) -> SharpComparison:
+    """Measured tau_loss beside the slow-manifold predictions (see :mod:`memdyn.theory.sharp`).
+
+    ``gaussian = (c, sigma)``: the bump is c exp(-(t - param)^2/(2 sigma^2)); adds the 1/mu series.
+    """
+    if gaussian is not None and (len(gaussian) != 2 or not gaussian[1] > 0):
+        raise InputError("gaussian", "expected (C, SIGMA) with SIGMA > 0")
+    from .theory.sharp import compare
+
+    base, tg = _swept_target(rho, params, param, values)
+    return compare(tg, base, param, list(values), a0, w0, delta=delta, t1=t1, config=config,
+                   gaussian=None if gaussian is None else (float(gaussian[0]), float(gaussian[1])), progress=progress)
+
+
+def approximate(rho: str, params: Mapping[str, float] | None, widths: Sequence[int], *, alpha: int = 1,
+                beta: float | None = None, min_rate: float | None = None) -> Approximation:
+    """Best exponential-sum fits per width, their L1/L2 errors and, with ``beta``, the Jackson network
+    of JMLR Thm 10 (see :mod:`memdyn.theory.approx`)."""
+    from .theory.approx import approximate as approximate_target
+
+    values = dict(params or {})
+    return approximate_target(target(rho, values), values, widths, alpha=alpha, beta=beta, min_rate=min_rate)
+
+
+def describe(rho: str, params: Mapping[str, float] | None = None, *, m: int | None = None,
+             latex: bool = False) -> dict:
+    """What SymPy derived for ``rho``: terms, transforms (stable form), ||rho||^2, and for ``m`` the
+    loss and flow written out (``latex`` for LaTeX). Refuses kernels whose loss is not finite."""
+    values = dict(params or {})
+    tg = target(rho, values)
+    tg.data(values)  # refuses kernels whose loss is not finite
+    return describe_derivation(tg.derivation, m=m, latex=latex)
+
+
+def train(rho: str, params: Mapping[str, float] | None = None, *, width: int = 16, dt: float = 0.1,
+          horizon: float = 6.4, activation: str = "linear", recurrence: str = "full", optimizer: str = "gd",
+          lr: float | None = None, epochs: int = 2000, samples: int | None = 128, batch: int | None = None,
+          inputs: str = "white", seeds: int = 1, seed: int = 0, delta: float = 0.01, a0=None, w0=None,
+          progress: Callable[[int], None] | None = None) -> TrainResult:
+    """Train a discrete RNN on ``rho`` (see :mod:`memdyn.rnn`). With ``a0``/``w0`` the network is the
+    diagonal linear RNN with U = 1, c = a0, w = w0: the discrete counterpart of :func:`flow`.
+    ``lr`` defaults to 0.01 (gd, sgd) or 1e-3 (adam); ``samples=None`` is the exact white-noise loss."""
+    from .rnn.model import RNNSpec, diagonal_start, rho_grid
+    from .rnn.train import TrainConfig
+    from .rnn.train import train as train_rnn
+
+    if (a0 is None) != (w0 is None):
+        raise InputError("w0" if w0 is None else "a0", "a0 and w0 go together", mentions=("a0", "w0"))
+    start, train_input = None, True
+    if a0 is not None:
+        start = diagonal_start(a0, w0)
+        width, recurrence, train_input = len(a0), "diagonal", False
+    if lr is None:
+        lr = 1e-3 if optimizer == "adam" else 0.01
+    spec = RNNSpec(width=width, dt=dt, horizon=horizon, activation=activation, recurrence=recurrence,
+                   train_input=train_input)
+    config = TrainConfig(optimizer=optimizer, lr=lr, epochs=epochs, samples=samples, batch=batch, inputs=inputs,
+                         delta=delta, seed=seed)
+    if samples is None and activation != "linear":
+        raise InputError("samples", "the exact white-noise expectation needs activation='linear'")
+    return train_rnn(spec, rho_grid(rho, params, spec), config, seeds=seeds, start=start, progress=progress)
+
+
+__all__ = ["target", "evaluate", "flow", "sweep", "sharp", "approximate", "describe", "train"]

@@ -42,3 +42,19 @@ def test_ci_runs_the_readme_test_command():
     command = 'python3 -m venv .venv && .venv/bin/pip install -q ".[test]" && .venv/bin/python -m pytest'
     assert command in readme
     assert f"TEST_COMMAND='{command}'" in ci
+
+
+def test_notebooks_are_what_the_generator_writes(tmp_path):
+    """The committed notebooks are exactly make_notebooks.py's cells (edit the script, not the .ipynb)."""
+    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "derivations" / "make_notebooks.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    tables = {"01_exp_bump_loss_and_flow.ipynb": gen.EXP_BUMP, "02_gradient_and_hessian_on_mstar.ipynb": gen.ON_MSTAR,
+              "03_jackson_construction.ipynb": gen.JACKSON, "04_sharp_escape_asymptotics.ipynb": gen.SHARP}
+    assert sorted(tables) == [p.name for p in NOTEBOOKS]
+    for name, cells in tables.items():
+        gen.build(cells, tmp_path / name)
+        fresh = nbformat.read(tmp_path / name, as_version=4)
+        committed = nbformat.read(ROOT / "derivations" / name, as_version=4)
+        # cell ids are random per write; kinds and sources must match exactly
+        assert [(c.cell_type, c.source) for c in committed.cells] == [(c.cell_type, c.source) for c in fresh.cells], name

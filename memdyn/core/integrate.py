@@ -1,0 +1,293 @@
+"""Stage 3: gradient flow and the hitting times of JMLR Theorem 20, compiled once and cached.
+
+    tau_param = inf{tau : ||theta(tau) - theta_0||_2 > delta}
+    tau_loss  = inf{tau : |J(theta(tau)) - J(theta_0)| > delta}
+
+Both are found in one call of a compiled Diffrax solve (how the events are located accurately:
+:mod:`memdyn.core.solve`). This module holds what a user meets -- :class:`SolverConfig`,
+:func:`hitting_times`, :class:`FlowResult`, :func:`trajectory` -- and the compiled executables
+(:class:`HittingTimes`), kept in memory and in the persistent cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import export
+
+from .precision import ensure_x64
+from ..errors import InputError
+from ..version import __version__
+from . import cache
+from .lowering import KernelData, Target
+from .resources import check_solve
+from .starts import check_start
+from .status import STATUS, Status
+
+SOLVERS = ("kvaerno5", "kvaerno3", "kencarp4", "kencarp5", "tsit5")
+"""Solver names accepted by :class:`SolverConfig`."""
+
+__all__ = ["SOLVERS", "STATUS", "Status", "SolverConfig", "FlowResult", "hitting_times", "trajectory",
+           "HittingTimes", "compiled_hitting_times", "forget_compiled", "flow_result", "check_horizon"]
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """How to integrate the flow.
+
+    Attributes:
+        solver: one of :data:`SOLVERS`. Implicit ones (Kvaerno, KenCarp) use a full Newton
+            iteration: the default chord iteration stalls on starts where neurons coincide.
+        rtol, atol: the step-size controller's tolerances (on theta = (a, w)).
+        pcoeff, icoeff: PI controller coefficients; (0.3, 0.3) rejected far fewer steps than
+            Diffrax's default I-controller on these flows.
+        max_steps: step budget of each solve.
+        refine: locate event times by a short-step re-solve of the bracketing step (module doc).
+    """
+
+    solver: str = "kvaerno5"
+    rtol: float = 1e-10
+    atol: float = 1e-12
+    pcoeff: float = 0.3
+    icoeff: float = 0.3
+    max_steps: int = 200_000
+    refine: bool = True
+
+    def __post_init__(self):
+        if self.solver not in SOLVERS:
+            raise InputError("solver", f"unknown solver {self.solver!r} (choose from {', '.join(SOLVERS)})")
+        if not (np.isfinite(self.rtol) and 1e-15 <= self.rtol < 1):
+            raise InputError("rtol", f"must be in [1e-15, 1), got {self.rtol}")
+        if not (np.isfinite(self.atol) and 0 <= self.atol < 1):
+            raise InputError("atol", f"must be in [0, 1), got {self.atol}")
+        if int(self.max_steps) < 1:
+            raise InputError("max_steps", f"must be positive, got {self.max_steps}")
+
+    @property
+    def static(self) -> "SolverConfig":
+        """The part of the config a compiled solve depends on: tolerances are runtime values, so
+        every (rtol, atol) maps to the same compiled function."""
+        return SolverConfig(solver=self.solver, pcoeff=self.pcoeff, icoeff=self.icoeff, max_steps=self.max_steps,
+                            refine=self.refine)
+
+
+@dataclass
+class FlowResult:
+    """Outcome of :func:`hitting_times` for one start.
+
+    ``tau_param``/``tau_loss`` are ``None`` when not reached by ``t1``; ``status`` says how the
+    solve ended (:class:`~memdyn.core.status.Status`, whose ``advice`` says what to change);
+    ``steps`` counts accepted steps of all solves.
+    """
+
+    tau_param: float | None
+    tau_loss: float | None
+    loss_initial: float
+    loss_final: float
+    t1: float
+    t_end: float
+    solver: str
+    steps: int
+    status: Status
+    theta_final: list[float] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tau_param": self.tau_param,
+            "tau_loss": self.tau_loss,
+            "loss_initial": self.loss_initial,
+            "loss_final": self.loss_final,
+            "t1": self.t1,
+            "t_end": self.t_end,
+            "solver": self.solver,
+            "steps": self.steps,
+            "status": str(self.status),
+            "theta_final": self.theta_final,
+            "advice": None if self.status is Status.OK else self.status.advice,
+        }
+
+
+# --- compiled solves ---------------------------------------------------------------------------
+# Compiled hitting-time solves: traced once per shape, kept in memory and on disk.
+#
+# A :class:`HittingTimes` is what :func:`memdyn.core.integrate.compiled_hitting_times` returns: a
+# callable ``(data, theta0, delta, t1)``. Behind it, for each (target, static solver settings,
+# batched or not, gradient flow or heavy ball, argument shapes) there is one executable, found in this
+# order:
+#
+# 1. this process's memory;
+# 2. the persistent cache (:mod:`memdyn.core.cache`, ``solves/``): the traced function serialised by
+#    ``jax.export`` (StableHLO, read back by JAX's deserialiser, never executed as Python), compiled
+#    through JAX's persistent compilation cache (``xla/``), so a warm call neither traces nor compiles;
+# 3. tracing (and storing the export for the next process).
+#
+# Tolerances, delta, t1 and the friction are run-time arguments of the executable: a new ``rtol``
+# neither traces nor compiles. The disk key holds everything the traced code depends on: the
+# derivation's fingerprint (formula structure and assumptions), the map of a reparameterised target,
+# the static settings, the shapes, the versions of memdyn, jax, jaxlib, diffrax, equinox and
+# optimistix, and a hash of memdyn's own ``core`` sources (so an edited checkout never reads a stale
+# solve).
+
+export.register_namedtuple_serialization(KernelData, serialized_name="memdyn.KernelData")
+
+_EXECUTABLES: dict[tuple, Callable] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> tuple:
+    versions = []
+    for name in ("jax", "jaxlib", "diffrax", "equinox", "optimistix"):
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            versions.append((name, None))
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return (__version__, tuple(versions), digest.hexdigest()[:16], jax.default_backend())
+
+
+def _shapes(tree) -> list:
+    return [(tuple(np.shape(x)), str(np.asarray(x).dtype)) for x in jax.tree_util.tree_leaves(tree)]
+
+
+class HittingTimes:
+    """The compiled hitting-time solve of one target and solver config (see module docstring).
+
+    ``hit(data, theta0, delta, t1)`` returns :func:`~memdyn.core.integrate.make_hitting_times`'s dict
+    (vmapped over ``data`` and ``theta0`` when ``batched``); :meth:`prepare` loads or builds the
+    executable for given argument shapes ahead of the first call (to time compilation apart).
+    """
+
+    def __init__(self, target, config: SolverConfig, *, batched: bool = False, friction: float | None = None):
+        self.target = target
+        self.config = config
+        self.batched = batched
+        self.heavy_ball = friction is not None
+        self.friction = 0.0 if friction is None else float(friction)
+
+    def _runtime(self, delta, t1) -> tuple:
+        return (float(delta), float(t1), float(self.config.rtol), float(self.config.atol), self.friction)
+
+    def _function(self) -> Callable:
+        from .solve import make_hitting_times  # Diffrax: imported only to trace
+
+        fn = make_hitting_times(self.target, self.config.static, heavy_ball=self.heavy_ball)
+        if self.batched:
+            fn = jax.vmap(fn, in_axes=(0, 0, None, None, None, None, None))
+        return jax.jit(fn)
+
+    def _disk_key(self, shapes) -> str:
+        static = self.config.static
+        return cache.key_of("hitting-times", _environment(), self.target.fingerprint, static.solver, static.pcoeff,
+                            static.icoeff, static.max_steps, static.refine, self.batched, self.heavy_ball, shapes)
+
+    def prepare(self, data, theta0) -> Callable:
+        """The executable for these argument shapes (loaded, or traced and compiled, once)."""
+        shapes = _shapes((data, theta0))
+        key = (self.target, self.config.static, self.batched, self.heavy_ball, tuple(map(tuple, shapes)))
+        if key in _EXECUTABLES:
+            return _EXECUTABLES[key]
+        args = (data, theta0, *self._runtime(0.0, 1.0))
+        executable = None
+        if cache.enabled():
+            cache.configure_jax()
+            exported = self._load(self._disk_key(shapes))
+            if exported is None:
+                try:
+                    exported = export.export(self._function())(*args)
+                    cache.store("solves", self._disk_key(shapes), bytes(exported.serialize()))
+                except Exception as err:  # a solve JAX cannot export still runs, traced as usual
+                    cache.warn_once("export", f"a solve could not be exported for the cache ({type(err).__name__})")
+                    exported = None
+            if exported is not None:
+                executable = jax.jit(exported.call).lower(*args).compile()
+        if executable is None:
+            executable = self._function().lower(*args).compile()
+        _EXECUTABLES[key] = executable
+        return executable
+
+    @staticmethod
+    def _load(key: str):
+        payload = cache.load("solves", key)
+        if payload is None:
+            return None
+        try:
+            return export.deserialize(bytearray(payload))
+        except Exception:  # checksummed, so only a foreign or incompatible entry gets here
+            cache.warn_once("corrupt", "a cached solve could not be read; tracing again")
+            return None
+
+    def __call__(self, data, theta0, delta, t1):
+        return self.prepare(data, theta0)(data, theta0, *self._runtime(delta, t1))
+
+
+def forget_compiled() -> None:
+    """Drop this process's compiled solves (the persistent cache keeps its copies): the next call
+    loads from the cache as a fresh process would."""
+    _EXECUTABLES.clear()
+
+
+def compiled_hitting_times(target: Target, config: SolverConfig, *, batched: bool = False,
+                           friction: float | None = None) -> HittingTimes:
+    """The hitting-time solve for ``target`` and ``config``, as a callable ``(data, theta0, delta, t1)``
+    (vmapped over data and theta0 when ``batched``); see :class:`HittingTimes`."""
+    return HittingTimes(target, config, batched=batched, friction=friction)
+
+
+def check_horizon(delta: float, t1: float) -> None:
+    """Validate a hitting-time threshold and a horizon."""
+    if not (np.isfinite(delta) and delta > 0):
+        raise InputError("delta", f"must be a positive number, got {delta}")
+    if not (np.isfinite(t1) and 0 < t1 <= 1e15):
+        raise InputError("t1", f"must be in (0, 1e15], got {t1}")
+
+
+def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1: float = 1e8,
+                  config: SolverConfig = SolverConfig(), friction: float | None = None) -> FlowResult:
+    """Integrate the gradient flow from (a0, w0) and return both hitting times (JMLR Thm 20).
+
+    With ``friction`` (gamma >= 0) the heavy-ball ODE theta'' + gamma theta' + grad J = 0, started
+    at rest, replaces the gradient flow (JMLR Appendix B: momentum shortens plateaus).
+    """
+    theta0 = jnp.asarray(target.internal(check_start(a0, w0)))
+    check_solve(theta0.shape[0] // 2, 1, "a0")
+    check_horizon(delta, t1)
+    if friction is not None and not (np.isfinite(friction) and friction >= 0):
+        raise InputError("friction", f"must be a non-negative number, got {friction}")
+    fn = compiled_hitting_times(target, config, friction=None if friction is None else float(friction))
+    out = jax.device_get(fn(data, theta0, float(delta), float(t1)))
+    return flow_result(out, t1, config, target)
+
+
+def flow_result(out, t1: float, config: SolverConfig, target: Target) -> FlowResult:
+    """The FlowResult of one compiled solve's outputs (``make_hitting_times``'s dict, one element);
+    ``theta_final`` back in (a, w) when the target is reparameterised."""
+    tau = [float(x) if np.isfinite(x) else None for x in np.asarray(out["tau"])]
+    status = Status.from_code(int(out["code"]), reached=None not in tau)
+    return FlowResult(tau_param=tau[0], tau_loss=tau[1], loss_initial=float(out["loss_initial"]),
+                      loss_final=float(out["loss_final"]), t1=float(t1), t_end=float(out["t_end"]),
+                      solver=config.solver, steps=int(out["steps"]), status=status,
+                      theta_final=[float(x) for x in target.external(out["theta"])])
+
+
+_COMPILED: dict[tuple, Callable] = {}
+
+
+def trajectory(target: Target, data: KernelData, theta0, ts, config: SolverConfig = SolverConfig()) -> dict:
+    """theta, J and ||grad J|| at the times ``ts`` (for plots; values between steps are interpolated)."""
+    key = ("trajectory", target, config)
+    if key not in _COMPILED:
+        from .solve import make_trajectory
+
+        _COMPILED[key] = jax.jit(make_trajectory(target, config))
+    ts = np.asarray(ts, dtype=float)
+    ys, J, G, ok = jax.device_get(_COMPILED[key](data, jnp.asarray(theta0), jnp.asarray(ts)))
+    return {"t": ts, "theta": np.asarray(ys), "loss": np.asarray(J), "grad_norm": np.asarray(G), "ok": bool(ok)}

@@ -1,0 +1,333 @@
+"""Stage 2: the one place SymPy meets JAX.
+
+:data:`FUNCTION_NAMES` is the translation table from SymPy function classes to array functions,
+resolved in a :class:`Backend` (JAX for the flows; NumPy for SciPy baselines, from the same
+derivation); :func:`lower_expr` walks an expression once per trace, sharing repeated
+subexpressions (a trace-time CSE), and refuses anything not in the table by name. :func:`lower`
+turns a :class:`~memdyn.symbolic.Derivation` into a :class:`Target`: the per-neuron templates L, L',
+L'' and the pair kernel K as functions of (w, data), vectorised over neurons by broadcasting.
+
+Parameter values never enter the compiled code as constants: they travel in :class:`KernelData`
+(with the quadrature samples and ||rho||^2), so one compiled flow serves a whole sweep.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jss
+import numpy as np
+import scipy.special
+import sympy as sp
+
+from .precision import ensure_x64
+from ..errors import InputError, LoweringError
+from .formula import T
+from .functions import LOWERED
+from .quadrature import adapted_rule
+from .stable import experfc, plain
+from .symbolic import U, V, W, Derivation, fingerprint
+
+@dataclass(frozen=True)
+class Backend:
+    """An array namespace to lower into: ``xp`` (jax.numpy or numpy) and its special functions."""
+
+    name: str
+    xp: object
+    special: object
+
+    def function(self, cls: type) -> Callable:
+        f = LOWERED[cls]
+        return getattr(self.special if f.special else self.xp, f.array)
+
+
+FUNCTION_NAMES: dict[type, str] = {cls: f.array for cls, f in LOWERED.items()}
+"""The lowering table, read from :data:`memdyn.core.functions.FUNCTIONS`: SymPy function class ->
+array function name. Extend that table to lower more closed forms; :class:`experfc` is handled apart."""
+
+JAX = Backend("jax", jnp, jss)
+NUMPY = Backend("numpy", np, scipy.special)
+
+
+def _experfc(A, z, A_minus_z2, backend: Backend = JAX):
+    """exp(A) erfc(z), finite whenever the product is.
+
+    For z >= 0 it is exp(A - z^2) erfcx(z), with A - z^2 expanded *symbolically* (so the large
+    exponents cancel exactly, not in floating point); for z < 0, erfc(z) lies in (1, 2] and the
+    plain product is safe. Both branches see only in-range arguments (the double-where trick),
+    so gradients through the unused branch stay finite.
+    """
+    xp = backend.xp
+    pos = z >= 0
+    z_pos = xp.where(pos, z, 0.0)
+    z_neg = xp.where(pos, 0.0, z)
+    e_pos = xp.where(pos, A_minus_z2, 0.0)
+    e_neg = xp.where(pos, 0.0, A)
+    return xp.where(pos, xp.exp(e_pos) * backend.special.erfcx(z_pos), xp.exp(e_neg) * backend.special.erfc(z_neg))
+
+
+def _check(expr: sp.Basic) -> None:
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Function) and type(node) not in FUNCTION_NAMES and not isinstance(node, experfc):
+            raise LoweringError(f"cannot lower {type(node).__name__} (not in FUNCTION_NAMES)")
+        if node in (sp.zoo, sp.oo, -sp.oo, sp.nan):
+            raise LoweringError(f"cannot lower a non-finite constant in {expr}")
+
+
+_Experfc3 = sp.Function("_experfc3")
+
+
+def _lower_numpy(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable:
+    # NumPy pays Python overhead per operation, so a tree walk per call would be slow: emit
+    # straight-line code once (lambdify with CSE), every function resolved through the same table.
+    expr = expr.replace(experfc, lambda A, z: _Experfc3(A, z, sp.expand(A - z**2)))
+    namespace = {name: NUMPY.function(cls) for cls, name in FUNCTION_NAMES.items()}
+    namespace["_experfc3"] = lambda A, z, shifted: _experfc(A, z, shifted, NUMPY)
+    return sp.lambdify(symbols, expr, modules=[namespace, "numpy"], cse=True)
+
+
+def lower_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], backend: Backend = JAX) -> Callable:
+    """A function of ``symbols`` (positional) that evaluates ``expr`` with ``backend``'s arrays."""
+    _check(expr)
+    symbols = tuple(symbols)
+    if backend is NUMPY:
+        return _lower_numpy(expr, symbols)
+    xp = backend.xp
+
+    def fn(*args):
+        env = dict(zip(symbols, args))
+        memo: dict[sp.Basic, object] = {}
+
+        def ev(e):
+            if e in memo:
+                return memo[e]
+            if e.is_Symbol:
+                v = env[e]
+            elif e.is_Number or e.is_NumberSymbol:
+                v = xp.asarray(float(e), dtype=xp.float64)
+            elif e.is_Add:
+                v = functools.reduce(xp.add, [ev(x) for x in e.args])
+            elif e.is_Mul:
+                v = functools.reduce(xp.multiply, [ev(x) for x in e.args])
+            elif e.is_Pow:
+                base, power = e.args
+                if power == sp.Rational(1, 2):
+                    v = xp.sqrt(ev(base))
+                elif power.is_Integer:
+                    v = xp.power(ev(base), int(power))
+                else:
+                    v = xp.power(ev(base), ev(power))
+            elif isinstance(e, experfc):
+                A, z = e.args
+                v = _experfc(ev(A), ev(z), ev(sp.expand(A - z**2)), backend)
+            else:
+                v = backend.function(type(e))(*[ev(x) for x in e.args])
+            memo[e] = v
+            return v
+
+        return ev(expr)
+
+    return fn
+
+
+class KernelData(NamedTuple):
+    """The numbers a lowered target needs at run time (a pytree; stack it to sweep)."""
+
+    params: jax.Array
+    """Parameter values, in the order of ``Kernel.params``."""
+    quad_t: jax.Array
+    """Quadrature nodes for the terms without a closed form (empty if none)."""
+    quad_c: jax.Array
+    """Quadrature weights times those terms at the nodes."""
+    norm2: jax.Array
+    """||rho||^2."""
+
+
+def _numpy_function(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
+    f = sp.lambdify(T, expr, modules=["scipy", "numpy"])
+
+    def g(t):
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(f(t), dtype=float), np.shape(t))
+
+    return g
+
+
+@dataclass(frozen=True, eq=False)
+class Target:
+    """A lowered kernel: JAX templates plus the host code that prepares :class:`KernelData`.
+
+    Compare by identity: one object per derivation (see :func:`lower`), so JAX's compilation
+    caches keyed on it are hit whenever the same formula comes back.
+    """
+
+    derivation: Derivation
+    _templates: dict
+    """backend name -> (L, L', L'' closed-form functions or None, pair-kernel functions); the NumPy
+    backend's are built on first use (SciPy baselines only: most processes never need them)."""
+
+    @property
+    def kernel(self):
+        return self.derivation.kernel
+
+    @property
+    def has_quadrature(self) -> bool:
+        return bool(self.derivation.quadrature_terms)
+
+    @property
+    def fingerprint(self) -> str:
+        """What the lowered code depends on (the derivation's fingerprint): a key for cached solves."""
+        return fingerprint(self.derivation.kernel)
+
+    # --- run time (JAX) -------------------------------------------------------------------
+    def transforms(self, w, data: KernelData, backend: Backend = JAX):
+        """(L(w), L'(w), L''(w)) elementwise, with L the Laplace transform of rho."""
+        xp = backend.xp
+        laplace, _ = self._backend_templates(backend)
+        zero = xp.zeros_like(w)
+        L, d1, d2 = zero, zero, zero
+        if laplace is not None:
+            p = [data.params[i] for i in range(len(self.kernel.params))]
+            L = L + laplace[0](w, *p)
+            d1 = d1 + laplace[1](w, *p)
+            d2 = d2 + laplace[2](w, *p)
+        if self.has_quadrature:
+            e = xp.exp(-w[..., None] * data.quad_t) * data.quad_c
+            L = L + xp.sum(e, axis=-1)
+            d1 = d1 - xp.sum(e * data.quad_t, axis=-1)
+            d2 = d2 + xp.sum(e * data.quad_t**2, axis=-1)
+        return L, d1, d2
+
+    def pair(self, u, v, backend: Backend = JAX):
+        """(K, dK/du, d2K/du2, d2K/dudv) of the pair kernel K(u, v) = 1/(u + v)."""
+        return tuple(f(u, v) for f in self._backend_templates(backend)[1])
+
+    def _backend_templates(self, backend: Backend):
+        if backend.name not in self._templates:
+            self._templates[backend.name] = _templates(self.derivation, backend)
+        return self._templates[backend.name]
+
+    # coordinates: the flow runs in theta = (a, w) itself (a reparameterised target overrides these)
+    def internal(self, theta) -> np.ndarray:
+        """A start (a, w) in the flow's coordinates."""
+        return np.asarray(theta, dtype=float)
+
+    def external(self, theta) -> np.ndarray:
+        """The flow's coordinates back in (a, w)."""
+        return np.asarray(theta, dtype=float)
+
+    # --- preparation (host) ---------------------------------------------------------------
+    def check_values(self, values: Mapping[str, float]) -> dict[str, float]:
+        names = self.kernel.param_names
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise InputError(f"param {missing[0]}", f"the formula needs a value for '{missing[0]}'")
+        extra = [n for n in values if n not in names]
+        if extra:
+            raise InputError(f"param {extra[0]}", f"'{extra[0]}' does not appear in the formula")
+        for name, sym in zip(names, self.kernel.params):
+            v = float(values[name])
+            if not math.isfinite(v):
+                raise InputError(f"param {name}", f"value must be finite, got {v}")
+            if (sym.is_positive and v <= 0) or (sym.is_negative and v >= 0):
+                raise InputError(f"param {name}", f"value {v} has another sign than the derivation assumed")
+        return {n: float(values[n]) for n in names}
+
+    def kernel_function(self, values: Mapping[str, float] | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """rho(t) as a NumPy/SciPy function of t at checked parameter values (host side)."""
+        return _numpy_function(self.kernel.substitute(self.check_values(dict(values or {}))))
+
+    def data(self, values: Mapping[str, float] | None = None) -> KernelData:
+        """KernelData for one set of parameter values."""
+        batch = self._data_numpy([values or {}])
+        return KernelData(*(jnp.asarray(x[0], dtype=jnp.float64) for x in batch))
+
+    def data_batch(self, values_list: Sequence[Mapping[str, float]]) -> KernelData:
+        """KernelData for several parameter sets, stacked along axis 0, on one common rule."""
+        return KernelData(*(jnp.asarray(x, dtype=jnp.float64) for x in self._data_numpy(values_list)))
+
+    def _data_numpy(self, values_list: Sequence[Mapping[str, float]]) -> KernelData:
+        # Host arrays first: indexing JAX arrays would dispatch (and compile) small device ops.
+        checked = [self.check_values(v) for v in values_list]
+        substituted = [self.kernel.substitute(v) for v in checked]
+        norms = [self._norm2(expr, v) for expr, v in zip(substituted, checked)]
+        quad_terms = self.derivation.quadrature_terms
+        if quad_terms:
+            fq = [_numpy_function(sp.Add(*quad_terms).subs({p: v[p.name] for p in self.kernel.params}))
+                  for v in checked]
+            rule = adapted_rule(fq)
+            qt = np.broadcast_to(rule.t, (len(checked), rule.t.size))
+            qc = np.stack([rule.weights * f(rule.t) for f in fq])
+        else:
+            qt = np.zeros((len(checked), 0))
+            qc = np.zeros((len(checked), 0))
+        params = np.array([[v[n] for n in self.kernel.param_names] for v in checked]).reshape(len(checked), -1)
+        return KernelData(params=params.astype(float), quad_t=np.asarray(qt, dtype=float),
+                          quad_c=np.asarray(qc, dtype=float), norm2=np.asarray(norms, dtype=float))
+
+    def _norm2(self, expr: sp.Expr, values: Mapping[str, float]) -> float:
+        """||rho||^2 for given values; refuses kernels whose loss is not finite."""
+        rho = _numpy_function(expr)
+        at0 = float(rho(np.array([0.0]))[0])
+        if not math.isfinite(at0):
+            limit = sp.limit(expr, T, 0, "+")
+            if not (limit.is_real and limit.is_finite):
+                raise InputError("rho", f"rho is not finite at t = 0 (rho(0+) = {limit}); the loss would be infinite")
+        closed = self.derivation.norm2
+        if closed is not None:
+            # mpmath has no overflow, so 50 digits of the closed form are safe at any memory.
+            value = sp.N(plain(closed).subs({p: values[p.name] for p in self.kernel.params}), 50)
+            if value.is_real and value.is_finite and float(value) >= 0:
+                return float(value)
+            if value in (sp.oo, sp.zoo) or value.is_infinite:
+                raise InputError("rho", "rho is not square-integrable (int rho^2 dt diverges); the loss would be infinite")
+        try:
+            rule = adapted_rule([lambda t: rho(t) ** 2])
+        except FloatingPointError:
+            raise InputError("rho", "rho is not finite on [0, oo); the loss would be infinite") from None
+        samples = rho(rule.t) ** 2
+        total = float(np.sum(rule.weights * samples))
+        if rule.truncated:
+            # An algebraic tail rho^2 ~ t^-q beyond t_end adds t_end rho(t_end)^2 / (q - 1),
+            # with q read off between t_end/2 and t_end; q <= 1 means the integral diverges.
+            t_end = rule.t_end
+            r1, r2 = (float(rho(np.array([x]))[0]) ** 2 for x in (t_end / 2, t_end))
+            q = math.log(r1 / r2) / math.log(2.0) if r1 > 0 and r2 > 0 else math.inf
+            if q <= 1.05:
+                raise InputError("rho", f"rho^2 decays like t^-{q:.3g} at t = {t_end:.3g}, too slowly to be "
+                                 "integrable; the loss would be infinite")
+            if math.isfinite(q):
+                total += t_end * r2 / (q - 1.0)
+        if not math.isfinite(total):
+            raise InputError("rho", "rho is not square-integrable; the loss would be infinite")
+        return total
+
+
+def _templates(derivation: Derivation, backend: Backend):
+    """(L, L', L'' of the closed-form terms or None, pair-kernel functions) lowered to ``backend``."""
+    params = derivation.kernel.params
+    closed = [tt for tt in derivation.terms if tt.method == "closed form"]
+    laplace = None
+    if closed:
+        exprs = [sp.Add(*(getattr(tt, name) for tt in closed)) for name in ("laplace", "d1", "d2")]
+        xp = backend.xp
+        funcs = [lower_expr(e, (W, *params), backend) for e in exprs]
+
+        def broadcast(f):
+            return lambda w, *p: xp.broadcast_to(f(w, *p), xp.shape(w)).astype(xp.float64)
+
+        laplace = tuple(broadcast(f) for f in funcs)
+    pair = tuple(lower_expr(e, (U, V), backend) for e in derivation.pair)
+    return laplace, pair
+
+
+@functools.lru_cache(maxsize=64)
+def lower(derivation: Derivation) -> Target:
+    """Lower a derivation to JAX templates (cached: one Target per derivation)."""
+    ensure_x64()
+    return Target(derivation=derivation, _templates={JAX.name: _templates(derivation, JAX)})

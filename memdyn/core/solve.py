@@ -1,0 +1,233 @@
+"""The traced Diffrax solves behind :mod:`memdyn.core.integrate`: gradient flow and hitting times.
+
+    tau_param = inf{tau : ||theta(tau) - theta_0||_2 > delta}
+    tau_loss  = inf{tau : |J(theta(tau)) - J(theta_0)| > delta}
+
+Both are found in one call. Diffrax events terminate a solve and locate the crossing on the
+solver's dense interpolant, which for the Kvaerno family is a cubic Hermite polynomial: over the
+long steps a stiff solver takes on a plateau its error is far above the tolerance asked for
+(see ``notes/solvers-and-lowering.md`` 1.5). So each hitting time is found in two solves:
+
+1. *bracket*: the main solve runs with real-valued events whose "root finder" returns the
+   start of the step in which the sign changed (:class:`_Locate` with ``bisect`` false). A Hermite interpolant is
+   exact at its endpoints, so the state returned there is a genuine solver state;
+2. *locate*: a short solve from that state with steps capped at 1/64 of the elapsed time, whose
+   event is located by bisection (:class:`_Locate` with ``bisect`` true) on that solve's short-step interpolant.
+
+Then the flow continues from the located point with the event that has not fired yet. Everything
+is jit- and vmap-compatible; a solve that cannot finish reports a status, never a silent number.
+
+This module imports Diffrax and Optimistix (about 0.7 s); :mod:`memdyn.core.integrate` imports it
+only to trace, so a process that finds its solve in the cache never pays for them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import optimistix as optx
+
+from .loss import flow_field, gradient, loss
+from .lowering import KernelData, Target
+from .precision import ensure_x64
+from .status import Status
+
+
+def make_solver(config):
+    """The Diffrax solver of ``config.solver``; implicit ones with a full Newton iteration."""
+    newton = diffrax.with_stepsize_controller_tols(optx.Newton)()
+    if config.solver == "kvaerno5":
+        return diffrax.Kvaerno5(root_finder=newton)
+    if config.solver == "kvaerno3":
+        return diffrax.Kvaerno3(root_finder=newton)
+    if config.solver == "kencarp4":
+        return diffrax.KenCarp4(root_finder=newton)
+    if config.solver == "kencarp5":
+        return diffrax.KenCarp5(root_finder=newton)
+    return diffrax.Tsit5()
+
+def terms(config, field: Callable):
+    """The ODE term(s) of ``field`` for ``config.solver``."""
+    if config.solver.startswith("kencarp"):
+        # All of the gradient flow is stiff: treat it implicitly, with a zero explicit part.
+        zero = diffrax.ODETerm(lambda t, y, args: jnp.zeros_like(y))
+        return diffrax.MultiTerm(zero, diffrax.ODETerm(field))
+    return diffrax.ODETerm(field)
+
+def controller(config, dtmax=None, rtol=None, atol=None):
+    """The PI controller; ``rtol``/``atol`` may be traced values (they default to the config's)."""
+    return diffrax.PIDController(rtol=config.rtol if rtol is None else rtol, atol=config.atol if atol is None else atol,
+                                 pcoeff=config.pcoeff, icoeff=config.icoeff, dtmax=dtmax)
+
+
+
+def _total(values) -> jax.Array:
+    # Diffrax's event function is a PyTree with one value per condition, zero for all but the
+    # one that fired: their sum is the function whose root is sought.
+    return sum(jax.tree_util.tree_leaves(values))
+
+
+class _Locate(optx.AbstractRootFinder):
+    """The event's "root finder" of both passes of a hitting time, chosen at run time by ``bisect``.
+
+    ``bisect`` false (the bracketing pass): return the start of the step in which the sign changed,
+    where the solver's Hermite interpolant is exact, so the state there is a genuine solver state.
+    ``bisect`` true (the relocating pass): bisection on the step's bracket, the direction read from
+    the end values, never raising. Diffrax hands every batch element to the event's root finder,
+    also those whose event did not fire (their function then has its root at the step end and
+    *decreases*), so the direction must be detected, and a bracket that holds no root must not be an
+    error. Newton's method on the interpolant was seen to fail to converge at 1/omega = 20.
+
+    One class for both passes lets them run as one ``lax.scan``: the solve is traced once.
+    """
+
+    bisect: jax.Array
+    rtol: float = 1e-14
+    atol: float = 1e-14
+    norm: Callable = optx.max_norm
+
+    def init(self, fn, y, args, options, f_struct, aux_struct, tags):
+        lower = jnp.asarray(options["lower"], jnp.result_type(y))
+        upper = jnp.asarray(options["upper"], jnp.result_type(y))
+        flip = _total(fn(lower, args)[0]) > _total(fn(upper, args)[0])
+        return (lower, upper, flip)
+
+    def step(self, fn, y, args, options, state, tags):
+        lower, upper, flip = state
+        value, aux = fn(y, args)
+        below = flip ^ (_total(value) < 0)
+        new_lower = jnp.where(self.bisect & below, y, lower)
+        new_upper = jnp.where(self.bisect & ~below, y, upper)
+        return new_lower + 0.5 * (new_upper - new_lower), (new_lower, new_upper, flip), aux
+
+    def terminate(self, fn, y, args, options, state, tags):
+        lower, upper, _ = state
+        converged = jnp.abs(upper - lower) <= self.atol + self.rtol * jnp.abs(y)
+        return converged | ~self.bisect, optx.RESULTS.successful
+
+    def postprocess(self, fn, y, aux, args, options, state, tags, result):
+        return jnp.where(self.bisect, y, state[0]), aux, {}
+
+
+def _status_code(result) -> jax.Array:
+    """The :class:`Status` code of a Diffrax result: 0 ok/event, 2 max steps, 3 other failure (1, t1
+    reached, is decided on the host)."""
+    ok = (result == diffrax.RESULTS.successful) | (result == diffrax.RESULTS.event_occurred)
+    return jnp.where(ok, 0, jnp.where(result == diffrax.RESULTS.max_steps_reached, 2, 3))
+
+
+def _heavy_ball(target: Target):
+    """theta'' + friction theta' + grad J = 0 as a first-order system in (theta, v) (JMLR App. B);
+    the friction is a run-time argument, ``args = (data, friction)``."""
+
+    def field(tau, y, args):
+        data, friction = args
+        theta, v = jnp.split(y, 2)
+        return jnp.concatenate([v, -friction * v - gradient(target, data, theta)])
+
+    return field
+
+
+def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool = False) -> Callable:
+    """A jittable, vmappable ``(data, theta0, delta, t1, rtol, atol, friction) -> dict of arrays``.
+
+    The returned dict holds ``tau`` (2,) [param, loss] with ``inf`` where not reached, ``theta``
+    (final state), ``t_end``, ``steps`` and ``code`` (a :class:`Status` code: 0 ok, 2 max steps, 3
+    solver failure). Tolerances and friction are run-time values: only ``config.static`` shapes the
+    compiled code. With ``heavy_ball`` the dynamics is the heavy-ball ODE started at rest.
+    """
+    ensure_x64()
+    field_fn = _heavy_ball(target) if heavy_ball else flow_field(target)
+    terms_ = terms(config, field_fn)
+    solver = make_solver(config)
+
+    def theta_of(y):
+        return y[: y.shape[0] // 2] if heavy_ball else y
+
+    def run(data: KernelData, theta0: jax.Array, delta, t1, rtol, atol, friction):
+        J0 = loss(target, data, theta0)
+        y_start = jnp.concatenate([theta0, jnp.zeros_like(theta0)]) if heavy_ball else theta0
+        args = (data, friction) if heavy_ball else data
+
+        def moved(y):
+            """How far the state has moved: (||theta - theta0||, |J(theta) - J0|)."""
+            theta = theta_of(y)
+            return jnp.stack([jnp.linalg.norm(theta - theta0), jnp.abs(loss(target, data, theta) - J0)])
+
+        def conds(active):
+            def condition(i):
+                return lambda t, y, args, **kw: jnp.where(active[i], moved(y)[i] - delta, -1.0)
+
+            return (condition(0), condition(1))
+
+        def solve(t0, y0, active, bisect, dtmax):
+            return diffrax.diffeqsolve(
+                terms_, solver, t0, t1, None, y0, args=args,
+                saveat=diffrax.SaveAt(t1=True),
+                stepsize_controller=controller(config, dtmax, rtol, atol),
+                event=diffrax.Event(conds(active), root_finder=_Locate(bisect), direction=(True, True)),
+                max_steps=config.max_steps, throw=False, adjoint=diffrax.ForwardMode())
+
+        def one_pass(active):
+            def body(carry, mode):
+                bisect, capped = mode[0], mode[1]
+                t, y, _, code, steps = carry
+                # The relocating pass takes steps of at most 1/64 of the elapsed time: its interpolant
+                # is then ~1e4x more accurate than over a plateau step (error ~ h^4), at the same
+                # tolerances (tighter tolerances instead hit float64's floor on long plateaus, seen at
+                # 1/omega = 30). The bracketing pass is not capped (dtmax = inf changes no step).
+                dtmax = jnp.where(capped, jnp.maximum(t / 64.0, 1e-2), jnp.inf)
+                sol = solve(t, y, active, bisect, dtmax)
+                fired = jnp.stack(sol.event_mask) & (sol.result == diffrax.RESULTS.event_occurred)
+                return (sol.ts[-1], sol.ys[-1], fired, jnp.maximum(code, _status_code(sol.result)),
+                        steps + sol.stats["num_accepted_steps"]), None
+
+            return body
+
+        def segment(t0, y0, active):
+            # (bisect, capped) per pass: bracket then relocate, or (refine off) one bisecting pass
+            passes = jnp.array([[False, False], [True, True]]) if config.refine else jnp.array([[True, False]])
+            init = (t0, y0, jnp.zeros(2, dtype=bool), jnp.asarray(0), jnp.asarray(0))
+            (t, y, fired, code, steps), _ = jax.lax.scan(one_pass(active), init, passes)
+            return t, y, fired, code, steps
+
+        def one_segment(carry, _):
+            t, y, active, tau, code, steps = carry
+            # A condition already past delta at a restart crossed within the last relocating step.
+            already = (moved(y) > delta) & active
+            tau = jnp.where(already, t, tau)
+            active = active & ~already
+            t_hit, y_hit, fired, code_s, steps_s = segment(t, y, active)
+            tau = jnp.where(fired, t_hit, tau)
+            carry = (t_hit, y_hit, active & ~fired, tau, jnp.maximum(code, code_s), steps + steps_s)
+            return carry, None
+
+        init = (jnp.asarray(0.0), y_start, jnp.array([True, True]), jnp.full(2, jnp.inf),
+                jnp.asarray(0), jnp.asarray(0))
+        # Two segments (one per hitting time), compiled once as a scan body.
+        (t_end, y_end, _, tau, code, steps), _ = jax.lax.scan(one_segment, init, None, length=2)
+        return {"tau": tau, "theta": theta_of(y_end), "t_end": t_end, "steps": steps, "code": code,
+                "loss_initial": J0, "loss_final": loss(target, data, theta_of(y_end))}
+
+    return run
+
+
+def make_trajectory(target: Target, config: SolverConfig) -> Callable:
+    """A jittable ``(data, theta0, ts) -> (theta(ts), J(ts), |grad J|(ts), ok)`` (no events)."""
+    field_fn = flow_field(target)
+    terms_ = terms(config, field_fn)
+    solver = make_solver(config)
+
+    def run(data, theta0, ts):
+        sol = diffrax.diffeqsolve(
+            terms_, solver, 0.0, ts[-1], None, theta0, args=data,
+            saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller(config),
+            max_steps=config.max_steps, throw=False, adjoint=diffrax.ForwardMode())
+        J = jax.vmap(lambda y: loss(target, data, y))(sol.ys)
+        G = jax.vmap(lambda y: jnp.linalg.norm(gradient(target, data, y)))(sol.ys)
+        return sol.ys, J, G, sol.result == diffrax.RESULTS.successful
+
+    return run

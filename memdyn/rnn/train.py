@@ -1,0 +1,250 @@
+"""Training discrete RNNs (:mod:`memdyn.rnn.model`) by GD, SGD or Adam (optax), seeds vmapped.
+
+Epochs run in jitted chunks (``lax.scan``); the progress callback moves once per chunk, and a padded
+last chunk keeps one compilation. ``samples=None`` trains on the exact white-noise (Ito) loss of a
+linear network.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..core.resources import check_memory
+from ..errors import InputError
+from .model import (INPUTS, RNNSpec, init_params, population_loss, random_cosines, sampled_loss, targets,
+                    white_noise)
+
+OPTIMIZERS = ("gd", "sgd", "adam")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. ``samples=None`` trains on the population (Ito) loss of a linear network."""
+
+    optimizer: str = "gd"
+    lr: float = 1.0
+    epochs: int = 1000
+    samples: int | None = 128
+    batch: int | None = None
+    """Minibatch size for sgd (default 32) and adam (default: full batch); gd is always full batch."""
+    inputs: str = "white"
+    delta: float = 0.01
+    seed: int = 0
+    chunk: int = 500
+    """Epochs per compiled call (the progress bar moves once per chunk)."""
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise InputError("lr", f"must be positive, got {self.lr}")
+        if self.epochs < 1:
+            raise InputError("epochs", f"must be a positive integer, got {self.epochs}")
+        if self.samples is not None and self.samples < 1:
+            raise InputError("samples", f"must be a positive integer or 'inf', got {self.samples}")
+        if self.inputs not in INPUTS:
+            raise InputError("inputs", f"must be one of {', '.join(INPUTS)}, got {self.inputs!r}")
+        if self.samples is None and self.inputs != "white":
+            raise InputError("samples", "the population loss exists for white noise only")
+        if self.samples is None and self.optimizer == "sgd":
+            raise InputError("optimizer", "sgd needs samples to draw minibatches from")
+        if self.batch is not None and (self.batch < 1 or (self.samples and self.batch > self.samples)):
+            raise InputError("batch", f"must be between 1 and samples, got {self.batch}", mentions=("samples",))
+        if not (math.isfinite(self.delta) and self.delta > 0):
+            raise InputError("delta", f"must be positive, got {self.delta}")
+
+    @property
+    def minibatch(self) -> int | None:
+        if self.samples is None or self.optimizer == "gd":
+            return None
+        b = self.batch or (min(32, self.samples) if self.optimizer == "sgd" else None)
+        return None if b == self.samples else b
+
+    def optax(self) -> optax.GradientTransformation:
+        return optax.adam(self.lr) if self.optimizer == "adam" else optax.sgd(self.lr)
+
+
+@dataclass
+class TrainResult:
+    """Loss after every epoch (index 0: the start) for each seed, and the plateau-exit epochs."""
+
+    spec: RNNSpec
+    config: TrainConfig
+    loss: np.ndarray
+    """(seeds, epochs + 1)."""
+    seeds: list[int]
+    params: dict = field(repr=False, default_factory=dict)
+    """Final parameters, stacked over seeds."""
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.loss.mean(axis=0)
+
+    def exit_epochs(self) -> list[int | None]:
+        return [exit_epoch(row, self.config.delta) for row in self.loss]
+
+    def recorded(self, points: int = 200) -> np.ndarray:
+        """Epoch indices to report: 0, about ``points`` log-spaced epochs up to the last, and the powers of 10."""
+        n = self.loss.shape[1] - 1
+        if not n:
+            return np.array([0])
+        decades = 10 ** np.arange(int(np.log10(n)) + 1)
+        return np.unique(np.concatenate([[0], np.round(np.geomspace(1, n, points)).astype(int), decades]))
+
+    def to_json(self, points: int = 200) -> dict:
+        idx = self.recorded(points)
+        exit_mean = exit_epoch(self.mean, self.config.delta)
+        out = {
+            "epochs": idx.tolist(),
+            "loss": self.mean[idx].tolist(),
+            "exit_epoch": exit_mean,
+            "exit_time": None if exit_mean is None else exit_mean * self.config.lr,
+            "exit_epochs": self.exit_epochs(),
+            "delta": self.config.delta,
+            "loss_initial": float(self.mean[0]),
+            "loss_final": float(self.mean[-1]),
+            "seeds": self.seeds,
+            "spec": {"width": self.spec.width, "dt": self.spec.dt, "T": self.spec.horizon, "steps": self.spec.steps,
+                     "activation": self.spec.activation, "recurrence": self.spec.recurrence,
+                     "train_input": self.spec.train_input},
+            "train": {"optimizer": self.config.optimizer, "lr": self.config.lr, "epochs": self.config.epochs,
+                      "samples": self.config.samples, "batch": self.config.minibatch, "inputs": self.config.inputs},
+        }
+        if len(self.seeds) > 1:
+            out["loss_std"] = self.loss.std(axis=0)[idx].tolist()
+            out["loss_seeds"] = self.loss[:, idx].tolist()
+        return out
+
+
+def exit_epoch(loss: np.ndarray, delta: float) -> int | None:
+    """First epoch n with ``|L_n - L_0| > delta`` (the discrete tau_loss); None if never or not finite."""
+    loss = np.asarray(loss)
+    if not np.isfinite(loss[0]):
+        return 0
+    hit = np.flatnonzero((np.abs(loss - loss[0]) > delta) | ~np.isfinite(loss))
+    return int(hit[0]) if hit.size else None
+
+
+def _epoch_fn(spec: RNNSpec, config: TrainConfig, opt: optax.GradientTransformation) -> Callable:
+    """One epoch for one seed: (params, opt_state, data, key) -> new state and the loss at the start."""
+    frozen = not spec.train_input
+
+    def objective(params, data):
+        if config.samples is None:
+            return population_loss(spec, params, data["rho"])
+        return sampled_loss(spec, params, data["x"], data["y"])
+
+    def update(params, opt_state, data):
+        value, grads = jax.value_and_grad(objective)(params, data)
+        if frozen:
+            grads = {**grads, "U": jnp.zeros_like(grads["U"])}
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, value
+
+    b = config.minibatch
+
+    def epoch(params, opt_state, data, key):
+        if b is None:
+            return update(params, opt_state, data)
+        value = objective(params, data)
+        n = config.samples // b
+        order = jax.random.permutation(key, config.samples)[: n * b].reshape(n, b)
+
+        def minibatch(carry, rows):
+            p, s = carry
+            p, s, _ = update(p, s, {"x": data["x"][rows], "y": data["y"][rows]})
+            return (p, s), None
+
+        (params, opt_state), _ = jax.lax.scan(minibatch, (params, opt_state), order)
+        return params, opt_state, value
+
+    return epoch
+
+
+MAX_EPOCHS = 10_000_000
+"""Most epochs of one run (the loss of every epoch is kept)."""
+
+
+def check_training(spec: RNNSpec, config: TrainConfig, seeds: int) -> None:
+    """Refuse, before any allocation, a run that cannot fit: the data (seeds x samples x steps), the
+    hidden states kept for the backward pass (seeds x batch x steps x width, a few copies), the
+    weights and the loss history."""
+    if config.epochs > MAX_EPOCHS:
+        raise InputError("epochs", f"at most {MAX_EPOCHS:,} in one run, got {config.epochs:,}")
+    samples = config.samples or 1
+    batch = config.minibatch or samples
+    steps, width = spec.steps, spec.width
+    need = 8.0 * seeds * (2 * samples * steps + 4 * batch * steps * width + 4 * (width * width + 3 * width)
+                          + config.epochs + 1)
+    check_memory(need, "width", f"training {seeds} network(s) of width {width} on {samples} sequences of "
+                 f"{steps} steps for {config.epochs} epochs",
+                 "use a smaller width, fewer samples or seeds, or minibatches (--batch)")
+
+
+def train(spec: RNNSpec, rho: np.ndarray, config: TrainConfig, *, seeds: int = 1, start: dict | None = None,
+          progress: Callable[[int], None] | None = None) -> TrainResult:
+    """Train ``seeds`` networks at once (vmapped), each with its own start and data from its seed.
+
+    Seed s uses ``jax.random.PRNGKey(config.seed + s)``: the start (unless ``start`` is given, shared
+    by all seeds), the dataset and the minibatch order all come from it, so a run is reproducible.
+    ``progress(n)`` is called after each chunk of n epochs.
+    """
+    if seeds < 1:
+        raise InputError("seeds", f"must be a positive integer, got {seeds}")
+    check_training(spec, config, seeds)
+    rho = jnp.asarray(rho, dtype=jnp.float64)
+    if rho.shape != (spec.steps,):
+        raise InputError("rho", f"the grid has shape {rho.shape}, expected ({spec.steps},)")
+    opt = config.optax()
+    ids = list(range(config.seed, config.seed + seeds))
+    keys = jnp.stack([jax.random.PRNGKey(i) for i in ids])
+
+    def setup(key):
+        k_init, k_data, k_order = jax.random.split(key, 3)
+        params = start if start is not None else init_params(spec, k_init)
+        params = jax.tree_util.tree_map(lambda v: jnp.asarray(v, jnp.float64), params)
+        if config.samples is None:
+            data = {"rho": rho}
+        else:
+            draw = white_noise if config.inputs == "white" else random_cosines
+            x = draw(k_data, config.samples, spec)
+            data = {"x": x, "y": targets(spec, rho, x)}
+        return params, opt.init(params), data, k_order
+
+    params, opt_state, data, order_keys = jax.vmap(setup)(keys)
+    epoch = jax.vmap(_epoch_fn(spec, config, opt))
+    chunk = min(config.chunk, config.epochs)
+
+    @jax.jit
+    def run(params, opt_state, first):
+        def body(carry, e):
+            p, s = carry
+            ks = jax.vmap(jax.random.fold_in, in_axes=(0, None))(order_keys, e)
+            p2, s2, value = epoch(p, s, data, ks)
+            live = e < config.epochs
+            keep = lambda new, old: jax.tree_util.tree_map(lambda a, b: jnp.where(live, a, b), new, old)  # noqa: E731
+            return (keep(p2, p), keep(s2, s)), value
+
+        (params, opt_state), values = jax.lax.scan(body, (params, opt_state), first + jnp.arange(chunk))
+        return params, opt_state, values
+
+    values = []
+    for first in range(0, config.epochs, chunk):
+        params, opt_state, v = run(params, opt_state, first)
+        values.append(np.asarray(v))
+        if progress is not None:
+            progress(min(chunk, config.epochs - first))
+    if config.samples is None:
+        final = jax.vmap(lambda p: population_loss(spec, p, rho))(params)
+    else:
+        final = jax.vmap(lambda p, d: sampled_loss(spec, p, d["x"], d["y"]))(params, data)
+    loss = np.concatenate(values, axis=0)[: config.epochs].T
+    loss = np.concatenate([loss, np.asarray(final)[:, None]], axis=1)
+    return TrainResult(spec, config, loss, ids, jax.tree_util.tree_map(np.asarray, params))

@@ -1,0 +1,55 @@
+"""The paper's problems, defined once: the bump target, the threshold, the M* starts, read-off values.
+
+Settings (the paper leaves its own unstated; these are memdyn's documented defaults):
+
+* target  rho(t) = a* exp(-w* t) + c exp(-(t - mu)^2 / (2 sigma^2)) with a* = w* = 1, c = 0.5,
+  sigma = 1 (JMLR eq. 99): short memory fitted by one neuron, a Gaussian bump at mu = 1/omega;
+* starts on the invariant set M*: neuron 1 = (a, w) = (a*, w*) fits the exponential exactly, the
+  other neurons are null (a = 0) at stated rates, so w_min is the smallest null rate;
+* hitting times of JMLR Theorem 20 with delta = 0.01.
+
+``reproduce``, ``bench``, the examples and the tests all take them from here.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..core.starts import on_invariant_set
+
+
+def bump_formula(w_star: float = 1.0, c: float = 0.5, sigma: float = 1.0, memory: str = "mu") -> str:
+    """``exp(-w* t) + c exp(-(t - mu)^2/(2 sigma^2))`` as a formula in t and the parameter ``memory``."""
+    fast = "exp(-t)" if w_star == 1 else f"exp(-{w_star:g}*t)"
+    width = "2" if sigma == 1 else f"(2*{sigma:g}**2)"
+    return f"{fast} + {c:g}*exp(-(t - {memory})**2/{width})"
+
+
+RHO = bump_formula()
+"""The plateau target of reproduce, bench and the examples: exp(-t) + 0.5*exp(-(t - mu)**2/2)."""
+DELTA = 0.01
+"""The hitting-time threshold of every paper-problem run."""
+
+
+def mstar_start(null_rates: Sequence[float], w_star: float = 1.0, a_star: float = 1.0) -> np.ndarray:
+    """theta0 on M* for :func:`bump_formula`: neuron 1 = (a*, w*) fits the exponential, the others
+    are null at ``null_rates``."""
+    a, w = on_invariant_set([(a_star, w_star)], 1 + len(null_rates), null_rates=list(null_rates))
+    return np.concatenate([a, w])
+
+
+FIG3_NULL_RANGES = ((0.5, 2.0), (0.9, 2.0))
+"""Fig. 3 starts: neuron 1 = (1, 1), nine null neurons evenly spaced in each range (w_min 0.5, 0.9)."""
+
+
+def fig3_starts() -> np.ndarray:
+    return np.stack([mstar_start(list(np.linspace(lo, hi, 9))) for lo, hi in FIG3_NULL_RANGES])
+
+
+# JMLR Figs. 2-3, values read off the plots (../shared/notes/paper.md section 4); the paper's
+# target parameters and initialisation are not stated, so these are set beside memdyn's, not fitted.
+PAPER_FIG2_EXIT = {10: 14, 11: 25, 12: 56, 13: 157, 14: 555, 15: 3350}
+PAPER_FIG3 = {10: (20, 1), 12: (100, 45), 14: (500, 350), 16: (2.9e3, 2e3), 17: (7.5e3, None),
+              18: (2.1e4, 1.1e4), 19: (7e4, 2.8e4)}

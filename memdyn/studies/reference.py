@@ -1,0 +1,95 @@
+"""Independent references for tests and benchmarks: SciPy's integrators and mpmath quadrature.
+
+Nothing in memdyn's own pipeline calls this module. SciPy integrates the *same* right-hand side
+(the lowered closed-form gradient, jitted, with the Hessian as its Jacobian) with its own
+methods and event location, so a disagreement points at memdyn's integration or event logic.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import mpmath
+import numpy as np
+import sympy as sp
+from scipy.integrate import solve_ivp
+
+from ..core.formula import T
+from ..core.loss import gradient, hessian, loss
+from ..core.lowering import NUMPY, KernelData, Target
+
+
+def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w0: Sequence[float], *,
+                        delta: float, t1: float, method: str = "LSODA", rtol: float = 1e-10,
+                        atol: float | None = None, backend: str = "jax", stop_at_loss: bool = False,
+                        repeat: int = 1) -> dict:
+    """tau_param and tau_loss from ``scipy.integrate.solve_ivp`` (None where not reached): the one
+    SciPy baseline of tests, examples and benchmarks.
+
+    The right-hand side is memdyn's own derivation: ``backend="jax"`` the jitted JAX gradient (and
+    the Hessian as Jacobian), ``"numpy"`` the NumPy lowering of the same templates (what a user
+    without JAX would run). ``atol`` defaults to ``rtol/100``; ``stop_at_loss`` ends the solve at
+    the loss event; ``wall_s`` is the median over ``repeat`` solves.
+    """
+    theta0 = np.concatenate([np.asarray(a0, float), np.asarray(w0, float)])
+    atol = rtol * 1e-2 if atol is None else atol
+    if backend == "jax":
+        rhs_j = jax.jit(lambda y: -gradient(target, data, y))
+        jac_j = jax.jit(lambda y: -hessian(target, data, y))
+        loss_j = jax.jit(lambda y: loss(target, data, y))
+        rhs_j(jnp.asarray(theta0)); jac_j(jnp.asarray(theta0)); loss_j(jnp.asarray(theta0))  # compile first
+        rhs, jac, J = (lambda y: np.asarray(rhs_j(y))), (lambda y: np.asarray(jac_j(y))), (lambda y: float(loss_j(y)))
+    elif backend == "numpy":
+        dn = jax.tree_util.tree_map(np.asarray, data)
+        rhs = lambda y: -gradient(target, dn, y, NUMPY)  # noqa: E731
+        jac = lambda y: -hessian(target, dn, y, NUMPY)  # noqa: E731
+        J = lambda y: float(loss(target, dn, y, NUMPY))  # noqa: E731
+    else:
+        raise ValueError(f"backend must be 'jax' or 'numpy', got {backend!r}")
+    J0 = J(theta0)
+
+    def ev_param(t, y):
+        return float(np.linalg.norm(y - theta0) - delta)
+
+    def ev_loss(t, y):
+        return abs(J(y) - J0) - delta
+
+    ev_param.direction = ev_loss.direction = 1.0
+    ev_loss.terminal = stop_at_loss
+    walls = []
+    for _ in range(max(1, repeat)):
+        start = time.perf_counter()
+        sol = solve_ivp(lambda t, y: rhs(y), (0.0, t1), theta0, method=method, rtol=rtol, atol=atol,
+                        events=(ev_param, ev_loss), jac=(lambda t, y: jac(y)) if method != "RK45" else None)
+        walls.append(time.perf_counter() - start)
+    taus = [float(ev[0]) if len(ev) else None for ev in sol.t_events]
+    return {"tau_param": taus[0], "tau_loss": taus[1], "nfev": int(sol.nfev), "njev": int(sol.njev),
+            "status": int(sol.status), "wall_s": float(np.median(walls)), "method": method}
+
+
+def mpmath_laplace(rho_t: sp.Expr, w: float, *, order: int = 0, dps: int = 30,
+                   breakpoints: Sequence[float] = ()) -> mpmath.mpf:
+    """int_0^oo t^order e^{-wt} rho(t) dt by mpmath quadrature at ``dps`` digits.
+
+    mpmath's error control is absolute: an integrand of size 1e-260 (a far bump at large w) is
+    "converged" long before it is accurate. So the integrand is first divided by its largest
+    value on a grid, and the result multiplied back.
+    """
+    with mpmath.workdps(dps):
+        f = sp.lambdify(T, rho_t, modules="mpmath")
+        w = mpmath.mpf(w)
+        pts = [mpmath.mpf(0), *sorted(mpmath.mpf(b) for b in breakpoints if b > 0)]
+        grid = pts + list(mpmath.linspace(0, 2 * float(pts[-1]) + 20, 400))
+
+        def log_abs(t):
+            v = t**order * mpmath.exp(-w * t) * f(t)
+            return mpmath.log(abs(v)) if v != 0 else -mpmath.inf
+
+        shift = max(log_abs(t) for t in grid)
+        if not mpmath.isfinite(shift):
+            shift = mpmath.mpf(0)
+        scaled = mpmath.quad(lambda t: t**order * mpmath.exp(-w * t - shift) * f(t), pts + [mpmath.inf])
+        return scaled * mpmath.exp(shift)

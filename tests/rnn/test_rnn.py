@@ -1,0 +1,143 @@
+"""Discrete RNN training (issue 6): the sampled loss against the Ito limit, the bridge to the
+reduced flow, reproducibility, and the ``train`` command."""
+
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from memdyn import cli
+from memdyn.rnn import bridge
+from memdyn.rnn import model as rnn
+from memdyn.rnn import train as rnn_train
+from memdyn.api import evaluate
+
+from ..conftest import BUMP
+
+MU8 = {"mu": 8.0}
+
+
+def _numpy_kernel(a, w, dt, steps):
+    """Impulse response of the diagonal linear Euler RNN in closed form: sum_i a_i (1 - dt w_i)^j."""
+    j = np.arange(steps)
+    return (np.asarray(a)[:, None] * (1.0 - dt * np.asarray(w)[:, None]) ** j).sum(axis=0)
+
+
+def test_population_loss_is_the_riemann_sum_and_tends_to_J():
+    """dt * sum_j (khat_j - rho_j)^2, from the recurrence, equals the closed form; it tends to J at rate dt."""
+    a, w = [0.7, -0.3, 0.4], [0.9, 0.35, 2.0]
+    J = evaluate(BUMP, MU8, a, w)["loss"]
+    gaps = []
+    for dt in (0.04, 0.02, 0.01):
+        spec = rnn.RNNSpec(width=3, dt=dt, horizon=40.0, recurrence="diagonal", train_input=False)
+        grid = rnn.rho_grid(BUMP, MU8, spec)
+        params = rnn.diagonal_start(a, w)
+        R = float(rnn.population_loss(spec, params, jnp.asarray(grid)))
+        k = _numpy_kernel(a, w, dt, spec.steps)
+        mu = 8.0
+        rho = np.exp(-spec.times) + 0.5 * np.exp(-(spec.times - mu) ** 2 / 2)
+        assert R == pytest.approx(dt * np.sum((k - rho) ** 2), rel=1e-12)
+        gaps.append(abs(R - J))
+    # first order in dt: halving dt halves the gap (Euler decay and the rectangle rule are both O(dt))
+    assert 1.8 < gaps[0] / gaps[1] < 2.2 and 1.8 < gaps[1] / gaps[2] < 2.2
+    assert gaps[2] < 2e-2 * J
+
+
+def test_sampled_loss_converges_to_the_population_loss_at_rate_sqrt_2_over_n():
+    """For a linear net and Gaussian inputs, y_hat - y ~ N(0, R): the sample mean of its square has
+    standard deviation R sqrt(2/N). Measured over 400 independent datasets at N = 64 and 4096."""
+    spec = rnn.RNNSpec(width=4, dt=0.1, horizon=6.4, recurrence="full")
+    grid = jnp.asarray(rnn.rho_grid("airyai(2.25*(t - 3))", None, spec))
+    params = rnn.init_params(spec, jax.random.PRNGKey(3))
+    R = float(rnn.population_loss(spec, params, grid))
+
+    def sampled(key, n):
+        x = rnn.white_noise(key, n, spec)
+        return rnn.sampled_loss(spec, params, x, rnn.targets(spec, grid, x))
+
+    reps = 400
+    keys = jnp.stack([jax.random.PRNGKey(1000 + r) for r in range(reps)])
+    for n in (64, 4096):
+        errs = np.asarray(jax.lax.map(lambda k: sampled(k, n), keys)) - R
+        rms, predicted = np.sqrt(np.mean(errs**2)), R * math.sqrt(2.0 / n)
+        # the RMS of 400 draws is within ~3.5% (1 sd) of its expectation; allow 4 sd plus the
+        # excess kurtosis of chi-square at small N
+        assert rms == pytest.approx(predicted, rel=0.15), (n, rms, predicted)
+        assert abs(errs.mean()) < 4 * predicted / math.sqrt(reps)  # unbiased
+
+
+def test_training_is_reproducible_from_a_seed():
+    spec = rnn.RNNSpec(width=4, dt=0.1, horizon=3.2, activation="tanh")
+    grid = rnn.rho_grid("exp(-t)*cos(2*t)", None, spec)
+    cfg = rnn_train.TrainConfig(optimizer="sgd", lr=0.05, epochs=30, samples=64, batch=16, seed=5)
+    one = rnn_train.train(spec, grid, cfg, seeds=2)
+    two = rnn_train.train(spec, grid, cfg, seeds=2)
+    other = rnn_train.train(spec, grid, rnn_train.TrainConfig(**{**cfg.__dict__, "seed": 6}), seeds=2)
+    np.testing.assert_array_equal(one.loss, two.loss)
+    assert one.loss[1, 0] != one.loss[0, 0]                     # seeds differ from each other
+    np.testing.assert_array_equal(other.loss[0], one.loss[1])   # seed 6 is seed 6 wherever it runs
+    assert one.loss[0, -1] < one.loss[0, 0]                     # and training trains
+
+
+def test_adam_and_chunking_do_not_change_the_result():
+    spec = rnn.RNNSpec(width=3, dt=0.1, horizon=3.2)
+    grid = rnn.rho_grid("exp(-t)", None, spec)
+    base = dict(optimizer="adam", lr=1e-2, epochs=45, samples=32)
+    a = rnn_train.train(spec, grid, rnn_train.TrainConfig(**base, chunk=45))
+    b = rnn_train.train(spec, grid, rnn_train.TrainConfig(**base, chunk=10))   # five chunks, the last one padded
+    np.testing.assert_allclose(a.loss, b.loss, rtol=1e-12)
+    assert a.loss.shape == (1, 46)
+
+
+def test_gradient_descent_exit_matches_the_reduced_flow_as_lr_and_dt_go_to_zero():
+    """Diagonal linear RNN, U = 1, exact white-noise loss, started on M* like the flow.
+
+    The exit time epoch*lr tends to the flow's tau_loss: the lr gap shrinks linearly with lr, the dt
+    gap (Euler decay (1 - dt w)^j against e^{-w j dt}, rectangle rule) linearly with dt. At
+    dt = 0.01, lr = 0.005 the two agree within 2%.
+    """
+    out = bridge.compare(BUMP, MU8, [1.0, 0.0], [1.0, 0.5], 0.01,
+                         [bridge.BridgeSetting(lr=lr, dt=dt, horizon=16.0)
+                          for dt in (0.04, 0.02, 0.01) for lr in (0.02, 0.005)])
+    tau = out["tau_loss"]
+    gap = {(r["dt"], r["lr"]): r["exit_time"] - tau for r in out["rows"]}
+    for dt in (0.04, 0.02, 0.01):
+        # GD against its own flow: exit(lr) = tau_dt + s*lr with an O(1) slope s (measured ~1.1;
+        # exits are whole epochs, so each carries up to lr of rounding)
+        slope = (gap[(dt, 0.02)] - gap[(dt, 0.005)]) / 0.015
+        assert 0.0 < slope < 3.0, (dt, slope)
+    # dt -> 0 at fixed small lr: first order
+    assert 1.6 < gap[(0.04, 0.005)] / gap[(0.02, 0.005)] < 2.6
+    assert abs(gap[(0.01, 0.005)]) / tau < 0.02
+
+
+def test_cli_train_json_and_errors(capsys):
+    code = cli.main(["train", "--rho", BUMP, "--param", "mu=4", "--a0", "1,0", "--w0", "1,0.5", "--dt", "0.05",
+                     "--T", "8", "--samples", "inf", "--lr", "0.02", "--epochs", "300", "--delta", "0.01", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out) >= {"epochs", "loss", "exit_epoch", "exit_time", "loss_initial", "loss_final"}
+    assert out["epochs"][0] == 0 and out["epochs"][-1] == 300 and len(out["epochs"]) == len(out["loss"])
+    assert out["exit_epoch"] is not None and out["exit_time"] == pytest.approx(out["exit_epoch"] * 0.02)
+    L = np.array(out["loss"])
+    assert L[-1] < L[0] - 0.01
+    for argv, arg in ((["--activation", "relu"], "--activation"), (["--samples", "many"], "--samples"),
+                      (["--T", "6.45"], "--T"), (["--optimizer", "sgd", "--samples", "inf"], "--optimizer"),
+                      (["--activation", "tanh", "--samples", "inf"], "--samples"), (["--a0", "1"], "--w0")):
+        code = cli.main(["train", "--rho", "exp(-t)", "--epochs", "2", *argv])
+        err = capsys.readouterr().err
+        assert code == 2 and arg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_train_tanh_adam_on_random_cosines_over_seeds(capsys):
+    code = cli.main(["train", "--rho", "exp(-t)*cos(t)", "--width", "4", "--T", "3.2", "--activation", "tanh",
+                     "--optimizer", "adam", "--lr", "0.01", "--inputs", "cosine", "--samples", "32",
+                     "--epochs", "60", "--seeds", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["seeds"] == [0, 1] and out["train"]["inputs"] == "cosine"
+    seeds = np.array(out["loss_seeds"])
+    assert seeds.shape == (2, len(out["epochs"])) and np.all(seeds[:, -1] < seeds[:, 0])
+    np.testing.assert_allclose(out["loss"], seeds.mean(axis=0), rtol=1e-12)

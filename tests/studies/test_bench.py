@@ -1,0 +1,44 @@
+"""The benchmark machinery on a small setting: its numbers are checked, not just produced."""
+
+import pytest
+
+from memdyn.studies.bench import compile_times, cost_growth, markdown, throughput, work_precision
+
+
+@pytest.fixture(scope="module")
+def small():
+    wp = work_precision(mu=10.0, rtols=(1e-8,), solvers=("kvaerno5",), scipy_methods=("LSODA",), etas=(0.05,))
+    cg = cost_growth(memories=(8.0, 12.0), gd_up_to=1e2)
+    tp = throughput(batches=(1, 4))
+    return {"machine": "test", "profile": "test", "work_precision": wp, "cost_growth": cg, "throughput": tp,
+            "compile": {"rows": []}}
+
+
+def test_reference_is_checked_by_a_second_method(small):
+    wp = small["work_precision"]
+    assert wp["reference_agreement"] <= 1e-8
+
+
+def test_errors_are_measured_against_the_reference(small):
+    rows = {r["method"]: r for r in small["work_precision"]["rows"]}
+    assert rows["diffrax kvaerno5"]["error"] <= 1e-6
+    assert rows["scipy LSODA"]["error"] <= 1e-4
+    gd = rows["gradient descent"]
+    # First-order method: tau = k eta overshoots by at most about one step.
+    assert 0 <= gd["tau"] - small["work_precision"]["reference_tau"] <= 2 * gd["eta"]
+
+
+def test_cost_growth_and_throughput_rows(small):
+    cg = small["cost_growth"]
+    assert cg["plateau_ratio"] > 1 and all(r["code"] == 0 for r in cg["rows"])
+    assert all(abs(r["lsoda_tau"] / r["tau"] - 1) < 1e-6 for r in cg["rows"])
+    assert [r["batch"] for r in small["throughput"]["rows"]] == [1, 4]
+    assert all(r["all_ok"] for r in small["throughput"]["rows"])
+    text = markdown(small)
+    assert "Work-precision" in text and "trajectories/s" in text
+
+
+@pytest.mark.slow
+def test_compile_times_with_the_persistent_cache():
+    rows = compile_times(widths=(2,))["rows"]
+    assert rows[0]["warm_cache_s"] < rows[0]["cold_s"]

@@ -1,0 +1,192 @@
+"""Hostile and oversized input: one line on stderr, exit status 2, nothing written, in bounded time.
+
+Each case from the issue that used to break the promise has a test here: deep nesting, constant
+towers, look-alike characters, overflowing constants, sizes that would exhaust the machine, output
+folders that cannot be written, library errors from every subpackage. The property-based tests
+(hypothesis) feed the parser and the CLI random expression trees and random strings: never a
+traceback, never executed (a canary file is checked, not only the message), always within a bound.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from memdyn.cli import main
+from memdyn.core.formula import MAX_DEPTH, parse_kernel
+from memdyn.errors import InputError
+
+from .conftest import BUMP
+
+
+def run(capsys, *argv):
+    start = time.perf_counter()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err, time.perf_counter() - start
+
+
+def refused(capsys, *argv, fragment: str, within: float = 10.0):
+    code, out, err, wall = run(capsys, *argv)
+    assert code == 2, err
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert fragment in err, err
+    assert wall < within, f"took {wall:.1f} s"
+    return err
+
+
+@pytest.mark.parametrize("rho, fragment", [
+    ("-" * 1500 + "t", "nests deeper than"),
+    ("(" * 60 + "t" + ")" * 60, "nests deeper than"),
+    ("t*((9**999)**999)**999", "outside float64's range"),
+    ("exp(-t)*9**-999", "outside float64's range"),
+    ("exp(-t)*" + "9" * 400, "overflows float64"),
+    ("exp(-t)*1e300*1e300", "overflows float64"),
+    ("exp(1000)*exp(-t)", "overflows float64"),
+    ("exp(-ｔ)", "only ASCII characters"),
+    ("exp(-t)·2", "only ASCII characters"),
+    ("t**1001", "larger than 1000"),
+])
+def test_hostile_formulas_are_refused_in_one_line(capsys, rho, fragment):
+    refused(capsys, "loss", "--rho=" + rho, "--a", "1", "--w", "1", fragment=fragment)
+
+
+def test_a_derivation_over_its_budget_falls_back_to_quadrature(capsys, monkeypatch):
+    """Eight nested sines: SymPy would grind for minutes; the budget hands the term to quadrature."""
+    from memdyn.core import symbolic
+
+    monkeypatch.setattr(symbolic, "SYMPY_SECONDS", 2.0)
+    symbolic._derive_cached.cache_clear()
+    start = time.perf_counter()
+    code, out, err, _ = run(capsys, "derive", "--rho", "exp(-t)*sin(sin(sin(sin(sin(sin(sin(sin(t))))))))", "--json")
+    wall = time.perf_counter() - start
+    assert code == 0, err
+    assert "quadrature" in out and "no answer in" in out
+    assert wall < 30
+    symbolic._derive_cached.cache_clear()
+
+
+def test_the_budget_holds_in_a_worker_thread(monkeypatch):
+    """Signals reach only the main thread: from a worker, the derivation runs in a child process
+    that is killed at the deadline, and the terms go to quadrature."""
+    import threading
+
+    from memdyn.core import symbolic
+
+    monkeypatch.setattr(symbolic, "SYMPY_SECONDS", 2.0)
+    kernel = parse_kernel("exp(-t)*sin(sin(sin(sin(sin(sin(sin(sin(t))))))))")
+    out = {}
+    worker = threading.Thread(target=lambda: out.setdefault("d", symbolic._derive_uncached(kernel)))
+    start = time.perf_counter()
+    worker.start()
+    worker.join(120)
+    wall = time.perf_counter() - start
+    assert not worker.is_alive()
+    assert [tt.method for tt in out["d"].terms] == ["quadrature"]
+    assert "no answer in 2 s" in out["d"].terms[0].note
+    assert wall < 2.0 + symbolic._CHILD_START_SECONDS
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["flow", "--rho", "exp(-t)", "--a0", ",".join(["0.1"] * 20000), "--w0", ",".join(["1"] * 20000),
+      "--delta", "0.1"], "width 20000"),
+    (["sweep", "--rho", BUMP, "--sweep", "mu=8,9", "--init", "random", "--m", "4000", "--seeds", "4000",
+      "--delta", "0.01"], "--m"),
+    (["train", "--rho", "exp(-t)", "--width", "5000", "--samples", "100000", "--epochs", "10"], "GB"),
+    (["train", "--rho", "exp(-t)", "--epochs", "1000000000"], "--epochs"),
+])
+def test_sizes_beyond_the_machine_are_refused_before_work(capsys, argv, fragment):
+    refused(capsys, *argv, fragment=fragment, within=20.0)
+
+
+@pytest.mark.parametrize("command", [["reproduce", "--quick"], ["bench", "--quick"]])
+def test_unwritable_output_folders_are_refused_before_computing(capsys, tmp_path, command):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    refused(capsys, *command, "--out", str(blocker / "sub"), fragment="--out", within=5.0)
+    refused(capsys, *command, "--out", "/proc/memdyn/x", fragment="--out", within=5.0)
+    assert not (blocker.parent / "sub").exists()
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["sharp", "--rho", BUMP, "--sweep", "mu=10", "--a0", "1,1", "--w0", "1,0.5", "--delta", "0.01"], "--a0"),
+    (["flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01",
+      "--param-map", "best", "--t1", "10"], None),
+    (["train", "--rho", "exp(-t)", "--activation", "relu"], "--activation"),
+    (["derive", "--rho", "exp(-t)", "--m", "9"], "--m"),
+])
+def test_library_errors_reach_the_cli_as_one_line(capsys, argv, fragment):
+    code, out, err, _ = run(capsys, *argv)
+    assert "Traceback" not in err
+    if fragment is not None:
+        assert code == 2 and err.count("\n") == 1 and fragment in err, err
+
+
+# --- properties --------------------------------------------------------------------------------
+CANARY = Path(os.environ.get("TMPDIR", "/tmp")) / "memdyn-canary"
+
+_atoms = st.sampled_from(["t", "pi", "E", "1", "2.5", "0", "1e300", "9", "mu", "__import__", "os", "x"])
+_unary = st.sampled_from(["-", "+", "exp", "sin", "sqrt", "log", "abs", "gamma", "airyai", "erfc", "open",
+                          "__import__", "eval", "lambda: "])
+_binary = st.sampled_from(["+", "-", "*", "/", "**", "^", ".", ",", "%", "//", "@", " if ", "and"])
+
+
+def _trees():
+    return st.recursive(_atoms, lambda inner: st.one_of(
+        st.tuples(_unary, inner).map(lambda u: f"{u[0]}({u[1]})" if u[0][0].isalpha() or u[0][0] == "_" else f"{u[0]}{u[1]}"),
+        st.tuples(inner, _binary, inner).map(lambda b: f"({b[0]}{b[1]}{b[2]})"),
+    ), max_leaves=40)
+
+
+_hostile = [f"__import__('os').system('touch {CANARY}')", f"open('{CANARY}', 'w')",
+            f"(lambda: open('{CANARY}', 'w'))()", "t.__class__", "[t for t in ()]", "{}", "t[0]", "exp(x=1)"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(_trees(), st.text(max_size=200), st.sampled_from(_hostile)))
+def test_the_parser_never_fails_otherwise_nor_runs_code(formula):
+    start = time.perf_counter()
+    try:
+        kernel = parse_kernel(formula, {"mu": 1.0})
+    except InputError as err:
+        assert err.argument in ("rho", "param mu")
+    else:
+        assert kernel.expr is not None
+    assert time.perf_counter() - start < 5.0
+    assert not CANARY.exists()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(max_size=60), st.sampled_from(_hostile), _trees()))
+def test_the_cli_answers_any_string_in_one_line(capsys, formula):
+    from memdyn.core import symbolic
+
+    budget, symbolic.SYMPY_SECONDS = symbolic.SYMPY_SECONDS, 2.0
+    try:
+        code, out, err, wall = run(capsys, "derive", "--rho=" + formula, "--param", "mu=1", "--json")
+    finally:
+        symbolic.SYMPY_SECONDS = budget
+    assert code in (0, 2)
+    assert "Traceback" not in err
+    if code == 2:
+        assert err.count("\n") == 1 and out == ""
+    assert not CANARY.exists()
+    assert wall < 60
+
+
+def test_a_canary_is_a_real_check():
+    """The canary test would see code that ran: the same payload, executed, creates the file."""
+    try:
+        subprocess.run([sys.executable, "-c", _hostile[0]], check=True)
+        assert CANARY.exists()
+    finally:
+        CANARY.unlink(missing_ok=True)

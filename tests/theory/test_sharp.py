@@ -1,0 +1,72 @@
+"""Sharp escape-time asymptotics (issue 7): the slow-manifold reduction against measured plateaus."""
+
+import numpy as np
+import pytest
+
+import memdyn
+from memdyn import cli
+from memdyn.theory.sharp import SlowReduction, compare
+
+RHO3 = "exp(-3*t) + 0.5*exp(-(t - mu)**2/2)"
+
+
+def test_captured_energy_matches_a_direct_projection():
+    """F(w) from the templates against a projection computed by quadrature on a grid (numpy lstsq)."""
+    mu, ws, w = 10.0, 3.0, 0.6
+    tg = memdyn.target(RHO3, {"mu": mu})
+    red = SlowReduction.from_start(tg, tg.data({"mu": mu}), [1.0, 0.0], [ws, 0.8])
+    t = np.linspace(0.0, 60.0, 600001)
+    h = t[1] - t[0]
+    wts = np.full_like(t, h)
+    wts[[0, -1]] = h / 2
+    r0 = 0.5 * np.exp(-(t - mu) ** 2 / 2)
+    basis = np.stack([np.exp(-ws * t), t * np.exp(-ws * t)], axis=1)
+    full = np.concatenate([basis, np.exp(-w * t)[:, None]], axis=1)
+
+    def captured(B):
+        sw = np.sqrt(wts)[:, None]
+        coef = np.linalg.lstsq(B * sw, r0 * sw[:, 0], rcond=None)[0]
+        return np.sum(wts * (B @ coef) ** 2)
+
+    assert red.F(w) == pytest.approx(captured(full) - captured(basis), rel=1e-6)
+
+
+def test_leading_order_escape_time_is_sharp():
+    """tau_lead = 1/(F phi'^2) within 1% of the measured tau_loss at 1/omega = 14 and 16, and the
+    error shrinks with memory (the remainder, the non-slow end of the escape, grows only polynomially)."""
+    mus = [12.0, 14.0, 16.0]
+    out = compare(memdyn.target(RHO3, {"mu": mus}), {}, "mu", mus, [1.0, 0.0], [3.0, 0.8], delta=0.01).to_json()
+    err = {r["memory"]: r["err_lead"] for r in out["rows"]}
+    assert all(r["status"] == "ok" for r in out["rows"])
+    assert abs(err[12.0]) < 0.10 and abs(err[14.0]) < 0.01 and abs(err[16.0]) < 0.01
+    # the exponent is 2 w0, not the lower bound's w0: ln tau rises by ~2*0.8*2 - 2 ln(16/14) per 2 units
+    taus = [r["tau_loss"] for r in out["rows"]]
+    slope = np.log(taus[2] / taus[1]) / 2.0
+    assert slope == pytest.approx(2 * 0.8 - np.log(16 / 14), abs=0.1)
+
+
+def test_sharp_cli_errors(capsys):
+    code = cli.main(["sharp", "--rho", RHO3, "--sweep", "mu=10", "--a0", "1,1", "--w0", "3,0.8", "--delta", "0.01"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--a0" in err and "null" in err
+    code = cli.main(["sharp", "--rho", RHO3, "--sweep", "mu=10", "--a0", "1,0", "--w0", "3,0.8", "--delta", "0.01",
+                     "--gaussian", "0.5"])
+    assert code == 2 and "--gaussian" in capsys.readouterr().err
+
+
+def test_a_reparameterisation_only_rescales_the_slow_drift():
+    """exp map (metric w^2): measured tau_loss(exp)/tau_loss(plain) equals the slow flow with the metric
+    inside, int dw/(m(w)|F'|) / int dw/|F'|, within 1% at 1/omega = 14."""
+    from memdyn.api import flow
+    from memdyn.core.reparam import mapped
+
+    mu = 14.0
+    tg = memdyn.target(RHO3, {"mu": mu})
+    red = SlowReduction.from_start(tg, tg.data({"mu": mu}), [1.0, 0.0], [3.0, 0.8])
+    exp = mapped(tg, "exp")
+    predicted = red.tau_slow(metric=lambda w: exp.metric([w])[0]) / red.tau_slow()
+    taus = {name: flow(RHO3, {"mu": mu}, [1.0, 0.0], [3.0, 0.8], delta=0.01, t1=1e12, param_map=name).tau_loss
+            for name in ("plain", "exp")}
+    assert taus["exp"] / taus["plain"] == pytest.approx(predicted, rel=0.01)
+    # and the metric must be taken along the drift: the crude 1/metric(w0) misses by more than 10%
+    assert abs(taus["exp"] / taus["plain"] * exp.metric([0.8])[0] - 1.0) > 0.10
