@@ -21,7 +21,8 @@ import time
 import jax
 
 import memdyn
-from memdyn.core.integrate import SolverConfig, compiled_hitting_times, check_start
+from memdyn.core.integrate import SolverConfig, compiled_hitting_times
+from memdyn.core.starts import check_start
 from memdyn.studies.reference import scipy_hitting_times
 
 RHO = "exp(-t) + 0.5*exp(-(t - mu)**2/2)"

@@ -710,5 +710,17 @@ def main(argv=None) -> int:
     return 0
 
 
+def console() -> None:
+    """The ``memdyn`` command: :func:`main`, then exit with its status. After an interrupt the
+    process ends at once (``os._exit``): JAX may still be compiling on its own threads, and tearing
+    the interpreter down under them can crash."""
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

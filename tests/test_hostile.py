@@ -190,3 +190,28 @@ def test_a_canary_is_a_real_check():
         assert CANARY.exists()
     finally:
         CANARY.unlink(missing_ok=True)
+
+
+def test_ctrl_c_ends_a_long_command_in_seconds_and_leaves_nothing(tmp_path):
+    """SIGINT in the middle of reproduce's compiled solves: one line, exit 130 within a few seconds,
+    no output folder and no temporary folder left behind."""
+    import signal
+
+    out = tmp_path / "report"
+    proc = subprocess.Popen([sys.executable, "-m", "memdyn.cli", "reproduce", "--quick", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "MEMDYN_CACHE": "off"})
+    deadline = time.monotonic() + 120
+    while not out.exists() and time.monotonic() < deadline:  # the folder is made (and checked) first
+        time.sleep(0.2)
+    time.sleep(8.0)  # well inside the first section's trace and compile
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    waited = time.monotonic() - sent
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["memdyn reproduce: interrupted"], stderr
+    assert "Traceback" not in stderr and stdout == ""
+    assert waited < 5.0, f"took {waited:.1f} s to stop"
+    assert not out.exists()
+    assert not list(tmp_path.iterdir())

@@ -21,6 +21,7 @@ from typing import Callable, Mapping
 import sympy as sp
 
 from ..errors import InputError
+from .budget import Budget, Timeout, time_limit
 from .functions import BY_NAME, CONSTANTS, DOCUMENTED_NAMES
 
 T = sp.Symbol("t", positive=True)
@@ -37,6 +38,9 @@ MAX_DEPTH = 50
 """Deepest nesting of the syntax tree (parentheses, calls, chains of unary signs)."""
 MAX_LOG10 = 308
 """Largest |log10| of a constant: beyond about 1e308 float64 overflows."""
+PARSE_SECONDS = 5.0
+"""Time allowed to read one formula (SymPy evaluates some constants as it builds them); on the main
+thread only, where a timer can interrupt it."""
 
 _BINARY = {
     ast.Add: lambda x, y: x + y,
@@ -129,7 +133,11 @@ def parse_kernel(
         # loosely than "+" (t^2 + 1 = t^(2 + 1)), so it is read as "**" before parsing.
         tree = ast.parse(formula.strip().replace("^", "**"), mode="eval")
         used: set[str] = set()
-        expr = _build(tree.body, symbols, used, argument, 0)
+        with time_limit(Budget(PARSE_SECONDS)):
+            expr = _build(tree.body, symbols, used, argument, 0)
+    except Timeout:
+        raise InputError(argument, f"the formula took longer than {PARSE_SECONDS:g} s to read "
+                                   "(a constant too large to evaluate?)") from None
     except SyntaxError as err:
         raise InputError(argument, f"not a formula ({err.msg} at column {err.offset})") from None
     except (RecursionError, MemoryError):
@@ -247,6 +255,10 @@ def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argumen
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             raise InputError(argument, f"{name}() takes plain positional arguments only")
         args = [_build(a, symbols, used, argument, depth) for a in node.args]
+        if name == "gamma" and args and args[0].is_number and abs(_log10_abs(args[0])) > 2.2345:
+            # SymPy evaluates gamma(n) exactly, as (n-1)!: gamma(10**300) would never return. Beyond
+            # 171.6 gamma overflows float64 anyway.
+            raise InputError(argument, f"gamma({_short(args[0])}) overflows float64 (its argument must be at most 171.6 in size)")
         try:
             return _check_constant(FUNCTIONS[name](*args), argument)
         except (TypeError, ValueError) as err:

@@ -21,6 +21,7 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
+import mpmath
 import numpy as np
 import scipy.special
 import sympy as sp
@@ -148,12 +149,13 @@ class KernelData(NamedTuple):
     """||rho||^2."""
 
 
-def _numpy_function(expr: sp.Expr) -> Callable[[np.ndarray], np.ndarray]:
-    f = sp.lambdify(T, expr, modules=["scipy", "numpy"])
+def _numpy_function(expr: sp.Expr, params: Sequence[sp.Symbol] = ()) -> Callable[..., np.ndarray]:
+    """``expr`` as a NumPy/SciPy function ``g(t, params=[values of params])`` (host side)."""
+    f = sp.lambdify((T, *params), expr, modules=["scipy", "numpy"])
 
-    def g(t):
+    def g(t, params=()):
         with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(f(t), dtype=float), np.shape(t))
+            return np.broadcast_to(np.asarray(f(t, *params), dtype=float), np.shape(t))
 
     return g
 
@@ -247,19 +249,33 @@ class Target:
         batch = self._data_numpy([values or {}])
         return KernelData(*(jnp.asarray(x[0], dtype=jnp.float64) for x in batch))
 
-    def data_batch(self, values_list: Sequence[Mapping[str, float]]) -> KernelData:
-        """KernelData for several parameter sets, stacked along axis 0, on one common rule."""
-        return KernelData(*(jnp.asarray(x, dtype=jnp.float64) for x in self._data_numpy(values_list)))
+    def data_batch(self, values_list: Sequence[Mapping[str, float]], *, host: bool = False) -> KernelData:
+        """KernelData for several parameter sets, stacked along axis 0, on one common rule
+        (NumPy arrays with ``host``, for slicing and padding before a compiled call)."""
+        data = self._data_numpy(values_list)
+        return data if host else KernelData(*(jnp.asarray(x, dtype=jnp.float64) for x in data))
+
+    def _host(self):
+        """rho and its quadrature terms as NumPy/SciPy functions of (t, *params), and ||rho||^2's
+        closed form as an mpmath function of the parameters: lambdified once per target, so that a
+        sweep over many values costs no SymPy work per value."""
+        if "host" not in self._templates:
+            params = self.kernel.params
+            quad = self.derivation.quadrature_terms
+            closed = self.derivation.norm2
+            self._templates["host"] = (
+                _numpy_function(self.kernel.expr, params),
+                _numpy_function(sp.Add(*quad), params) if quad else None,
+                sp.lambdify(params, plain(closed), modules="mpmath") if closed is not None else None)
+        return self._templates["host"]
 
     def _data_numpy(self, values_list: Sequence[Mapping[str, float]]) -> KernelData:
         # Host arrays first: indexing JAX arrays would dispatch (and compile) small device ops.
         checked = [self.check_values(v) for v in values_list]
-        substituted = [self.kernel.substitute(v) for v in checked]
-        norms = [self._norm2(expr, v) for expr, v in zip(substituted, checked)]
-        quad_terms = self.derivation.quadrature_terms
-        if quad_terms:
-            fq = [_numpy_function(sp.Add(*quad_terms).subs({p: v[p.name] for p in self.kernel.params}))
-                  for v in checked]
+        norms = [self._norm2(v) for v in checked]
+        _, quad_fn, _ = self._host()
+        if quad_fn is not None:
+            fq = [functools.partial(quad_fn, params=[v[n] for n in self.kernel.param_names]) for v in checked]
             rule = adapted_rule(fq)
             qt = np.broadcast_to(rule.t, (len(checked), rule.t.size))
             qc = np.stack([rule.weights * f(rule.t) for f in fq])
@@ -270,22 +286,27 @@ class Target:
         return KernelData(params=params.astype(float), quad_t=np.asarray(qt, dtype=float),
                           quad_c=np.asarray(qc, dtype=float), norm2=np.asarray(norms, dtype=float))
 
-    def _norm2(self, expr: sp.Expr, values: Mapping[str, float]) -> float:
+    def _norm2(self, values: Mapping[str, float]) -> float:
         """||rho||^2 for given values; refuses kernels whose loss is not finite."""
-        rho = _numpy_function(expr)
+        rho_fn, _, closed_fn = self._host()
+        rho = functools.partial(rho_fn, params=[values[n] for n in self.kernel.param_names])
         at0 = float(rho(np.array([0.0]))[0])
         if not math.isfinite(at0):
-            limit = sp.limit(expr, T, 0, "+")
+            limit = sp.limit(self.kernel.substitute(values), T, 0, "+")
             if not (limit.is_real and limit.is_finite):
                 raise InputError("rho", f"rho is not finite at t = 0 (rho(0+) = {limit}); the loss would be infinite")
-        closed = self.derivation.norm2
-        if closed is not None:
-            # mpmath has no overflow, so 50 digits of the closed form are safe at any memory.
-            value = sp.N(plain(closed).subs({p: values[p.name] for p in self.kernel.params}), 50)
-            if value.is_real and value.is_finite and float(value) >= 0:
-                return float(value)
-            if value in (sp.oo, sp.zoo) or value.is_infinite:
-                raise InputError("rho", "rho is not square-integrable (int rho^2 dt diverges); the loss would be infinite")
+        if closed_fn is not None:
+            # mpmath has no overflow, so 50 digits of the closed form are safe at any memory; the
+            # parameters enter as the decimals they spell (exactly as formula.exact reads them).
+            with mpmath.workdps(50):
+                try:
+                    value = closed_fn(*[mpmath.mpf(repr(float(values[n]))) for n in self.kernel.param_names])
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    value = mpmath.nan
+                if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) and value >= 0:
+                    return float(value)
+                if isinstance(value, mpmath.mpf) and mpmath.isinf(value):
+                    raise InputError("rho", "rho is not square-integrable (int rho^2 dt diverges); the loss would be infinite")
         try:
             rule = adapted_rule([lambda t: rho(t) ** 2])
         except FloatingPointError:

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..errors import InputError
 from .fits import bound_ratio, fit_log_linear, memory_of
 from .integrate import FlowResult, SolverConfig, check_horizon, compiled_hitting_times, flow_result
-from .lowering import Target
+from .lowering import KernelData, Target
 from .resources import check_solve
 from .starts import check_starts
 
@@ -107,11 +106,12 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     if len(values) * starts.shape[0] > MAX_ELEMENTS:
         raise InputError("values", f"{len(values)} values x {starts.shape[0]} starts is more than {MAX_ELEMENTS:,} "
                                    "solves in one sweep: split it")
-    data = target.data_batch([{**base, param: v} for v in values])
+    # Host arrays until the call: slicing JAX arrays would compile a small program per shape.
+    data = target.data_batch([{**base, param: v} for v in values], host=True)
     n_v, n_s = len(values), starts.shape[0]
     # values outer, starts inner
-    data = jax.tree_util.tree_map(lambda x: jnp.repeat(x, n_s, axis=0), data)
-    theta0 = jnp.asarray(np.tile(target.internal(starts), (n_v, 1)))
+    data = KernelData(*(np.repeat(x, n_s, axis=0) for x in data))
+    theta0 = np.tile(target.internal(starts), (n_v, 1))
     n = n_v * n_s
     step = n if chunk is None else max(1, min(chunk, n))  # elements per call
     size = bucket(step)  # the compiled batch: step elements, padded

@@ -19,13 +19,11 @@ otherwise by quadrature (:mod:`memdyn.quadrature`), which ``derive`` output stat
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import signal
 import threading
-import time
 from dataclasses import dataclass
 
 import sympy as sp
@@ -34,6 +32,9 @@ from ..errors import InputError
 from ..version import __version__
 from . import cache, serial
 from .formula import T, Kernel
+from .budget import Budget as _Budget
+from .budget import Timeout as _Timeout
+from .budget import time_limit as _time_limit
 from .functions import LOWERED
 from .stable import experfc, plain, stabilise
 
@@ -54,42 +55,6 @@ thread)."""
 
 _CHILD_START_SECONDS = 60.0
 """Allowance for a child process to start (import SymPy and memdyn) on top of the budget."""
-
-
-class _Timeout(BaseException):
-    # A BaseException, so that SymPy's own "except Exception" blocks cannot swallow it.
-    pass
-
-
-class _Budget:
-    def __init__(self, seconds: float):
-        self.seconds = float(seconds)
-        self.deadline = time.monotonic() + self.seconds
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-
-@contextlib.contextmanager
-def _time_limit(budget: _Budget):
-    """Interrupt a SymPy call at the budget's deadline (SymPy has no timeout of its own)."""
-    remaining = budget.remaining()
-    if remaining <= 0:
-        raise _Timeout
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only reached inside a child process's worker: the parent enforces the deadline
-        return
-
-    def handler(signum, frame):
-        raise _Timeout
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, remaining)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ def test_hitting_times_agree_with_scipy(bump, mu):
     ours = hitting_times(bump, data, A0, W0, delta=0.01, t1=1e8)
     assert ours.status == "ok"
     ref = scipy_hitting_times(bump, data, A0, W0, delta=0.01, t1=3 * ours.tau_loss, method="LSODA", rtol=1e-10, atol=1e-12)
+    # Measured: <= 1.6e-8 over 1/omega = 8..20 (LSODA's own error at rtol 1e-10 dominates); 3x margin.
     for key in ("tau_param", "tau_loss"):
-        assert abs(getattr(ours, key) / ref[key] - 1) <= 1e-6, (key, getattr(ours, key), ref[key])
+        assert abs(getattr(ours, key) / ref[key] - 1) <= 5e-8, (key, getattr(ours, key), ref[key])
 
 
 def test_refined_event_times_beat_the_interpolant(bump):

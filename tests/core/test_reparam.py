@@ -57,7 +57,8 @@ def test_flow_in_v_is_the_plain_flow_under_the_metric(name):
         return -np.concatenate([g[:2], HAND_METRIC[name](th[2:]) * g[2:]])
 
     ref = solve_ivp(field, (0, ts[-1]), theta0, method="LSODA", t_eval=ts, rtol=1e-11, atol=1e-13).y.T
-    np.testing.assert_allclose(ours, ref, rtol=2e-6, atol=1e-8)
+    # Measured: |ours - ref| <= 7e-10, relative <= 6e-9 (memdyn at rtol 1e-10 against LSODA at 1e-11)
+    np.testing.assert_allclose(ours, ref, rtol=2e-8, atol=2e-9)
     # and the metric matters: the plain flow is elsewhere by then
     plain_traj = trajectory(plain, data, theta0, ts)["theta"]
     assert np.max(np.abs(plain_traj - ours)) > 1e-2

@@ -67,7 +67,6 @@ def test_transforms_match_mpmath(name, formula, params, extra, breaks, signed):
     L, d1, d2 = (np.asarray(x) for x in jax.jit(tg.transforms)(jax.numpy.asarray(ws), data))
     rho = tg.kernel.substitute(params)
     rho_np = sp.lambdify(T, rho, modules=["scipy", "numpy"])
-    worst = 0.0
     for k, got in enumerate((L, -d1, d2)):
         for w, value in zip(ws, got):
             points = _breakpoints(breaks, w)
@@ -77,9 +76,7 @@ def test_transforms_match_mpmath(name, formula, params, extra, breaks, signed):
                 assert abs(value) < 1e-290
                 continue
             err = float(abs(value - ref) / scale)
-            worst = max(worst, err)
             assert err <= 1e-10, f"{name}: order {k}, w = {w}: memdyn {value!r}, mpmath {mpmath.nstr(ref, 17)}"
-    assert worst <= 1e-10
 
 
 def test_families_take_the_documented_path():
@@ -127,5 +124,7 @@ def test_large_rate_precision_loss():
     for k, value in enumerate((L, -d1, d2)):
         ref = mpmath_laplace(rho, 33.0, order=k, breakpoints=_breakpoints((30.0, 2.0), 33.0), dps=20)
         errors.append(float(abs(value - ref) / abs(ref)))
-    assert errors[0] <= 1e-12  # the transform itself stays exact
-    assert errors[2] <= 1e-7   # the second derivative keeps 7 digits there
+    # Measured: 4e-17, 3.8e-13 and 5.9e-10: the derivatives lose digits to cancellation, the second most.
+    assert errors[0] <= 1e-15  # the transform itself stays exact
+    assert errors[1] <= 2e-12
+    assert errors[2] <= 2e-9   # the second derivative keeps 9 digits there

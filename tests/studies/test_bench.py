@@ -42,3 +42,23 @@ def test_cost_growth_and_throughput_rows(small):
 def test_compile_times_with_the_persistent_cache():
     rows = compile_times(widths=(2,))["rows"]
     assert rows[0]["warm_cache_s"] < rows[0]["cold_s"]
+
+
+def test_the_readme_quotes_the_committed_latency_benchmark():
+    """README's latency table and ratios are the committed artefact's (regenerate both together)."""
+    import json
+    from pathlib import Path
+
+    from memdyn.studies.latency import SCIPY_SCRIPT, markdown as latency_markdown
+
+    root = Path(__file__).resolve().parents[2]
+    result = json.loads((root / "examples" / "benchmarks" / "latency.json").read_text())
+    readme = (root / "README.md").read_text()
+    assert latency_markdown(result) in readme
+    r = result["ratios"]
+    assert f"warm `memdyn flow` is {r['flow_warm_over_scipy']:.1f}x the SciPy script" in readme
+    assert f"cold is {r['flow_cold_over_scipy']:.1f}x" in readme
+    assert (root / "examples" / "benchmarks" / "scipy_flow.py").read_text() == SCIPY_SCRIPT == result["scipy_script"]
+    # every run the artefact reports finished, and the stages add up to no more than the process
+    for stages in result["stages"].values():
+        assert all(v > 0 for v in stages.values())

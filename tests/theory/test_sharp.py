@@ -38,7 +38,8 @@ def test_leading_order_escape_time_is_sharp():
     out = compare(memdyn.target(RHO3, {"mu": mus}), {}, "mu", mus, [1.0, 0.0], [3.0, 0.8], delta=0.01).to_json()
     err = {r["memory"]: r["err_lead"] for r in out["rows"]}
     assert all(r["status"] == "ok" for r in out["rows"])
-    assert abs(err[12.0]) < 0.10 and abs(err[14.0]) < 0.01 and abs(err[16.0]) < 0.01
+    # Measured: -3.3% at 12, -0.12% at 14, +0.17% at 16 (the README's "within 0.2% from 1/omega = 14")
+    assert abs(err[12.0]) < 0.04 and abs(err[14.0]) < 0.002 and abs(err[16.0]) < 0.002
     # the exponent is 2 w0, not the lower bound's w0: ln tau rises by ~2*0.8*2 - 2 ln(16/14) per 2 units
     taus = [r["tau_loss"] for r in out["rows"]]
     slope = np.log(taus[2] / taus[1]) / 2.0
@@ -67,6 +68,7 @@ def test_a_reparameterisation_only_rescales_the_slow_drift():
     predicted = red.tau_slow(metric=lambda w: exp.metric([w])[0]) / red.tau_slow()
     taus = {name: flow(RHO3, {"mu": mu}, [1.0, 0.0], [3.0, 0.8], delta=0.01, t1=1e12, param_map=name).tau_loss
             for name in ("plain", "exp")}
-    assert taus["exp"] / taus["plain"] == pytest.approx(predicted, rel=0.01)
+    # Measured 1.772 against 1.775 (0.17%)
+    assert taus["exp"] / taus["plain"] == pytest.approx(predicted, rel=0.003)
     # and the metric must be taken along the drift: the crude 1/metric(w0) misses by more than 10%
     assert abs(taus["exp"] / taus["plain"] * exp.metric([0.8])[0] - 1.0) > 0.10

@@ -1,0 +1,50 @@
+"""Time budgets for SymPy work, which has no timeout of its own.
+
+On the main thread a real-time timer interrupts the work at the deadline (:func:`time_limit`); the
+exception is a BaseException, so that SymPy's own ``except Exception`` blocks cannot swallow it.
+Other threads cannot receive signals: callers there run the work in a child process instead (see
+:mod:`memdyn.core.symbolic`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+
+
+class Timeout(BaseException):
+    # A BaseException, so that SymPy's own "except Exception" blocks cannot swallow it.
+    pass
+
+
+class Budget:
+    def __init__(self, seconds: float):
+        self.seconds = float(seconds)
+        self.deadline = time.monotonic() + self.seconds
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+@contextlib.contextmanager
+def time_limit(budget: Budget):
+    """Interrupt a SymPy call at the budget's deadline (SymPy has no timeout of its own)."""
+    remaining = budget.remaining()
+    if remaining <= 0:
+        raise Timeout
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only reached inside a child process's worker: the parent enforces the deadline
+        return
+
+    def handler(signum, frame):
+        raise Timeout
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, remaining)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
