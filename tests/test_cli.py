@@ -121,3 +121,34 @@ def test_reproduce_quick_writes_a_complete_report(tmp_path, capsys):
             assert fit["slope"] + 2 * fit["slope_stderr"] >= sweep["w_min"]
     assert not any(p.name.startswith(".partial") for p in (tmp_path / "rep").iterdir())
     assert np.isfinite(got["summary"]["timing_s"]["sweeps"])
+    _readme_quotes_this_run(json.loads((tmp_path / "rep" / "results.json").read_text()))
+
+
+def _readme_quotes_this_run(r):
+    """The README's "What the main job shows" numbers are this run's (as printed, 2-3 decimals)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = lambda f: f"{f['slope']:.3f} ± {f['slope_stderr']:.3f}"  # noqa: E731
+    for sweep in r["sweeps"]["sweeps"]:
+        f = sweep["fit"]
+        row = " | ".join([f"{sweep['w_min'][0]:g}"] + [text(f[k][form]) for form in ("plain", "omega2")
+                                                         for k in ("tau_param", "tau_loss")])
+        assert f"| {row} |" in readme, row
+    first = r["sweeps"]["sweeps"][0]
+    assert (f"count grows {first['steps'][-1] / first['steps'][0]:.1f}x while the plateau (τ′₀, 1/ω = 6 to 16) grows "
+            f"{first['tau_loss'][-1] / first['tau_loss'][0]:.0f}x.") in readme
+    fig3 = {run["w_min"]: run for run in r["fig3"]["runs"]}
+    assert f"is {text(fig3[0.9]['fit_tau_loss_omega2'])}, the paper's" in readme
+    spectra = r["timescales"]["spectra"]["m=2"]
+    assert f"e^{{{spectra['fit_grad']['slope']:.3f} mu}}" in readme
+    assert f"mu^{spectra['fit_smallest']['q']:.0f} e^{{{spectra['fit_smallest']['slope']:.2f} mu}}" in readme
+    st = r["timescales"]["stages"]
+    assert f"move {st['at_tau_1']['da'] / st['at_tau_1']['dw']:.0f}x further" in readme
+    assert f"reaches {max(st['stiffness']):.0e}.".replace("e+0", "e") in readme
+    saddle = {k: v["exponent"] for k, v in r["momentum"]["saddle"].items()}
+    assert f"`eps^{saddle['gradient flow']:.3f}`" in readme and f"`eps^{saddle['heavy ball, gamma = 0']:.3f}`" in readme
+    assert f"`eps^{saddle['heavy ball, gamma = 0.5']:.2f}`" in readme
+    mom = r["momentum"]["memory_problem"]
+    assert (f"from {mom['gradient flow']['fit_tau_loss']['slope']:.2f} to "
+            f"{mom['heavy ball, gamma = 0.3']['fit_tau_loss']['slope']:.2f}") in readme
