@@ -4,7 +4,7 @@
 resolved in a :class:`Backend` (JAX for the flows; NumPy for SciPy baselines, from the same
 derivation); :func:`lower_expr` walks an expression once per trace, sharing repeated
 subexpressions (a trace-time CSE), and refuses anything not in the table by name. :func:`lower`
-turns a :class:`~memdyn.symbolic.Derivation` into a :class:`Target`: the per-neuron templates L, L',
+turns a :class:`~memdyn.core.symbolic.Derivation` into a :class:`Target`: the per-neuron templates L, L',
 L'' and the pair kernel K as functions of (w, data), vectorised over neurons by broadcasting.
 
 Parameter values never enter the compiled code as constants: they travel in :class:`KernelData`

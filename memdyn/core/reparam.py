@@ -16,11 +16,11 @@ maps offered (``MAPS``):
   metric is w^2 as for ``exp``: Delta only shifts v by ln Delta, so in w the two flows coincide
   (a test checks it).
 
-How: :class:`MappedTarget` wraps a lowered :class:`~memdyn.lowering.Target` and presents the same
+How: :class:`MappedTarget` wraps a lowered :class:`~memdyn.core.lowering.Target` and presents the same
 interface in v. The per-neuron transforms become L(g(v)), d/dv L(g(v)), d2/dv2 L(g(v)), obtained by
 differentiating ``L(g(v))`` for an undefined SymPy function L (Faa di Bruno done by SymPy), and the
 pair kernel becomes 1/(g(u) + g(v)) differentiated symbolically. Both are lowered by the same
-lowering as every other template, so :mod:`memdyn.loss` and :mod:`memdyn.integrate` run unchanged.
+lowering as every other template, so :mod:`memdyn.core.loss` and :mod:`memdyn.core.integrate` run unchanged.
 """
 
 from __future__ import annotations

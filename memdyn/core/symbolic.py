@@ -9,12 +9,12 @@ For rho_hat(t; a, w) = sum_i a_i exp(-w_i t) and a target rho (JMLR eqs. 93-97),
 so everything a width-m model needs is two *templates*: the pair kernel K and the per-neuron
 transform L, with their derivatives (L' = -int t e^{-wt} rho, L'' = int t^2 e^{-wt} rho). They are
 derived once per formula and reused for any m; the gradient and Hessian are assembled from them
-(:mod:`memdyn.loss`). :meth:`Derivation.unrolled` writes J and the flow out symbol by symbol for a
+(:mod:`memdyn.core.loss`). :meth:`Derivation.unrolled` writes J and the flow out symbol by symbol for a
 given m, for display and as a test oracle.
 
 rho is split into additive terms; each term's transform is taken in closed form when SymPy finds
-one whose functions can be lowered (then made numerically stable by :mod:`memdyn.stable`), and
-otherwise by quadrature (:mod:`memdyn.quadrature`), which ``derive`` output states.
+one whose functions can be lowered (then made numerically stable by :mod:`memdyn.core.stable`), and
+otherwise by quadrature (:mod:`memdyn.core.quadrature`), which ``derive`` output states.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ class SlowReduction:
         """int_{end_fraction w0}^{w0} dw / (m(w) |F'(w)|): the time the slow flow takes to halve w.
 
         ``metric`` m(w) (default 1) is the factor a reparameterised rate puts on its velocity
-        (:meth:`memdyn.reparam.MappedTarget.metric`).
+        (:meth:`memdyn.core.reparam.MappedTarget.metric`).
         """
         w0 = self.w0
         f = jax.jit(jax.grad(lambda x: self.captured(x)[0]))

@@ -18,7 +18,7 @@ STEPS = 1
 def compute(p, config, progress) -> dict:
     """Plateau sweeps for every decay-rate map from two starts on M*, with fits.
 
-    Where the slow reduction holds (memdyn.sharp), the map only rescales the null rate's drift by
+    Where the slow reduction holds (memdyn.theory.sharp), the map only rescales the null rate's drift by
     the metric g'(g^{-1}(w0))^2, so it predicts tau_map / tau_plain -> 1 / metric(w0).
     """
     if not p.reparam_settings:

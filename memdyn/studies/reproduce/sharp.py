@@ -12,7 +12,7 @@ STEPS = 1
 
 
 def compute(p, config, progress) -> dict:
-    """Measured tau_loss beside the slow-manifold predictions (memdyn.sharp) for several starts."""
+    """Measured tau_loss beside the slow-manifold predictions (memdyn.theory.sharp) for several starts."""
     tables = []
     for w_star, w0, memories in p.sharp_settings:
         rho = bump_formula(w_star)
