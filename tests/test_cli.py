@@ -152,3 +152,24 @@ def _readme_quotes_this_run(r):
     mom = r["momentum"]["memory_problem"]
     assert (f"from {mom['gradient flow']['fit_tau_loss']['slope']:.2f} to "
             f"{mom['heavy ball, gamma = 0.3']['fit_tau_loss']['slope']:.2f}") in readme
+    # section 7: training (Figs. 1 and 4) and the bridge
+    flat = " ".join(readme.split()).replace("−", "-")
+    tr = r["training"]
+    one = lambda x: f"{float(f'{x:.1g}'):g}"  # noqa: E731  (one significant digit, as "~80")
+    sci = lambda x: f"{x:.1e}".replace("e-0", "e-")  # noqa: E731  (as the README writes 1.8e-4)
+    fig1 = tr["fig1"]
+    assert f"falls smoothly to {sci(fig1['exponential sum (m* = 8)']['mean'][-1])} by epoch 40,000" in flat
+    airy = fig1["Airy Ai(2.25 (t - 3))"]
+    e, m = np.asarray(airy["epochs"]), np.asarray(airy["mean"])
+    window = e[(m >= 0.28) & (m <= 0.30)]
+    assert f"0.28-0.30 from epoch ~{one(window[0])} to ~{one(window[-1])}" in flat
+    assert abs(m[e == 10000][0] - 0.15) < 0.005 and f"drops to {sci(m[-1])} by 40,000" in flat
+    fig4 = tr["fig4"]["white"]
+    assert f"(mean {fig4['linear + GD']['mean'][-1]:.2f} at the quick profile's" in flat
+    assert f"reaches {fig4['tanh + Adam']['mean'][-1]:.3f}: momentum" in flat
+    rows = tr["bridge"]["rows"]
+    by_lr = [f"{x['exit_time']:.4g}" for x in rows if x["samples"] is None and x["dt"] == 0.1 and x["T"] == 16.0]
+    assert f"it goes {', '.join(by_lr)} as lr" in flat
+    spread = tr["bridge"]["samples"]
+    for n in ("128", "1024", "4096"):
+        assert f"{spread[n]['mean']:.2f} ± {spread[n]['std']:.2f} at" in flat, n
