@@ -173,13 +173,11 @@ def _check_depth(formula: str, argument: str) -> None:
 
 
 def _log10_abs(x: sp.Expr) -> float:
-    """log10 |x| of a number, without evaluating a huge one (rationals by their bit lengths)."""
+    """log10 |x| of a number, without evaluating a huge one as a float."""
     if x == 0:
         return -math.inf
-    if x.is_Rational:
-        p, q = abs(int(x.p)), int(x.q)
-        return (math.log10(p >> max(p.bit_length() - 60, 0)) + 0.30103 * max(p.bit_length() - 60, 0)
-                - math.log10(q >> max(q.bit_length() - 60, 0)) - 0.30103 * max(q.bit_length() - 60, 0))
+    if x.is_Rational:  # math.log10 takes integers of any size without converting them to float
+        return math.log10(abs(int(x.p))) - math.log10(int(x.q))
     value = sp.Abs(sp.N(x, 17))
     return float(sp.log(value, 10).evalf(17)) if value != 0 else -math.inf
 
@@ -191,7 +189,7 @@ def _check_constant(expr, argument: str):
             magnitude = _log10_abs(expr)
         except (TypeError, ValueError, OverflowError):
             raise InputError(argument, f"the constant {_short(expr)} is not a finite number") from None
-        if not math.isfinite(magnitude) and magnitude > 0 or magnitude > MAX_LOG10:
+        if magnitude > MAX_LOG10:
             raise InputError(argument, f"the constant {_short(expr)} is about 1e{magnitude:.0f}: it overflows float64")
     return expr
 
@@ -234,11 +232,10 @@ def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argumen
                 raise InputError(argument, f"exponent {_short(right)} is larger than {MAX_EXPONENT}")
             if left.is_number and left != 0:
                 # Bound the power before SymPy computes it exactly: (9**999)**999 has a million digits.
-                size = abs(float(sp.re(right))) * abs(_log10_abs(left))
-                if size > MAX_LOG10:
-                    raise InputError(argument, f"the constant {_short(left)}**{_short(right)} is about 1e"
-                                     f"{'' if _log10_abs(left) * float(sp.re(right)) > 0 else '-'}{size:.0f}: "
-                                     "outside float64's range")
+                magnitude = float(sp.re(right)) * _log10_abs(left)
+                if abs(magnitude) > MAX_LOG10:
+                    raise InputError(argument, f"the constant {_short(left)}**{_short(right)} is about "
+                                     f"1e{magnitude:.0f}: outside float64's range")
         if isinstance(node.op, ast.Div) and right == 0:
             raise InputError(argument, "division by zero")
         return _check_constant(_BINARY[type(node.op)](left, right), argument)

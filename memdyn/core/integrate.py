@@ -155,7 +155,9 @@ def _environment() -> tuple:
 
 
 def _shapes(tree) -> list:
-    return [(tuple(np.shape(x)), str(np.asarray(x).dtype)) for x in jax.tree_util.tree_leaves(tree)]
+    # x.dtype, not np.asarray(x).dtype: this runs on every call, and asarray copies a device array to the host
+    return [(tuple(np.shape(x)), str(x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype))
+            for x in jax.tree_util.tree_leaves(tree)]
 
 
 class HittingTimes:
@@ -197,13 +199,13 @@ class HittingTimes:
             return _EXECUTABLES[key]
         args = (data, theta0, *self._runtime(0.0, 1.0))
         executable = None
-        if cache.enabled():
-            cache.configure_jax()
-            exported = self._load(self._disk_key(shapes))
+        if cache.enabled():  # JAX's own compilation cache was pointed at ours at import (core.precision)
+            disk_key = self._disk_key(shapes)
+            exported = self._load(disk_key)
             if exported is None:
                 try:
                     exported = export.export(self._function())(*args)
-                    cache.store("solves", self._disk_key(shapes), bytes(exported.serialize()))
+                    cache.store("solves", disk_key, bytes(exported.serialize()))
                 except Exception as err:  # a solve JAX cannot export still runs, traced as usual
                     cache.warn_once("export", f"a solve could not be exported for the cache ({type(err).__name__})")
                     exported = None

@@ -242,7 +242,11 @@ class Target:
 
     def kernel_function(self, values: Mapping[str, float] | None = None) -> Callable[[np.ndarray], np.ndarray]:
         """rho(t) as a NumPy/SciPy function of t at checked parameter values (host side)."""
-        return _numpy_function(self.kernel.substitute(self.check_values(dict(values or {}))))
+        return self._bind(self._host()[0], self.check_values(dict(values or {})))
+
+    def _bind(self, fn: Callable, values: Mapping[str, float]) -> Callable[[np.ndarray], np.ndarray]:
+        """A host function of (t, params=...) at these parameter values."""
+        return functools.partial(fn, params=[values[n] for n in self.kernel.param_names])
 
     def data(self, values: Mapping[str, float] | None = None) -> KernelData:
         """KernelData for one set of parameter values."""
@@ -275,7 +279,7 @@ class Target:
         norms = [self._norm2(v) for v in checked]
         _, quad_fn, _ = self._host()
         if quad_fn is not None:
-            fq = [functools.partial(quad_fn, params=[v[n] for n in self.kernel.param_names]) for v in checked]
+            fq = [self._bind(quad_fn, v) for v in checked]
             rule = adapted_rule(fq)
             qt = np.broadcast_to(rule.t, (len(checked), rule.t.size))
             qc = np.stack([rule.weights * f(rule.t) for f in fq])
@@ -289,7 +293,7 @@ class Target:
     def _norm2(self, values: Mapping[str, float]) -> float:
         """||rho||^2 for given values; refuses kernels whose loss is not finite."""
         rho_fn, _, closed_fn = self._host()
-        rho = functools.partial(rho_fn, params=[values[n] for n in self.kernel.param_names])
+        rho = self._bind(rho_fn, values)
         at0 = float(rho(np.array([0.0]))[0])
         if not math.isfinite(at0):
             limit = sp.limit(self.kernel.substitute(values), T, 0, "+")
