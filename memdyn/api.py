@@ -14,16 +14,13 @@ import jax
 import numpy as np
 
 from .core.integrate import FlowResult, SolverConfig, hitting_times
-from .core.loss import gradient, hessian, loss
 from .core.pipeline import target
-from .core.reparam import mapped
-from .core.starts import build_starts, check_start
-from .core.resources import check_solve
-from .core.sweep import SweepResult, bucket, run_sweep
-from .core.symbolic import describe as describe_derivation
+from .core.starts import check_start
+from .core.warm import warm_target
 from .errors import InputError
 
-if TYPE_CHECKING:  # the theory and rnn stacks (scipy.optimize, optax) load only when called
+if TYPE_CHECKING:  # what a call needs beyond a warm flow loads when called (SymPy, scipy.optimize, optax)
+    from .core.sweep import SweepResult
     from .rnn.train import TrainResult
     from .theory.approx import Approximation
     from .theory.sharp import SharpComparison
@@ -32,6 +29,8 @@ if TYPE_CHECKING:  # the theory and rnn stacks (scipy.optimize, optax) load only
 @functools.lru_cache(maxsize=64)
 def _jitted(tg):
     """Compiled loss, gradient and Hessian of one target (compiled once, reused per call)."""
+    from .core.loss import gradient, hessian, loss
+
     return tuple(jax.jit(functools.partial(f, tg)) for f in (loss, gradient, hessian))
 
 
@@ -56,17 +55,28 @@ def flow(rho: str, params: Mapping[str, float] | None, a0: Sequence[float], w0: 
 
     ``param_map`` trains v with w = g(v) instead of w (see :mod:`memdyn.core.reparam`); starts and
     ``theta_final`` stay in (a, w), tau_param is measured in the trained coordinates (a, v).
+    A formula met before is served from the persistent cache without SymPy (:mod:`memdyn.core.warm`).
     """
-    tg = mapped(target(rho, params), param_map)
+    tg = warm_target(rho, params) if param_map == "plain" else None
+    if tg is None:
+        from .core.reparam import mapped
+
+        tg = mapped(target(rho, params), param_map)
     return hitting_times(tg, tg.data(params or {}), a0, w0, delta=delta, t1=t1, config=config)
 
 
-def _swept_target(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float]):
+def _swept_target(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], *,
+                  warm: bool = False):
+    """(the fixed parameters, the target of the sweep); with ``warm`` from the warm path when it can."""
     base = dict(params or {})
     if param in base:
         raise InputError("param", f"'{param}' is swept and also given in params")
+    swept = {**base, param: list(values)}
+    found = warm_target(rho, swept) if warm else None
+    if found is not None:
+        return base, found
     try:
-        return base, target(rho, {**base, param: list(values)})
+        return base, target(rho, swept)
     except InputError as err:
         if err.argument == f"param {param}":
             raise InputError("param", f"'{param}' is not a parameter of the formula") from None
@@ -87,20 +97,29 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
     ``beta``). ``chunk`` bounds the elements per compiled call (default: all, or 64 above 64);
     ``progress(k)`` is called after each chunk, ``on_size(n)`` once with the number of elements.
     """
+    from .core.resources import check_solve
+    from .core.starts import build_starts
+    from .core.sweep import bucket, run_sweep
+
     if chunk is not None and chunk < 1:
         raise InputError("chunk", f"must be positive, got {chunk}")
     if init != "explicit" and m is not None:
         # before building the starts: --m 4000 --seeds 4000 is 4000 rows of 8000 numbers already
         n_starts = seeds if init == "random" else 1
         check_solve(m, bucket(min(chunk or 64, len(values) * n_starts)), "m")
-    base, tg = _swept_target(rho, params, param, values)
-    starts = build_starts(tg.kernel, [{**base, param: v} for v in values], init=init, a0=a0, w0=w0, m=m,
+    base, tg = _swept_target(rho, params, param, values, warm=param_map == "plain")
+    kernel = tg.lowered().kernel if init == "mstar" else None  # M* reads the formula's exponential terms
+    starts = build_starts(kernel, [{**base, param: v} for v in values], init=init, a0=a0, w0=w0, m=m,
                           null_rates=null_rates, groups=groups, seeds=seeds, w_range=w_range, a_range=a_range,
                           beta=beta)
     n = len(values) * starts.shape[0]
     if on_size:
         on_size(n)
-    return run_sweep(mapped(tg, param_map), base, param, values, starts, delta=delta, t1=t1, config=config,
+    if param_map != "plain":
+        from .core.reparam import mapped
+
+        tg = mapped(tg.lowered(), param_map)
+    return run_sweep(tg, base, param, values, starts, delta=delta, t1=t1, config=config,
                      chunk=chunk or (64 if n > 64 else None), progress=progress)
 
 
@@ -134,6 +153,8 @@ def describe(rho: str, params: Mapping[str, float] | None = None, *, m: int | No
              latex: bool = False) -> dict:
     """What SymPy derived for ``rho``: terms, transforms (stable form), ||rho||^2, and for ``m`` the
     loss and flow written out (``latex`` for LaTeX). Refuses kernels whose loss is not finite."""
+    from .core.symbolic import describe as describe_derivation
+
     values = dict(params or {})
     tg = target(rho, values)
     tg.data(values)  # refuses kernels whose loss is not finite

@@ -106,7 +106,7 @@ class Command:
     @staticmethod
     def add_flow_options(p, *, t1: float) -> None:
         from .core.integrate import SOLVERS, SolverConfig
-        from .core.reparam import DESCRIPTIONS
+        from .core.maps import DESCRIPTIONS
 
         d = SolverConfig()
         p.add_argument("--delta", required=True, type=_number("--delta"), help="hitting-time threshold (> 0)")
@@ -127,7 +127,7 @@ class Command:
 
     @staticmethod
     def params(args) -> dict[str, float]:
-        from .core.formula import parse_params
+        from .core.params import parse_params
 
         return parse_params(args.param)
 

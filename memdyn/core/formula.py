@@ -23,6 +23,7 @@ import sympy as sp
 from ..errors import InputError
 from .budget import Budget, Timeout, time_limit
 from .functions import BY_NAME, CONSTANTS, DOCUMENTED_NAMES
+from .params import parse_params as parse_params, sign_of
 
 T = sp.Symbol("t", positive=True)
 """The time variable of every kernel."""
@@ -69,6 +70,11 @@ class Kernel:
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
 
+    @property
+    def param_signs(self) -> tuple[str, ...]:
+        """Each parameter's assumed sign (:data:`memdyn.core.params.SIGNS`)."""
+        return tuple("positive" if p.is_positive else "negative" if p.is_negative else "real" for p in self.params)
+
     def substitute(self, values: Mapping[str, float]) -> sp.Expr:
         """The expression with every parameter replaced by its (exact) value."""
         return self.expr.subs({p: exact(values[p.name]) for p in self.params})
@@ -80,11 +86,7 @@ def exact(value: float) -> sp.Rational:
 
 
 def _sign_symbol(name: str, values: list[float]) -> sp.Symbol:
-    if all(v > 0 for v in values):
-        return sp.Symbol(name, positive=True)
-    if all(v < 0 for v in values):
-        return sp.Symbol(name, negative=True)
-    return sp.Symbol(name, real=True)
+    return sp.Symbol(name, **{sign_of(values): True})
 
 
 def parse_kernel(
@@ -264,23 +266,3 @@ def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argumen
             raise InputError(argument, f"{name}() with {len(args)} argument(s): {err}") from None
     kind = type(node).__name__
     raise InputError(argument, f"not allowed in a formula: {kind} (only numbers, t, parameters, + - * / ** and functions)")
-
-
-def parse_params(items: list[str] | None, *, argument: str = "param") -> dict[str, float]:
-    """Parse ``["omega=0.1", "c=2"]`` into ``{"omega": 0.1, "c": 2.0}``."""
-    out: dict[str, float] = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise InputError(argument, f"expected NAME=VALUE, got {item!r}")
-        try:
-            number = float(value)
-        except ValueError:
-            raise InputError(f"{argument} {name}", f"value must be a number, got {value!r}") from None
-        if not math.isfinite(number):
-            raise InputError(f"{argument} {name}", f"value must be finite, got {value!r}")
-        if name in out:
-            raise InputError(f"{argument} {name}", "given twice")
-        out[name] = number
-    return out

@@ -4,14 +4,16 @@
 only when every function in it lowers, :mod:`memdyn.core.lowering` evaluates them, and the CLI's
 ``--rho`` help lists them: all from :data:`FUNCTIONS`. A function without an array name may be
 written in a formula; a closed form that uses it falls back to quadrature (with the reason said).
+
+The table names SymPy's functions by their names and resolves them on first use, so reading it
+(the CLI's help, the warm path of :mod:`memdyn.core.warm`) does not import SymPy (0.4 s).
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable
-
-import sympy as sp
 
 
 @dataclass(frozen=True)
@@ -20,51 +22,72 @@ class Function:
 
     Attributes:
         names: what the user writes (the first is the documented one).
-        build: builds the SymPy expression from the arguments.
-        sympy: the SymPy class it produces (``None`` when it produces a power, as ``sqrt`` does).
+        builder: the name of the SymPy function that builds the expression from the arguments.
+        produces: the name of the SymPy class it produces (``None`` when it produces a power, as
+            ``sqrt`` does).
         array: the array function it lowers to (``numpy``/``jax.numpy`` name, or in the backend's
             special-function module when ``special``); ``None``: no stable lowering.
     """
 
     names: tuple[str, ...]
-    build: Callable
-    sympy: type | None
+    builder: str
+    produces: str | None
     array: str | None = None
     special: bool = False
 
+    @property
+    def build(self) -> Callable:
+        """The SymPy function that builds the expression."""
+        return getattr(importlib.import_module("sympy"), self.builder)
+
+    @property
+    def sympy(self) -> type | None:
+        """The SymPy class it produces, or None."""
+        return None if self.produces is None else getattr(importlib.import_module("sympy"), self.produces)
+
 
 FUNCTIONS: tuple[Function, ...] = (
-    Function(("exp",), sp.exp, sp.exp, "exp"),
-    Function(("log",), sp.log, sp.log, "log"),
-    Function(("sqrt",), sp.sqrt, None),
-    Function(("sin",), sp.sin, sp.sin, "sin"),
-    Function(("cos",), sp.cos, sp.cos, "cos"),
-    Function(("tan",), sp.tan, sp.tan, "tan"),
-    Function(("sinh",), sp.sinh, sp.sinh, "sinh"),
-    Function(("cosh",), sp.cosh, sp.cosh, "cosh"),
-    Function(("tanh",), sp.tanh, sp.tanh, "tanh"),
-    Function(("atan",), sp.atan, sp.atan, "arctan"),
-    Function(("erf",), sp.erf, sp.erf, "erf", special=True),
-    Function(("erfc",), sp.erfc, sp.erfc, "erfc", special=True),
-    Function(("gamma",), sp.gamma, sp.gamma),
-    Function(("airyai",), sp.airyai, sp.airyai),
-    Function(("airybi",), sp.airybi, sp.airybi),
-    Function(("besselj",), sp.besselj, sp.besselj),
-    Function(("bessely",), sp.bessely, sp.bessely),
-    Function(("besseli",), sp.besseli, sp.besseli),
-    Function(("besselk",), sp.besselk, sp.besselk),
-    Function(("heaviside", "Heaviside"), sp.Heaviside, sp.Heaviside),
-    Function(("abs", "Abs"), sp.Abs, sp.Abs, "abs"),
+    Function(("exp",), "exp", "exp", "exp"),
+    Function(("log",), "log", "log", "log"),
+    Function(("sqrt",), "sqrt", None),
+    Function(("sin",), "sin", "sin", "sin"),
+    Function(("cos",), "cos", "cos", "cos"),
+    Function(("tan",), "tan", "tan", "tan"),
+    Function(("sinh",), "sinh", "sinh", "sinh"),
+    Function(("cosh",), "cosh", "cosh", "cosh"),
+    Function(("tanh",), "tanh", "tanh", "tanh"),
+    Function(("atan",), "atan", "atan", "arctan"),
+    Function(("erf",), "erf", "erf", "erf", special=True),
+    Function(("erfc",), "erfc", "erfc", "erfc", special=True),
+    Function(("gamma",), "gamma", "gamma"),
+    Function(("airyai",), "airyai", "airyai"),
+    Function(("airybi",), "airybi", "airybi"),
+    Function(("besselj",), "besselj", "besselj"),
+    Function(("bessely",), "bessely", "bessely"),
+    Function(("besseli",), "besseli", "besseli"),
+    Function(("besselk",), "besselk", "besselk"),
+    Function(("heaviside", "Heaviside"), "Heaviside", "Heaviside"),
+    Function(("abs", "Abs"), "Abs", "Abs", "abs"),
 )
 
 BY_NAME: dict[str, Function] = {name: f for f in FUNCTIONS for name in f.names}
 """Function by every name a user may write."""
 
-LOWERED: dict[type, Function] = {f.sympy: f for f in FUNCTIONS if f.array is not None}
-"""SymPy class -> function, for the classes the lowering evaluates."""
 
 DOCUMENTED_NAMES: tuple[str, ...] = tuple(f.names[0] for f in FUNCTIONS)
 """The names shown in help texts and error messages."""
 
-CONSTANTS: dict[str, sp.Basic] = {"pi": sp.pi, "E": sp.E}
-"""Constants a formula may name."""
+CONSTANT_NAMES: tuple[str, ...] = ("pi", "E")
+"""Constants a formula may name (SymPy's ``pi`` and ``E``)."""
+
+
+def __getattr__(name: str):
+    # SymPy-valued tables, built on first use (module __getattr__, PEP 562):
+    #   LOWERED:   SymPy class -> Function, for the classes the lowering evaluates;
+    #   CONSTANTS: name -> SymPy constant, for the constants a formula may name.
+    if name == "LOWERED":
+        return {f.sympy: f for f in FUNCTIONS if f.array is not None}
+    if name == "CONSTANTS":
+        sp = importlib.import_module("sympy")
+        return {n: getattr(sp, n) for n in CONSTANT_NAMES}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

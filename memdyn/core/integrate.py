@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -27,10 +27,13 @@ from .precision import ensure_x64
 from ..errors import InputError
 from ..version import __version__
 from . import cache
-from .lowering import KernelData, Target
+from .data import KernelData
 from .resources import check_solve
 from .starts import check_start
 from .status import STATUS, Status
+
+if TYPE_CHECKING:
+    from .lowering import Target
 
 SOLVERS = ("kvaerno5", "kvaerno3", "kencarp4", "kencarp5", "tsit5")
 """Solver names accepted by :class:`SolverConfig`."""
@@ -141,7 +144,8 @@ _EXECUTABLES: dict[tuple, Callable] = {}
 
 
 @functools.lru_cache(maxsize=1)
-def _environment() -> tuple:
+def environment() -> tuple:
+    """What every cached solve depends on besides its own key: versions, memdyn's core sources, the backend."""
     versions = []
     for name in ("jax", "jaxlib", "diffrax", "equinox", "optimistix"):
         try:
@@ -181,20 +185,20 @@ class HittingTimes:
     def _function(self) -> Callable:
         from .solve import make_hitting_times  # Diffrax: imported only to trace
 
-        fn = make_hitting_times(self.target, self.config.static, heavy_ball=self.heavy_ball)
+        fn = make_hitting_times(self.target.lowered(), self.config.static, heavy_ball=self.heavy_ball)
         if self.batched:
             fn = jax.vmap(fn, in_axes=(0, 0, None, None, None, None, None))
         return jax.jit(fn)
 
     def _disk_key(self, shapes) -> str:
         static = self.config.static
-        return cache.key_of("hitting-times", _environment(), self.target.fingerprint, static.solver, static.pcoeff,
+        return cache.key_of("hitting-times", environment(), self.target.fingerprint, static.solver, static.pcoeff,
                             static.icoeff, static.max_steps, static.refine, self.batched, self.heavy_ball, shapes)
 
     def prepare(self, data, theta0) -> Callable:
         """The executable for these argument shapes (loaded, or traced and compiled, once)."""
         shapes = _shapes((data, theta0))
-        key = (self.target, self.config.static, self.batched, self.heavy_ball, tuple(map(tuple, shapes)))
+        key = (self.target.fingerprint, self.config.static, self.batched, self.heavy_ball, tuple(map(tuple, shapes)))
         if key in _EXECUTABLES:
             return _EXECUTABLES[key]
         args = (data, theta0, *self._runtime(0.0, 1.0))

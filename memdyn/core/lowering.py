@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Callable, Mapping, NamedTuple, Sequence
+from typing import Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +29,9 @@ import sympy as sp
 from .precision import ensure_x64
 from ..errors import InputError, LoweringError
 from .formula import T
+from .data import KernelData
 from .functions import LOWERED
+from .params import check_values
 from .quadrature import adapted_rule
 from .stable import experfc, plain
 from .symbolic import U, V, W, Derivation, fingerprint
@@ -136,19 +138,6 @@ def lower_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], backend: Backend = J
     return fn
 
 
-class KernelData(NamedTuple):
-    """The numbers a lowered target needs at run time (a pytree; stack it to sweep)."""
-
-    params: jax.Array
-    """Parameter values, in the order of ``Kernel.params``."""
-    quad_t: jax.Array
-    """Quadrature nodes for the terms without a closed form (empty if none)."""
-    quad_c: jax.Array
-    """Quadrature weights times those terms at the nodes."""
-    norm2: jax.Array
-    """||rho||^2."""
-
-
 def _numpy_function(expr: sp.Expr, params: Sequence[sp.Symbol] = ()) -> Callable[..., np.ndarray]:
     """``expr`` as a NumPy/SciPy function ``g(t, params=[values of params])`` (host side)."""
     f = sp.lambdify((T, *params), expr, modules=["scipy", "numpy"])
@@ -178,10 +167,14 @@ class Target:
         return self.derivation.kernel
 
     @property
+    def param_names(self) -> tuple[str, ...]:
+        return self.kernel.param_names
+
+    @property
     def has_quadrature(self) -> bool:
         return bool(self.derivation.quadrature_terms)
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """What the lowered code depends on (the derivation's fingerprint): a key for cached solves."""
         return fingerprint(self.derivation.kernel)
@@ -214,6 +207,10 @@ class Target:
             self._templates[backend.name] = _templates(self.derivation, backend)
         return self._templates[backend.name]
 
+    def lowered(self) -> "Target":
+        """The target a solve traces: itself (a :class:`~memdyn.core.warm.WarmTarget` builds one)."""
+        return self
+
     # coordinates: the flow runs in theta = (a, w) itself (a reparameterised target overrides these)
     def internal(self, theta) -> np.ndarray:
         """A start (a, w) in the flow's coordinates."""
@@ -225,20 +222,7 @@ class Target:
 
     # --- preparation (host) ---------------------------------------------------------------
     def check_values(self, values: Mapping[str, float]) -> dict[str, float]:
-        names = self.kernel.param_names
-        missing = [n for n in names if n not in values]
-        if missing:
-            raise InputError(f"param {missing[0]}", f"the formula needs a value for '{missing[0]}'")
-        extra = [n for n in values if n not in names]
-        if extra:
-            raise InputError(f"param {extra[0]}", f"'{extra[0]}' does not appear in the formula")
-        for name, sym in zip(names, self.kernel.params):
-            v = float(values[name])
-            if not math.isfinite(v):
-                raise InputError(f"param {name}", f"value must be finite, got {v}")
-            if (sym.is_positive and v <= 0) or (sym.is_negative and v >= 0):
-                raise InputError(f"param {name}", f"value {v} has another sign than the derivation assumed")
-        return {n: float(values[n]) for n in names}
+        return check_values(self.kernel.param_names, self.kernel.param_signs, values)
 
     def kernel_function(self, values: Mapping[str, float] | None = None) -> Callable[[np.ndarray], np.ndarray]:
         """rho(t) as a NumPy/SciPy function of t at checked parameter values (host side)."""

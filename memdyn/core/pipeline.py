@@ -3,16 +3,18 @@
 ``target(rho, params)`` = :func:`~memdyn.core.lowering.lower` of
 :func:`~memdyn.core.symbolic.derive` of :func:`~memdyn.core.formula.parse_kernel`. Each stage is
 cached, so the same formula (with parameters of the same signs) returns the same Target object, and
-the compiled solves keyed on it are reused.
+the compiled solves keyed on it are reused. The stages (and SymPy) are imported on the first call,
+so that a process served by the warm path (:mod:`memdyn.core.warm`) never imports them.
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-from .formula import parse_kernel
-from .lowering import Target, lower
-from .symbolic import derive
+from .warm import remember
+
+if TYPE_CHECKING:
+    from .lowering import Target
 
 
 def target(rho: str, params: Mapping[str, float | Sequence[float]] | None = None) -> Target:
@@ -20,4 +22,11 @@ def target(rho: str, params: Mapping[str, float | Sequence[float]] | None = None
 
     A parameter may be given as a list of values (a sweep); only the signs matter here.
     """
-    return lower(derive(parse_kernel(rho, dict(params or {}))))
+    from .formula import parse_kernel
+    from .lowering import lower
+    from .symbolic import derive
+
+    params = dict(params or {})
+    tg = lower(derive(parse_kernel(rho, params)))
+    remember(rho, params, tg)  # for a later process's SymPy-free warm path
+    return tg

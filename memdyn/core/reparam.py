@@ -33,6 +33,7 @@ import sympy as sp
 
 from ..errors import InputError, MemdynError
 from .lowering import JAX, NUMPY, Backend, Target, lower_expr
+from .maps import DESCRIPTIONS as DESCRIPTIONS
 
 _V = sp.Symbol("v", real=True)
 _U = sp.Symbol("u", real=True)
@@ -45,13 +46,6 @@ MAPS: dict[str, sp.Expr] = {
     "softplus": sp.log(1 + sp.exp(_V)),
     "best": 1 / (_V**2 + sp.Rational(1, 10)),
     "lru": 10 * sp.exp(_V),
-}
-DESCRIPTIONS = {
-    "plain": "w = v",
-    "exp": "w = exp(v)",
-    "softplus": "w = log(1 + exp(v))",
-    "best": "w = 1/(v^2 + 0.1) (StableSSM)",
-    "lru": "w = exp(v)/Delta, Delta = 0.1 (LRU lambda = exp(-exp(v)))",
 }
 
 
@@ -118,6 +112,9 @@ class MappedTarget:
     @property
     def fingerprint(self) -> str:
         return f"{self.base.fingerprint}:{self.name}"
+
+    def lowered(self) -> "MappedTarget":
+        return self
 
     @property
     def map_expr(self) -> sp.Expr:

@@ -10,14 +10,14 @@ Every start is checked by one validator, :func:`check_start`, and returned as th
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import sympy as sp
 
 from ..errors import InputError
-from .formula import T, Kernel
-from .symbolic import split_terms
+
+if TYPE_CHECKING:
+    from .formula import Kernel
 
 
 def check_start(a0, w0, *, argument: str = "") -> np.ndarray:
@@ -56,6 +56,11 @@ def exponential_part(kernel: Kernel, values: dict[str, float]) -> list[tuple[flo
 
     Terms with the same rate are merged; terms of any other form (the long memory) are left out.
     """
+    import sympy as sp  # here, not at the top: validating a start must not import SymPy (memdyn.core.warm)
+
+    from .formula import T
+    from .symbolic import split_terms
+
     expr = kernel.substitute(values)
     found: dict[float, float] = {}
     for term in split_terms(expr):
@@ -119,15 +124,15 @@ def random_bounded(m: int, *, w_range=(0.5, 2.0), a_range=(-1.0, 1.0), beta: flo
     return a, w
 
 
-def build_starts(kernel: Kernel, param_values: Sequence[dict[str, float]], *, init: str = "explicit",
+def build_starts(kernel: Kernel | None, param_values: Sequence[dict[str, float]], *, init: str = "explicit",
                  a0=None, w0=None, m: int | None = None, null_rates: Sequence[float] = (),
                  groups: Sequence[int] | None = None, seeds: int = 1, w_range=(0.5, 2.0),
                  a_range=(-1.0, 1.0), beta: float = 1.0) -> np.ndarray:
     """The table of starts (n_starts, 2m) a sweep runs from.
 
     Args:
-        kernel: the target's kernel; ``param_values`` the parameter sets of the sweep (an M* start
-            must be one point of M* for all of them).
+        kernel: the target's kernel (read by ``mstar`` only); ``param_values`` the parameter sets of the
+            sweep (an M* start must be one point of M* for all of them).
         init: ``explicit`` (``a0``, ``w0``), ``mstar`` (:func:`on_invariant_set` from the formula's
             exponential terms, width ``m`` or groups + nulls) or ``random`` (:func:`random_bounded`,
             seeds 0..``seeds``-1).

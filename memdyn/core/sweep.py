@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import jax
 import numpy as np
@@ -17,9 +17,12 @@ import numpy as np
 from ..errors import InputError
 from .fits import bound_ratio, fit_log_linear, memory_of
 from .integrate import FlowResult, SolverConfig, check_horizon, compiled_hitting_times, flow_result
-from .lowering import KernelData, Target
+from .data import KernelData
 from .resources import check_solve
 from .starts import check_starts
+
+if TYPE_CHECKING:
+    from .lowering import Target
 
 MAX_ELEMENTS = 1_000_000
 """Most solves in one sweep (values x starts)."""
@@ -95,7 +98,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
             (:func:`bucket`); ``progress(k)`` is called with the number of elements finished after each
             chunk. ``compile_s`` is the time to load or build the solve (near zero from a warm cache).
     """
-    if param not in target.kernel.param_names:
+    if param not in target.param_names:
         raise InputError("param", f"'{param}' is not a parameter of the formula")
     check_horizon(delta, t1)
     values = [float(v) for v in values]
