@@ -74,9 +74,10 @@ t0 = time.perf_counter()
 import memdyn
 from memdyn.core.integrate import SolverConfig, compiled_hitting_times
 from memdyn.core.pipeline import target
+from memdyn.core.warm import warm_target
 import jax, jax.numpy as jnp
 t1 = time.perf_counter()
-tg = target(sys.argv[1], {"mu": 12.0})
+tg = warm_target(sys.argv[1], {"mu": 12.0}) or target(sys.argv[1], {"mu": 12.0})  # as memdyn.api.flow does
 data = tg.data({"mu": 12.0})
 t2 = time.perf_counter()
 fn = compiled_hitting_times(tg, SolverConfig())
@@ -90,6 +91,10 @@ print(json.dumps({"import_s": t1 - t0, "derive_lower_s": t2 - t1, "trace_compile
 '''
 
 
+JAX_FLOOR = "import jax; jax.config.update('jax_enable_x64', True); import jax.numpy as jnp; (jnp.ones(3) + 1).block_until_ready()"
+"""What any JAX program pays before its own work (the floor of a warm memdyn call)."""
+
+
 def _run(argv: list[str], env: dict) -> tuple[float, str]:
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
@@ -99,50 +104,61 @@ def _run(argv: list[str], env: dict) -> tuple[float, str]:
     return wall, proc.stdout
 
 
-def measure(repeat: int = 3, progress=None) -> dict:
-    """All cases, each warm one the median of ``repeat`` fresh processes; wall times in seconds."""
+def measure(repeat: int = 5, progress=None) -> dict:
+    """All cases; each warm one the median of ``repeat`` fresh processes, run in interleaved rounds
+    (every case once per round) so that a change of load on the machine falls on all cases alike.
+    Wall times in seconds."""
     memdyn_cli = [sys.executable, "-m", "memdyn.cli"]
     mus64 = ",".join(repr(float(x)) for x in np.linspace(8.0, 16.0, 64))
     flow = memdyn_cli + ["flow", "--rho", RHO, "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01", "--json"]
     sweep = memdyn_cli + ["sweep", "--rho", RHO, "--sweep", f"mu={mus64}", "--a0", "1,0", "--w0", "1,0.5",
                           "--delta", "0.01", "--t1", "1e8", "--json"]
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "scipy_flow.py"
         script.write_text(SCIPY_SCRIPT)
         probe = Path(tmp) / "probe.py"
         probe.write_text(STAGE_PROBE)
-        cache = Path(tmp) / "cache"
-        env = {**os.environ, "MEMDYN_CACHE_DIR": str(cache), "MEMDYN_CACHE": "on"}
-
-        def case(name, argv, *, cold=False, scipy=False):
-            walls = []
-            for _ in range(1 if cold else repeat):
-                walls.append(_run(argv, env)[0])
-            rows.append({"case": name, "wall_s": statistics.median(walls), "runs": len(walls),
-                         "kind": "scipy" if scipy else ("cold" if cold else "warm")})
+        env_flow = {**os.environ, "MEMDYN_CACHE_DIR": str(Path(tmp) / "cache"), "MEMDYN_CACHE": "on"}
+        env_sweep = {**env_flow, "MEMDYN_CACHE_DIR": str(Path(tmp) / "cache-sweep")}
+        env_probe = {**env_flow, "MEMDYN_CACHE_DIR": str(Path(tmp) / "cache-probe")}
+        # (name, argv, environment, kind), in table order
+        cases = [
+            ("scipy: one flow (mu = 12)", [sys.executable, str(script), "12.0"], env_flow, "scipy"),
+            # the floor under any JAX program: start Python, import jax, run one float64 operation
+            ("jax alone: import and one operation", [sys.executable, "-c", JAX_FLOOR], env_flow, "floor"),
+            ("memdyn flow, cold cache (mu = 12)", flow + ["--param", "mu=12"], env_flow, "cold"),
+            ("memdyn flow, warm cache (mu = 12)", flow + ["--param", "mu=12"], env_flow, "warm"),
+            ("memdyn flow, warm cache, new mu = 13.5 and rtol 1e-8",
+             flow + ["--param", "mu=13.5", "--rtol", "1e-8"], env_flow, "warm"),
+            ("scipy: 64 flows (mu in [8, 16])", [sys.executable, str(script), mus64], env_flow, "scipy"),
+            ("memdyn sweep of 64, cold cache", sweep, env_sweep, "cold"),
+            ("memdyn sweep of 64, warm cache", sweep, env_sweep, "warm"),
+        ]
+        walls: dict[str, list[float]] = {name: [] for name, *_ in cases}
+        for name, argv, env, kind in cases:  # cold first: each fills its cache for the warm cases
+            if kind == "cold":
+                walls[name].append(_run(argv, env)[0])
+                if progress:
+                    progress(f"latency: {name}")
+        for r in range(repeat):
+            for name, argv, env, kind in cases:
+                if kind != "cold":
+                    walls[name].append(_run(argv, env)[0])
             if progress:
-                progress(f"latency: {name}")
-
-        case("scipy: one flow (mu = 12)", [sys.executable, str(script), "12.0"], scipy=True)
-        case("memdyn flow, cold cache (mu = 12)", flow + ["--param", "mu=12"], cold=True)
-        case("memdyn flow, warm cache (mu = 12)", flow + ["--param", "mu=12"])
-        case("memdyn flow, warm cache, new mu = 13.5 and rtol 1e-8", flow + ["--param", "mu=13.5", "--rtol", "1e-8"])
-        stages_warm = json.loads(_run([sys.executable, str(probe), RHO], env)[1])
-        case("scipy: 64 flows (mu in [8, 16])", [sys.executable, str(script), mus64], scipy=True)
-        cache_sweep = Path(tmp) / "cache-sweep"
-        env["MEMDYN_CACHE_DIR"] = str(cache_sweep)
-        case("memdyn sweep of 64, cold cache", sweep, cold=True)
-        case("memdyn sweep of 64, warm cache", sweep)
-        env["MEMDYN_CACHE_DIR"] = str(Path(tmp) / "cache-probe")
-        stages_cold = json.loads(_run([sys.executable, str(probe), RHO], env)[1])
+                progress(f"latency: round {r + 1} of {repeat}")
+        rows = [{"case": name, "wall_s": statistics.median(walls[name]), "runs": len(walls[name]), "kind": kind}
+                for name, _, _, kind in cases]
+        stages_warm = json.loads(_run([sys.executable, str(probe), RHO], env_flow)[1])
+        stages_cold = json.loads(_run([sys.executable, str(probe), RHO], env_probe)[1])
     by = {r["case"]: r["wall_s"] for r in rows}
     scipy1, scipy64 = by["scipy: one flow (mu = 12)"], by["scipy: 64 flows (mu in [8, 16])"]
     ratios = {"flow_cold_over_scipy": by["memdyn flow, cold cache (mu = 12)"] / scipy1,
               "flow_warm_over_scipy": by["memdyn flow, warm cache (mu = 12)"] / scipy1,
               "flow_warm_new_value_over_scipy": by["memdyn flow, warm cache, new mu = 13.5 and rtol 1e-8"] / scipy1,
               "scipy64_over_sweep_cold": scipy64 / by["memdyn sweep of 64, cold cache"],
-              "scipy64_over_sweep_warm": scipy64 / by["memdyn sweep of 64, warm cache"]}
+              "scipy64_over_sweep_warm": scipy64 / by["memdyn sweep of 64, warm cache"],
+              "jax_floor_over_scipy": by["jax alone: import and one operation"] / scipy1,
+              "scipy64_over_jax_floor": scipy64 / by["jax alone: import and one operation"]}
     return {"rows": rows, "ratios": ratios, "stages": {"cold": stages_cold, "warm": stages_warm},
             "scipy_script": SCIPY_SCRIPT}
 
@@ -155,7 +171,9 @@ def markdown(result: dict) -> str:
              f"memdyn flow / SciPy script: cold {r['flow_cold_over_scipy']:.1f}x, warm {r['flow_warm_over_scipy']:.1f}x, "
              f"warm with a new parameter value and tolerance {r['flow_warm_new_value_over_scipy']:.1f}x. "
              f"64 SciPy solves / memdyn sweep of 64: cold {r['scipy64_over_sweep_cold']:.2f}x, "
-             f"warm {r['scipy64_over_sweep_warm']:.2f}x (above 1: memdyn is faster).", "",
+             f"warm {r['scipy64_over_sweep_warm']:.2f}x (above 1: memdyn is faster). JAX alone (import, one "
+             f"operation) takes {r['jax_floor_over_scipy']:.1f}x the one-flow script and 1/{r['scipy64_over_jax_floor']:.1f} "
+             "of the 64 SciPy solves.", "",
              report.markdown_table(["stage of one flow (in one process)", "cold cache", "warm cache"],
                                    [(k.removesuffix("_s").replace("_", " "), f"{result['stages']['cold'][k]:.2f} s",
                                      f"{result['stages']['warm'][k]:.2f} s") for k in result["stages"]["cold"]])]
