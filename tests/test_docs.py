@@ -1,6 +1,11 @@
 """The derivation notebooks run clean top to bottom, and the examples run."""
 
 import importlib.util
+import json
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -74,3 +79,40 @@ def test_flow_vs_scipy_example_runs_and_holds_the_readme_table():
         assert quoted, row["mu"]
         tau_param, tau_loss = (float(x) for x in quoted[0].split("|")[2:4])
         assert abs(tau_param / row["tau_param"] - 1) <= 2e-9 and abs(tau_loss / row["tau_loss"] - 1) <= 2e-9
+
+
+def _console_examples(readme: str) -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) for every ``$ memdyn ...`` line of the README's console blocks."""
+    out = []
+    for block in re.findall(r"```console\n(.*?)```", readme, re.S):
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, *lines = chunk.rstrip("\n").split("\n")
+            out.append((command, lines))
+    return out
+
+
+def _matches(expected: list[str], got: str) -> bool:
+    """Output equals the README's text, where the README elides: "..." inside a line stands for any text,
+    a line "..." for any lines; JSON is compared as data (the README wraps it); trailing spaces are ignored."""
+    text = "\n".join(expected)
+    if text.startswith("{"):
+        return json.loads(text) == json.loads(got)
+    pattern = "".join(r"(?:[^\n]*\n)*?" if line.strip() == "..." else
+                      re.escape(line.rstrip()).replace(re.escape("..."), "[^\n]*?") + r"\n" for line in expected)
+    return re.fullmatch(pattern, "\n".join(line.rstrip() for line in got.rstrip("\n").split("\n")) + "\n") is not None
+
+
+@pytest.mark.slow
+def test_every_console_example_in_the_readme_is_what_memdyn_prints(tmp_path):
+    """Each ``$ memdyn ...`` in the README, run as written, prints what the README shows (and an error
+    example ends with status 2)."""
+    readme = (ROOT / "README.md").read_text()
+    examples = _console_examples(readme)
+    assert len(examples) >= 10
+    for command, expected in examples:
+        argv = shlex.split(command)
+        assert argv[0] == "memdyn", command
+        proc = subprocess.run([sys.executable, "-m", "memdyn.cli", *argv[1:]], capture_output=True, text=True,
+                              timeout=600, cwd=tmp_path)
+        assert proc.returncode == (2 if "error:" in "\n".join(expected) else 0), (command, proc.stderr[-500:])
+        assert _matches(expected, proc.stdout + proc.stderr), (command, proc.stdout + proc.stderr)

@@ -20,7 +20,7 @@ from ..core.integrate import SolverConfig, hitting_times
 from ..core.pipeline import target as make_target
 from ..errors import MemdynError
 from .model import RNNSpec, diagonal_start, rho_grid
-from .train import TrainConfig, train
+from .train import TrainConfig, exit_crossing, train
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,10 @@ def discrete_exit(rho: str, params: Mapping[str, float] | None, a0, w0, delta: f
                              delta=delta, seed=s.seed, chunk=2000)
     res = train(spec, grid, config, start=diagonal_start(a0, w0))
     ex = res.exit_epochs()[0]
+    crossing = exit_crossing(res.loss[0], delta)
     return {"lr": s.lr, "dt": s.dt, "T": s.horizon, "samples": s.samples, "seed": s.seed,
-            "loss_initial": float(res.loss[0, 0]), "exit_epoch": ex, "exit_time": None if ex is None else ex * s.lr}
+            "loss_initial": float(res.loss[0, 0]), "exit_epoch": ex, "exit_time": None if ex is None else ex * s.lr,
+            "exit_time_interpolated": None if crossing is None else crossing * s.lr}
 
 
 def compare(rho: str, params: Mapping[str, float] | None, a0: Sequence[float], w0: Sequence[float], delta: float,

@@ -132,6 +132,17 @@ def exit_epoch(loss: np.ndarray, delta: float) -> int | None:
     return int(hit[0]) if hit.size else None
 
 
+def exit_crossing(loss: np.ndarray, delta: float) -> float | None:
+    """Where ``|L - L_0|`` crosses ``delta``, in epochs, interpolated linearly between the last epoch
+    below and the first above (:func:`exit_epoch` rounds it up to a whole epoch, an error of up to
+    one epoch that interpolation reduces to second order in the learning rate)."""
+    k = exit_epoch(loss, delta)
+    if k is None or k == 0 or not np.isfinite(loss[k]):
+        return None if k is None else float(k)
+    before, after = abs(loss[k - 1] - loss[0]), abs(loss[k] - loss[0])
+    return float(k - 1 + (delta - before) / (after - before))
+
+
 def _epoch_fn(spec: RNNSpec, config: TrainConfig, opt: optax.GradientTransformation) -> Callable:
     """One epoch for one seed: (params, opt_state, data, key) -> new state and the loss at the start."""
     frozen = not spec.train_input
