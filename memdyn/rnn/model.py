@@ -118,7 +118,15 @@ def _sigma(spec: RNNSpec) -> Callable:
 
 # --- the network --------------------------------------------------------------------------------
 def forward(spec: RNNSpec, params: dict, x: jax.Array) -> jax.Array:
-    """Outputs ``c^T h_K`` for a batch of input sequences ``x`` of shape (N, K)."""
+    """Outputs ``c^T h_K`` for a batch of input sequences ``x`` of shape (N, K).
+
+    A linear network's output is the convolution ``dt sum_k khat_(K-1-k) x_k`` with its impulse response
+    (h_(k+1) = A h_k + dt U x_k, A = I + dt W, so h_K = dt sum_k A^(K-1-k) U x_k): K steps of one
+    vector instead of K steps of the whole batch (10x faster for Fig. 4's 128 samples). A tanh network
+    runs the recurrence.
+    """
+    if spec.activation == "linear":
+        return spec.dt * (x[:, ::-1] @ impulse_response(spec, params))
     W, U, sigma = _matrix(params), params["U"], _sigma(spec)
 
     def step(h, xk):
@@ -131,7 +139,8 @@ def forward(spec: RNNSpec, params: dict, x: jax.Array) -> jax.Array:
 def impulse_response(spec: RNNSpec, params: dict) -> jax.Array:
     """``khat_j = c^T (I + dt W)^j U`` for j < K: the same recurrence run freely after a unit impulse.
 
-    Linear networks only: a tanh network has no kernel.
+    Linear networks only: a tanh network has no kernel. (K sequential matrix-vector steps; computing
+    the powers by doubling, log2 K products, was measured slower at K = 64 and width 16 on the CPU.)
     """
     if spec.activation != "linear":
         raise InputError("samples", "the population (Ito) loss needs a linear network; give a sample count")
