@@ -110,7 +110,7 @@ class Command:
 
         d = SolverConfig()
         p.add_argument("--delta", required=True, type=_number("--delta"), help="hitting-time threshold (> 0)")
-        p.add_argument("--t1", type=_number("--t1"), default=t1, help=f"horizon in training time, up to 1e15 (default {t1:g})")
+        p.add_argument("--t1", type=_number("--t1"), default=t1, help=f"horizon in training time, up to 1e30 (default {t1:g})")
         p.add_argument("--solver", default=d.solver, help=f"one of {', '.join(SOLVERS)} (default {d.solver})")
         p.add_argument("--rtol", type=_number("--rtol"), default=d.rtol, help=f"relative tolerance (default {d.rtol:g})")
         p.add_argument("--atol", type=_number("--atol"), default=d.atol, help=f"absolute tolerance (default {d.atol:g})")

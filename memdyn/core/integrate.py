@@ -248,12 +248,17 @@ def compiled_hitting_times(target: Target, config: SolverConfig, *, batched: boo
     return HittingTimes(target, config, batched=batched, friction=friction)
 
 
+MAX_T1 = 1e30
+"""Longest horizon accepted: plateaus to 1e30 are solved on a restarted clock (:mod:`memdyn.core.solve`)
+and checked against an independent SciPy solve with restarts beyond 1e16."""
+
+
 def check_horizon(delta: float, t1: float) -> None:
     """Validate a hitting-time threshold and a horizon."""
     if not (np.isfinite(delta) and delta > 0):
         raise InputError("delta", f"must be a positive number, got {delta}")
-    if not (np.isfinite(t1) and 0 < t1 <= 1e15):
-        raise InputError("t1", f"must be in (0, 1e15], got {t1}")
+    if not (np.isfinite(t1) and 0 < t1 <= MAX_T1):
+        raise InputError("t1", f"must be in (0, {MAX_T1:g}], got {t1}")
 
 
 def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1: float = 1e8,

@@ -17,6 +17,20 @@ long steps a stiff solver takes on a plateau its error is far above the toleranc
 Then the flow continues from the located point with the event that has not fired yet. Everything
 is jit- and vmap-compatible; a solve that cannot finish reports a status, never a silent number.
 
+*Long plateaus: clocks that restart.* float64 cannot step by O(1) at t ~ 1e16 (the spacing of
+doubles there is 2), yet the escape that ends a plateau of that length happens on O(1)-O(100) time
+scales, and a solve that starts at t ~ 1e16 picks a first step of 1e-6 that does not move t at all.
+The flow is autonomous, so every solve runs on its own clock from 0 (elapsed time is added up
+outside, in float64: relative error ~1e-16 per segment), and the bracketing pass also stops -- a
+third event, at a genuine solver state -- once the state moves fast compared with its clock,
+``t ||f(y)|| / (1 + ||y||) > 1e8`` (from ``t = 1e4`` on), to go on from there on a new clock: the
+escape's steps, about ``(1 + ||y||)/||f||`` times the tolerance's fifth root, then stay far above
+the spacing of doubles. On a plateau ``t ||f||`` stays O(1) (the state moves less than delta in
+all), so plateaus shorter than 1e4 never restart. Checked beyond 1e16 against SciPy with its own
+restarts (``tests/core/test_long_horizon.py``). Past about 1e20 (1/omega ~ 40 from the sharp-escape
+start) the null neuron's plateau amplitude is a cancellation residue within ~100 ulp of the fitted
+one's, the flow itself is not determined in float64 and the steps explode: see the README's limits.
+
 This module imports Diffrax and Optimistix (about 0.7 s); :mod:`memdyn.core.integrate` imports it
 only to trace, so a process that finds its solve in the cache never pays for them.
 """
@@ -131,6 +145,14 @@ def _heavy_ball(target: Target):
     return field
 
 
+RESTART_AFTER = 1e4
+"""Local time before which the clock is never restarted."""
+RESTART_RATIO = 1e8
+"""Restart the clock when t ||f(y)|| / (1 + ||y||) exceeds this (module docstring)."""
+MAX_SEGMENTS = 24
+"""Most solves of one hitting-time call: one per hitting time plus the clock's restarts."""
+
+
 def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool = False) -> Callable:
     """A jittable, vmappable ``(data, theta0, delta, t1, rtol, atol, friction) -> dict of arrays``.
 
@@ -157,59 +179,85 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
             theta = theta_of(y)
             return jnp.stack([jnp.linalg.norm(theta - theta0), jnp.abs(loss(target, data, theta) - J0)])
 
-        def conds(active):
+        def hurry(t, y):
+            """log(t ||f(y)|| / (1 + ||y||)) - log(RESTART_RATIO): positive when the clock should restart."""
+            speed = jnp.linalg.norm(field_fn(t, y, args)) / (1.0 + jnp.linalg.norm(y))
+            return jnp.log(t * speed + 1e-300) - jnp.log(RESTART_RATIO)
+
+        def conds(active, restart):
             def condition(i):
                 return lambda t, y, args, **kw: jnp.where(active[i], moved(y)[i] - delta, -1.0)
 
-            return (condition(0), condition(1))
+            def fast(t, y, args, **kw):
+                return jnp.where(restart & (t > RESTART_AFTER), hurry(t, y), -1.0)
 
-        def solve(t0, y0, active, bisect, dtmax):
+            return (condition(0), condition(1), fast)
+
+        def solve(y0, span, active, restart, bisect, dtmax):
+            # every solve runs on its own clock from 0: the flow is autonomous, and float64 resolves
+            # the steps near 0 however much time has elapsed (module docstring)
             return diffrax.diffeqsolve(
-                terms_, solver, t0, t1, None, y0, args=args,
+                terms_, solver, 0.0, span, None, y0, args=args,
                 saveat=diffrax.SaveAt(t1=True),
                 stepsize_controller=controller(config, dtmax, rtol, atol),
-                event=diffrax.Event(conds(active), root_finder=_Locate(bisect), direction=(True, True)),
+                event=diffrax.Event(conds(active, restart), root_finder=_Locate(bisect), direction=(True, True, True)),
                 max_steps=config.max_steps, throw=False, adjoint=diffrax.ForwardMode())
 
-        def one_pass(active):
+        def one_pass(active, horizon):
             def body(carry, mode):
                 bisect, capped = mode[0], mode[1]
-                t, y, _, code, steps = carry
-                # The relocating pass takes steps of at most 1/64 of the elapsed time: its interpolant
-                # is then ~1e4x more accurate than over a plateau step (error ~ h^4), at the same
-                # tolerances (tighter tolerances instead hit float64's floor on long plateaus, seen at
-                # 1/omega = 30). The bracketing pass is not capped (dtmax = inf changes no step).
+                t, y, fired, restarted, code, steps = carry
+                # The relocating pass takes steps of at most 1/64 of the elapsed time (on the segment's
+                # clock): its interpolant is then ~1e4x more accurate than over a plateau step (error
+                # ~ h^4), at the same tolerances (tighter tolerances instead hit float64's floor on long
+                # plateaus, seen at 1/omega = 30). The bracketing pass is not capped (dtmax = inf).
                 dtmax = jnp.where(capped, jnp.maximum(t / 64.0, 1e-2), jnp.inf)
-                sol = solve(t, y, active, bisect, dtmax)
-                fired = jnp.stack(sol.event_mask) & (sol.result == diffrax.RESULTS.event_occurred)
-                return (sol.ts[-1], sol.ys[-1], fired, jnp.maximum(code, _status_code(sol.result)),
+                # A pass after a restart of the clock has nothing to relocate: it ends where it starts.
+                span = jnp.where(restarted, 0.0, horizon - t)
+                sol = solve(y, span, active, ~capped, bisect, dtmax)  # restarts in the main pass only
+                mask = jnp.stack(sol.event_mask) & (sol.result == diffrax.RESULTS.event_occurred)
+                hit = mask[:2] & ~restarted
+                return (t + sol.ts[-1], sol.ys[-1], fired | hit, restarted | (mask[2] & ~jnp.any(hit)),
+                        jnp.maximum(code, _status_code(sol.result)),
                         steps + sol.stats["num_accepted_steps"]), None
 
             return body
 
-        def segment(t0, y0, active):
+        def segment(t0, y0, active, horizon):
             # (bisect, capped) per pass: bracket then relocate, or (refine off) one bisecting pass
             passes = jnp.array([[False, False], [True, True]]) if config.refine else jnp.array([[True, False]])
-            init = (t0, y0, jnp.zeros(2, dtype=bool), jnp.asarray(0), jnp.asarray(0))
-            (t, y, fired, code, steps), _ = jax.lax.scan(one_pass(active), init, passes)
-            return t, y, fired, code, steps
+            init = (t0, y0, jnp.zeros(2, dtype=bool), jnp.asarray(False), jnp.asarray(0), jnp.asarray(0))
+            (t, y, fired, restarted, code, steps), _ = jax.lax.scan(one_pass(active, horizon), init, passes)
+            return t, y, fired, restarted, code, steps
 
-        def one_segment(carry, _):
-            t, y, active, tau, code, steps = carry
+        def running(carry):
+            _, t, _, active, _, code, _, n = carry
+            return jnp.any(active) & (code == 0) & (n < MAX_SEGMENTS)
+
+        def one_segment(carry):
+            offset, t, y, active, tau, code, steps, n = carry
             # A condition already past delta at a restart crossed within the last relocating step.
             already = (moved(y) > delta) & active
-            tau = jnp.where(already, t, tau)
+            tau = jnp.where(already, offset + t, tau)
             active = active & ~already
-            t_hit, y_hit, fired, code_s, steps_s = segment(t, y, active)
-            tau = jnp.where(fired, t_hit, tau)
-            carry = (t_hit, y_hit, active & ~fired, tau, jnp.maximum(code, code_s), steps + steps_s)
-            return carry, None
+            # a segment that starts late on its clock (after a long plateau's hitting time) starts a new
+            # clock, so that the next relocating pass is capped by the time since that hitting time
+            due = t > RESTART_AFTER
+            offset, t = jnp.where(due, offset + t, offset), jnp.where(due, 0.0, t)
+            t_hit, y_hit, fired, restarted, code_s, steps_s = segment(t, y, active, t1 - offset)
+            tau = jnp.where(fired, offset + t_hit, tau)
+            # a restart: the elapsed local time joins the offset and the clock starts again at zero
+            offset, t_hit = jnp.where(restarted, offset + t_hit, offset), jnp.where(restarted, 0.0, t_hit)
+            # the horizon ends the loop (status t1_reached, decided on the host)
+            active = active & ~fired & ((offset + t_hit < t1) | restarted)
+            return (offset, t_hit, y_hit, active, tau, jnp.maximum(code, code_s), steps + steps_s, n + 1)
 
-        init = (jnp.asarray(0.0), y_start, jnp.array([True, True]), jnp.full(2, jnp.inf),
-                jnp.asarray(0), jnp.asarray(0))
-        # Two segments (one per hitting time), compiled once as a scan body.
-        (t_end, y_end, _, tau, code, steps), _ = jax.lax.scan(one_segment, init, None, length=2)
-        return {"tau": tau, "theta": theta_of(y_end), "t_end": t_end, "steps": steps, "code": code,
+        init = (jnp.asarray(0.0), jnp.asarray(0.0), y_start, jnp.array([True, True]), jnp.full(2, jnp.inf),
+                jnp.asarray(0), jnp.asarray(0), jnp.asarray(0))
+        offset, t_local, y_end, active, tau, code, steps, n = jax.lax.while_loop(running, one_segment, init)
+        # segments exhausted with a time still sought: report it, never a silent number
+        code = jnp.where(jnp.any(active) & (code == 0) & (n >= MAX_SEGMENTS), 2, code)
+        return {"tau": tau, "theta": theta_of(y_end), "t_end": offset + t_local, "steps": steps, "code": code,
                 "loss_initial": J0, "loss_final": loss(target, data, theta_of(y_end))}
 
     return run

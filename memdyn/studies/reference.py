@@ -7,6 +7,7 @@ methods and event location, so a disagreement points at memdyn's integration or 
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Sequence
 
@@ -20,6 +21,21 @@ from scipy.integrate import solve_ivp
 from ..core.formula import T
 from ..core.loss import gradient, hessian, loss
 from ..core.lowering import NUMPY, KernelData, Target
+
+
+def _functions(target: Target, data: KernelData, backend: str, theta0: np.ndarray):
+    """(rhs, Jacobian, loss) as host functions of theta, from the JAX or the NumPy lowering."""
+    if backend == "jax":
+        rhs_j = jax.jit(lambda y: -gradient(target, data, y))
+        jac_j = jax.jit(lambda y: -hessian(target, data, y))
+        loss_j = jax.jit(lambda y: loss(target, data, y))
+        rhs_j(jnp.asarray(theta0)); jac_j(jnp.asarray(theta0)); loss_j(jnp.asarray(theta0))  # compile first
+        return (lambda y: np.asarray(rhs_j(y))), (lambda y: np.asarray(jac_j(y))), (lambda y: float(loss_j(y)))
+    if backend == "numpy":
+        dn = jax.tree_util.tree_map(np.asarray, data)
+        return (lambda y: -gradient(target, dn, y, NUMPY), lambda y: -hessian(target, dn, y, NUMPY),
+                lambda y: float(loss(target, dn, y, NUMPY)))
+    raise ValueError(f"backend must be 'jax' or 'numpy', got {backend!r}")
 
 
 def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w0: Sequence[float], *,
@@ -36,19 +52,7 @@ def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w
     """
     theta0 = np.concatenate([np.asarray(a0, float), np.asarray(w0, float)])
     atol = rtol * 1e-2 if atol is None else atol
-    if backend == "jax":
-        rhs_j = jax.jit(lambda y: -gradient(target, data, y))
-        jac_j = jax.jit(lambda y: -hessian(target, data, y))
-        loss_j = jax.jit(lambda y: loss(target, data, y))
-        rhs_j(jnp.asarray(theta0)); jac_j(jnp.asarray(theta0)); loss_j(jnp.asarray(theta0))  # compile first
-        rhs, jac, J = (lambda y: np.asarray(rhs_j(y))), (lambda y: np.asarray(jac_j(y))), (lambda y: float(loss_j(y)))
-    elif backend == "numpy":
-        dn = jax.tree_util.tree_map(np.asarray, data)
-        rhs = lambda y: -gradient(target, dn, y, NUMPY)  # noqa: E731
-        jac = lambda y: -hessian(target, dn, y, NUMPY)  # noqa: E731
-        J = lambda y: float(loss(target, dn, y, NUMPY))  # noqa: E731
-    else:
-        raise ValueError(f"backend must be 'jax' or 'numpy', got {backend!r}")
+    rhs, jac, J = _functions(target, data, backend, theta0)
     J0 = J(theta0)
 
     def ev_param(t, y):
@@ -68,6 +72,51 @@ def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w
     taus = [float(ev[0]) if len(ev) else None for ev in sol.t_events]
     return {"tau_param": taus[0], "tau_loss": taus[1], "nfev": int(sol.nfev), "njev": int(sol.njev),
             "status": int(sol.status), "wall_s": float(np.median(walls)), "method": method}
+
+
+def scipy_long_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w0: Sequence[float], *,
+                             delta: float, t1: float, method: str = "Radau", rtol: float = 1e-12,
+                             ratio: float = 1e8, after: float = 1e4, max_segments: int = 64) -> dict:
+    """Both hitting times of plateaus too long for one float64 clock, by SciPy with restarts.
+
+    The independent check of :mod:`memdyn.core.solve`'s restarted clock: ``solve_ivp`` runs from local
+    time 0, stops (a terminal event, located by SciPy's own root finder) once ``t ||f(y)|| / (1 + ||y||)``
+    exceeds ``ratio`` after local time ``after``, and starts again from that state at local time 0;
+    elapsed time is the exact sum (``math.fsum``) of the segment lengths. Thresholds are measured from
+    the first start, as in memdyn.
+    """
+    theta0 = np.concatenate([np.asarray(a0, float), np.asarray(w0, float)])
+    rhs, jac, J = _functions(target, data, "jax", theta0)
+    J0 = J(theta0)
+
+    def ev_param(t, y):
+        return float(np.linalg.norm(y - theta0) - delta)
+
+    def ev_loss(t, y):
+        return abs(J(y) - J0) - delta
+
+    def ev_fast(t, y):
+        if t <= after:
+            return -1.0
+        return float(np.log(t * np.linalg.norm(rhs(y)) / (1.0 + np.linalg.norm(y)) + 1e-300) - np.log(ratio))
+
+    ev_param.direction = ev_loss.direction = ev_fast.direction = 1.0
+    ev_loss.terminal = ev_fast.terminal = True
+    segments, y, taus, restarts = [], theta0, [None, None], 0
+    for _ in range(max_segments):
+        offset = math.fsum(segments)
+        sol = solve_ivp(lambda t, y: rhs(y), (0.0, t1 - offset), y, method=method, rtol=rtol, atol=rtol * 1e-2,
+                        events=(ev_param, ev_loss, ev_fast), jac=lambda t, y: jac(y))
+        for i in (0, 1):
+            if taus[i] is None and len(sol.t_events[i]):
+                taus[i] = math.fsum([*segments, float(sol.t_events[i][0])])
+        if taus[1] is not None or not len(sol.t_events[2]) or sol.status < 0:
+            break
+        segments.append(float(sol.t_events[2][0]))
+        y = sol.y_events[2][0]
+        restarts += 1
+    return {"tau_param": taus[0], "tau_loss": taus[1], "restarts": restarts, "status": int(sol.status),
+            "method": method}
 
 
 def mpmath_laplace(rho_t: sp.Expr, w: float, *, order: int = 0, dps: int = 30,
