@@ -65,3 +65,16 @@ def test_the_readme_quotes_the_committed_latency_benchmark():
     # every run the artefact reports finished, and the stages add up to no more than the process
     for stages in result["stages"].values():
         assert all(v > 0 for v in stages.values())
+
+
+def test_the_readme_quotes_the_committed_reproduce_timing():
+    """README's reproduce --quick times are examples/benchmarks/reproduce.json's (time_reproduce.py)."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    t = json.loads((root / "examples" / "benchmarks" / "reproduce.json").read_text())
+    readme = " ".join((root / "README.md").read_text().split())
+    assert f"{t['cold_s']:.0f} s with empty caches, {t['warm_s']:.0f} s warm" in readme
+    assert f"({t['warm_sections_s']['training']:.0f} s warm)" in readme
+    assert t["warm_s"] < t["cold_s"]
