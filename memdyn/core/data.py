@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 
 class KernelData(NamedTuple):
@@ -19,3 +20,8 @@ class KernelData(NamedTuple):
     """Quadrature weights times those terms at the nodes."""
     norm2: jax.Array
     """||rho||^2."""
+
+
+def on_device(data: KernelData) -> KernelData:
+    """Host (NumPy) KernelData as float64 JAX arrays: what a compiled solve is called with."""
+    return KernelData(*(jnp.asarray(x, dtype=jnp.float64) for x in data))

@@ -29,7 +29,7 @@ import sympy as sp
 from .precision import ensure_x64
 from ..errors import InputError, LoweringError
 from .formula import T
-from .data import KernelData
+from .data import KernelData, on_device
 from .functions import LOWERED
 from .params import check_values
 from .quadrature import adapted_rule
@@ -235,13 +235,13 @@ class Target:
     def data(self, values: Mapping[str, float] | None = None) -> KernelData:
         """KernelData for one set of parameter values."""
         batch = self._data_numpy([values or {}])
-        return KernelData(*(jnp.asarray(x[0], dtype=jnp.float64) for x in batch))
+        return on_device(KernelData(*(x[0] for x in batch)))
 
     def data_batch(self, values_list: Sequence[Mapping[str, float]], *, host: bool = False) -> KernelData:
         """KernelData for several parameter sets, stacked along axis 0, on one common rule
         (NumPy arrays with ``host``, for slicing and padding before a compiled call)."""
         data = self._data_numpy(values_list)
-        return data if host else KernelData(*(jnp.asarray(x, dtype=jnp.float64) for x in data))
+        return data if host else on_device(data)
 
     def _host(self):
         """rho and its quadrature terms as NumPy/SciPy functions of (t, *params), and ||rho||^2's

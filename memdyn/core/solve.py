@@ -230,6 +230,10 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
             (t, y, fired, restarted, code, steps), _ = jax.lax.scan(one_pass(active, horizon), init, passes)
             return t, y, fired, restarted, code, steps
 
+        def new_clock(offset, t, when):
+            """Where ``when``: the clock's time joins the offset and the clock starts again at zero."""
+            return jnp.where(when, offset + t, offset), jnp.where(when, 0.0, t)
+
         def running(carry):
             _, t, _, active, _, code, _, n = carry
             return jnp.any(active) & (code == 0) & (n < MAX_SEGMENTS)
@@ -243,11 +247,10 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
             # a segment that starts late on its clock (after a long plateau's hitting time) starts a new
             # clock, so that the next relocating pass is capped by the time since that hitting time
             due = t > RESTART_AFTER
-            offset, t = jnp.where(due, offset + t, offset), jnp.where(due, 0.0, t)
+            offset, t = new_clock(offset, t, due)
             t_hit, y_hit, fired, restarted, code_s, steps_s = segment(t, y, active, t1 - offset)
             tau = jnp.where(fired, offset + t_hit, tau)
-            # a restart: the elapsed local time joins the offset and the clock starts again at zero
-            offset, t_hit = jnp.where(restarted, offset + t_hit, offset), jnp.where(restarted, 0.0, t_hit)
+            offset, t_hit = new_clock(offset, t_hit, restarted)
             # the horizon ends the loop (status t1_reached, decided on the host)
             active = active & ~fired & ((offset + t_hit < t1) | restarted)
             return (offset, t_hit, y_hit, active, tau, jnp.maximum(code, code_s), steps + steps_s, n + 1)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from . import cache
-from .data import KernelData
+from .data import KernelData, on_device
 from .params import check_values, sign_of
 
 if TYPE_CHECKING:
@@ -135,14 +135,10 @@ class WarmTarget:
 
     def data(self, values: Mapping[str, float] | None = None) -> KernelData:
         """KernelData for one set of values, as :meth:`memdyn.core.lowering.Target.data` makes it."""
-        import jax.numpy as jnp
-
-        return KernelData(*(jnp.asarray(x[0], dtype=jnp.float64) for x in self.data_batch([values or {}], host=True)))
+        return on_device(KernelData(*(x[0] for x in self.data_batch([values or {}], host=True))))
 
     def data_batch(self, values_list: Sequence[Mapping[str, float]], *, host: bool = False) -> KernelData:
         """KernelData for several sets of values, stacked (as :meth:`memdyn.core.lowering.Target.data_batch`)."""
-        import jax.numpy as jnp
-
         checked = [check_values(self.param_names, self.param_signs, dict(v)) for v in values_list]
         norms = [self._norm2(v) for v in checked]
         if None in norms:  # the full target says why (or copes)
@@ -150,7 +146,7 @@ class WarmTarget:
         n = len(checked)
         data = KernelData(params=np.array([[v[p] for p in self.param_names] for v in checked], dtype=float).reshape(n, -1),
                           quad_t=np.zeros((n, 0)), quad_c=np.zeros((n, 0)), norm2=np.asarray(norms, dtype=float))
-        return data if host else KernelData(*(jnp.asarray(x, dtype=jnp.float64) for x in data))
+        return data if host else on_device(data)
 
     def _norm2(self, values: Mapping[str, float]) -> float | None:
         """||rho||^2 from its closed form, after checking rho(0) is finite; None where the walk cannot

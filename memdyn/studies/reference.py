@@ -38,6 +38,21 @@ def _functions(target: Target, data: KernelData, backend: str, theta0: np.ndarra
     raise ValueError(f"backend must be 'jax' or 'numpy', got {backend!r}")
 
 
+def _threshold_events(theta0: np.ndarray, J, delta: float):
+    """SciPy events of the two hitting times, measured from ``theta0``: ||theta - theta0|| and
+    |J(theta) - J(theta0)| crossing ``delta`` upwards (not terminal; the caller decides)."""
+    J0 = J(theta0)
+
+    def ev_param(t, y):
+        return float(np.linalg.norm(y - theta0) - delta)
+
+    def ev_loss(t, y):
+        return abs(J(y) - J0) - delta
+
+    ev_param.direction = ev_loss.direction = 1.0
+    return ev_param, ev_loss
+
+
 def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w0: Sequence[float], *,
                         delta: float, t1: float, method: str = "LSODA", rtol: float = 1e-10,
                         atol: float | None = None, backend: str = "jax", stop_at_loss: bool = False,
@@ -53,15 +68,7 @@ def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w
     theta0 = np.concatenate([np.asarray(a0, float), np.asarray(w0, float)])
     atol = rtol * 1e-2 if atol is None else atol
     rhs, jac, J = _functions(target, data, backend, theta0)
-    J0 = J(theta0)
-
-    def ev_param(t, y):
-        return float(np.linalg.norm(y - theta0) - delta)
-
-    def ev_loss(t, y):
-        return abs(J(y) - J0) - delta
-
-    ev_param.direction = ev_loss.direction = 1.0
+    ev_param, ev_loss = _threshold_events(theta0, J, delta)
     ev_loss.terminal = stop_at_loss
     walls = []
     for _ in range(max(1, repeat)):
@@ -87,20 +94,14 @@ def scipy_long_hitting_times(target: Target, data: KernelData, a0: Sequence[floa
     """
     theta0 = np.concatenate([np.asarray(a0, float), np.asarray(w0, float)])
     rhs, jac, J = _functions(target, data, "jax", theta0)
-    J0 = J(theta0)
-
-    def ev_param(t, y):
-        return float(np.linalg.norm(y - theta0) - delta)
-
-    def ev_loss(t, y):
-        return abs(J(y) - J0) - delta
+    ev_param, ev_loss = _threshold_events(theta0, J, delta)
 
     def ev_fast(t, y):
         if t <= after:
             return -1.0
         return float(np.log(t * np.linalg.norm(rhs(y)) / (1.0 + np.linalg.norm(y)) + 1e-300) - np.log(ratio))
 
-    ev_param.direction = ev_loss.direction = ev_fast.direction = 1.0
+    ev_fast.direction = 1.0
     ev_loss.terminal = ev_fast.terminal = True
     segments, y, taus, restarts = [], theta0, [None, None], 0
     for _ in range(max_segments):
