@@ -264,20 +264,21 @@ class Sweep(Command):
 class Sharp(Command):
     name = "sharp"
     help = "sharp escape times from the slow dynamics on M*, beside measured tau_loss"
-    description = ("Reduce the flow near M* to the drift of its one null neuron's rate, dw/dtau = F'(w) (F: the energy "
-                   "it captures once the fast variables relax; see memdyn/theory/sharp.py), and set tau_slow "
-                   "(quadrature), tau_lead = 1/(F phi'^2) and, with --gaussian, the 1/mu series beside the measured "
-                   "tau_loss, with relative errors.")
+    description = ("Reduce the flow near M* to its slow system (memdyn/theory/sharp.py): the fitted neurons relax, the "
+                   "null neurons' amplitudes and rates (any number of them) drift in the metric the slow manifold "
+                   "induces; tau_slow is its time to capture delta of the loss, tau_adiabatic the same with the null "
+                   "amplitudes relaxed too, and with one null neuron tau_lead = 1/(F phi'^2) (Laplace's rule) and, "
+                   "with --gaussian, the 1/mu series, all beside the measured tau_loss with relative errors.")
     flags = {"param": "--sweep", "values": "--sweep"}
 
     def add_arguments(self, p):
         self.add_target(p)
         p.add_argument("--sweep", required=True, metavar="NAME=V1,V2,..", help="the memory parameter and its values")
         p.add_argument("--a0", required=True, type=_floats("--a0"), metavar="A1,A2,..",
-                       help="start on M*: fitted amplitudes and exactly one 0 (the null neuron)")
+                       help="start on M*: fitted amplitudes and at least one 0 (the null neurons)")
         p.add_argument("--w0", required=True, type=_floats("--w0"), metavar="W1,W2,..", help="initial decay rates")
         p.add_argument("--gaussian", type=_floats("--gaussian"), default=None, metavar="C,SIGMA",
-                       help="the bump is C exp(-(t - NAME)^2/(2 SIGMA^2)): also print the 1/mu series")
+                       help="the bump is C exp(-(t - NAME)^2/(2 SIGMA^2)): also print the 1/mu series (one null neuron)")
         self.add_flow_options(p, t1=1e15)
 
     def run(self, args):
@@ -292,17 +293,16 @@ class Sharp(Command):
 
     def show(self, out, args):
         pct = lambda x: "" if x is None else f"({x:+.1%})"  # noqa: E731
-        series = out["gaussian"] is not None
-        print(f"null neuron at w0 = {out['w_null']:g}; delta = {out['delta']:g}")
-        print(f"{'1/omega':>8} {'tau_loss':>12} {'tau_slow':>12} {'':9} {'tau_lead':>12} {'':9}"
-              + (f" {'series O(1)':>12} {'':9} {'series O(1/mu)':>14} {'':9}" if series else ""))
+        keys = ["slow", "adiabatic"] + (["lead"] if "tau_lead" in out["rows"][0] else []) + (
+            ["series0", "series1"] if out["gaussian"] is not None else [])
+        names = {"slow": "tau_slow", "adiabatic": "tau_adiabatic", "lead": "tau_lead", "series0": "series O(1)",
+                 "series1": "series O(1/mu)"}
+        nulls = [w for a, w in zip(out["a0"], out["w0"]) if a == 0]
+        print(f"null neurons at w = {', '.join(f'{w:g}' for w in nulls)}; delta = {out['delta']:g}")
+        print(f"{'1/omega':>8} {'tau_loss':>12}" + "".join(f" {names[k]:>14} {'':9}" for k in keys))
         for r in out["rows"]:
-            line = (f"{r['memory']:>8g} {_null(r['tau_loss']):>12} {_null(r['tau_slow']):>12} {pct(r['err_slow']):9} "
-                    f"{_null(r['tau_lead']):>12} {pct(r['err_lead']):9}")
-            if series:
-                line += (f" {_null(r['tau_series0']):>12} {pct(r['err_series0']):9} {_null(r['tau_series1']):>14} "
-                         f"{pct(r['err_series1']):9}")
-            print(line)
+            print(f"{r['memory']:>8g} {_null(r['tau_loss']):>12}"
+                  + "".join(f" {_null(r['tau_' + k]):>14} {pct(r['err_' + k]):9}" for k in keys))
 
 
 class Approx(Command):

@@ -31,24 +31,47 @@ and for a Gaussian bump c exp(-(t - mu)^2 / (2 s^2)) the series in 1/mu (derived
 
 Note the exponent 2 w0 / omega: twice the lower bound's w0 / omega in JMLR Thm 20, because the
 velocity of w is the square of the exponentially small overlap (a ~ G, dw/dtau ~ a G).
-Where the reduction fails: q(w0) small (e^{-w0 t} nearly in the fitted tangent space) makes the
-"fast" directions slow too, and the end of the escape (w far from w0, O(1) amplitudes) is not
-slow; its duration grows only polynomially, so tau_slow / tau -> 1 as the memory grows.
+Where that reduction fails: q(w0) small (e^{-w0 t} nearly in the fitted tangent space) makes the
+null amplitude slow too (its relaxation rate is ~ 2q), and with several null neurons at nearby rates
+the Gram matrix of their exponentials has eigenvalues down to 1e-10: those amplitude combinations
+never relax within a plateau.
+
+The slow system (:class:`SlowSystem`, any number of null neurons). Only the fitted neurons are
+eliminated; every null neuron's amplitude AND rate stay slow variables s = (a_N, w_N). Near M* the
+fitted neurons move by exponentially little, so the loss is exactly quadratic in their displacement
+c (to O(|c|^2) in the residual): J(c, s) = J(0, s) + g_c(s).c + c^T H_cc c / 2, with H_cc the fitted
+block of the Hessian at theta0. They relax to c*(s) = -H_cc^{-1} g_c(s). The flow of s on that
+manifold is NOT -grad J_red: c must follow c*(s(tau)), and the lag c - c* = -H_cc^{-1} Dc* s' feeds
+back through the coupling H_sc, giving (derivation in ``derivations/04_...``)
+
+    G(s) s' = -grad J_red(s),    G = I + Dc*^T Dc*     (the metric the embedding s -> (c*(s), s) induces),
+
+the gradient flow on the slow manifold in its induced metric. Dc* is O(1) in the amplitude directions
+(c* follows a as a e^{-wt} is projected on the fitted tangent space), so G is O(1) there: without it the
+escape is 25-45% early at moderate memory. ``tau_slow`` integrates this system until the reduced loss
+has dropped by delta (the measured tau_loss's event); ``tau_adiabatic`` eliminates the null
+amplitudes too (a*(w) minimises the quadratic J_red(a, w); its captured energy is the vector
+F(w) = b^T Q^{-1} b of the one-neuron formula) and integrates the rates' flow dw/dtau = grad F in the
+same way. Both run on restarted clocks (as :mod:`memdyn.core.solve`), so plateaus far past 1e16 are in
+reach. What they still leave out: the fitted neurons' own relaxation (time ~ 1/lambda_min(H_cc), about
+5 for w* = 1), which matters only when the whole plateau is that short.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.integrate import quad
+from scipy.integrate import quad, solve_ivp
 
 from ..core.fits import memory_of
 from ..core.integrate import SolverConfig
-from ..core.loss import gradient, split
+from ..core.loss import gradient, hessian, loss, split
 from ..core.lowering import KernelData, Target
+from ..core.solve import MAX_SEGMENTS, RESTART_RATIO
 from ..core.starts import check_start
 from ..core.sweep import run_sweep
 from ..errors import InputError, MemdynError
@@ -119,7 +142,7 @@ class SlowReduction:
     def w0(self) -> float:
         return float(self.theta0[self.theta0.shape[0] // 2 + self.null])
 
-    def tau_slow(self, end_fraction: float = 0.5, metric=None) -> float:
+    def tau_drift(self, end_fraction: float = 0.5, metric=None) -> float:
         """int_{end_fraction w0}^{w0} dw / (m(w) |F'(w)|): the time the slow flow takes to halve w.
 
         ``metric`` m(w) (default 1) is the factor a reparameterised rate puts on its velocity
@@ -137,6 +160,142 @@ class SlowReduction:
     def tau_lead(self) -> float:
         w0 = self.w0
         return 1.0 / (self.F(w0) * self.phi_prime(w0) ** 2)
+
+
+def null_neurons(a0) -> tuple[int, ...]:
+    """Indices of the null neurons (a = 0) of a start on M*; refuses a start without one."""
+    nulls = tuple(int(i) for i in np.flatnonzero(np.asarray(a0, float) == 0.0))
+    if not nulls:
+        raise InputError("a0", "the slow reduction needs at least one null neuron (a = 0)")
+    return nulls
+
+
+@functools.lru_cache(maxsize=16)
+def _slow_functions(target: Target, m: int, nulls: tuple[int, ...], level: str):
+    """Jitted ``(data, theta0, s) -> ...`` for one target, width and null set, compiled once and reused
+    for every memory: the flow s' = -G^{-1} grad J_red(s) and its Jacobian, and the captured loss.
+
+    The fitted neurons' displacement c enters through the quadratic model J(0, s) + g_c(s).c +
+    c^T H_cc c / 2 (H_cc at theta0), minimised exactly: c*(s) = -H_cc^{-1} g_c(s). With ``level``
+    "adiabatic" the null amplitudes are minimised too (J_red is exactly quadratic in them: one Newton
+    step from a = 0). The embedding s -> theta(s) gives the metric G = Dtheta^T Dtheta (module docstring).
+    """
+    fitted = [i for i in range(m) if i not in nulls]
+    ci = np.array(fitted + [m + i for i in fitted], dtype=int)
+    si = np.array(list(nulls) + [m + i for i in nulls], dtype=int)
+    k = len(nulls)
+
+    def kept(data, theta0):
+        """s = (a_N, w_N) -> (theta on the slow manifold, J_red(s))."""
+        Hcc = hessian(target, data, theta0)[np.ix_(ci, ci)] if ci.size else None
+
+        def embed(s):
+            theta = theta0.at[si].set(s)
+            if ci.size == 0:
+                return theta, loss(target, data, theta)
+            g = gradient(target, data, theta)[ci]
+            step = jnp.linalg.solve(Hcc, g)
+            return theta.at[ci].add(-step), loss(target, data, theta) - 0.5 * g @ step
+
+        return embed
+
+    def reduced(data, theta0):
+        embed_kept = kept(data, theta0)
+        if level == "kept":
+            return embed_kept
+
+        def embed(w):
+            J_of_a = lambda a: embed_kept(jnp.concatenate([a, w]))[1]  # noqa: E731
+            zero = jnp.zeros(k)
+            a_star = -jnp.linalg.solve(jax.hessian(J_of_a)(zero), jax.grad(J_of_a)(zero))
+            return embed_kept(jnp.concatenate([a_star, w]))
+
+        return embed
+
+    def flow(data, theta0, s):
+        embed = reduced(data, theta0)
+        D = jax.jacfwd(lambda x: embed(x)[0])(s)
+        return -jnp.linalg.solve(D.T @ D, jax.grad(lambda x: embed(x)[1])(s))
+
+    def drop(data, theta0, s):
+        return loss(target, data, theta0) - reduced(data, theta0)(s)[1]
+
+    return {"flow": jax.jit(flow), "jac": jax.jit(jax.jacfwd(flow, argnums=2)), "drop": jax.jit(drop),
+            "slow": si if level == "kept" else si[k:]}
+
+
+@dataclass(frozen=True)
+class SlowSystem:
+    """The slow system of a start on M* with any number of null neurons (module docstring).
+
+    ``level`` "kept": the null neurons' amplitudes and rates are slow, the fitted neurons relaxed, in
+    the metric the slow manifold induces; "adiabatic": the null amplitudes relaxed too (vector F).
+    """
+
+    target: Target
+    data: KernelData
+    theta0: np.ndarray
+    nulls: tuple[int, ...]
+    level: str = "kept"
+
+    @classmethod
+    def from_start(cls, target: Target, data: KernelData, a0, w0, level: str = "kept") -> "SlowSystem":
+        if level not in ("kept", "adiabatic"):
+            raise InputError("level", f"expected 'kept' or 'adiabatic', got {level!r}")
+        theta0 = np.asarray(check_start(a0, w0), dtype=float)
+        return cls(target, data, theta0, null_neurons(a0), level)
+
+    def _functions(self):
+        return _slow_functions(self.target, self.theta0.shape[0] // 2, self.nulls, self.level)
+
+    def drop(self, s) -> float:
+        """J(theta0) - J_red(s): how much loss the slow state s has captured."""
+        return float(self._functions()["drop"](self.data, jnp.asarray(self.theta0), jnp.asarray(s)))
+
+    def escape_time(self, delta: float, t1: float = 1e30, rtol: float = 1e-9) -> float | None:
+        """First tau with J(theta0) - J_red(s(tau)) = delta (the measured tau_loss's event), or None
+        when t1 comes first. LSODA, on a clock restarted whenever
+        tau ||s'|| / (1 + ||s||) passes RESTART_RATIO (as the full solve does), so that float64 keeps
+        resolving the escape however long the plateau was."""
+        fns = self._functions()
+        data, theta0 = self.data, jnp.asarray(self.theta0)
+        s = self.theta0[fns["slow"]]
+        if self.drop(s) >= delta:
+            return 0.0
+
+        def field(t, x):
+            return np.asarray(fns["flow"](data, theta0, jnp.asarray(x)))
+
+        def jac(t, x):
+            return np.asarray(fns["jac"](data, theta0, jnp.asarray(x)))
+
+        def hit(t, x):
+            return float(fns["drop"](data, theta0, jnp.asarray(x))) - delta
+
+        def hurry(t, x):
+            return t * np.linalg.norm(field(t, x)) / (1.0 + np.linalg.norm(x)) - RESTART_RATIO
+
+        hit.terminal = hurry.terminal = True
+        hit.direction = hurry.direction = 1.0
+        # absolute tolerances per coordinate: rates are O(1); amplitudes start at 0 and grow to about
+        # their overlap b = -dJ/da / 2, which may be 1e-15, so their scale is taken from it
+        k = len(self.nulls)
+        atol = np.full(s.shape, 1e-12)
+        if self.level == "kept":
+            overlap = float(np.max(np.abs(gradient(self.target, data, theta0)[np.array(self.nulls)]))) / 2
+            atol[:k] = 1e-9 * overlap + 1e-300
+        offset = 0.0
+        for _ in range(MAX_SEGMENTS):
+            sol = solve_ivp(field, (0.0, t1 - offset), s, method="LSODA", jac=jac, events=(hit, hurry),
+                            rtol=rtol, atol=atol)
+            if sol.t_events[0].size:
+                return offset + float(sol.t_events[0][0])
+            if sol.status < 0:
+                raise MemdynError(f"the slow system's integration failed: {sol.message}")
+            if not sol.t_events[1].size:
+                return None
+            offset, s = offset + float(sol.t[-1]), sol.y[:, -1]
+        raise MemdynError(f"the slow system's escape needed more than {MAX_SEGMENTS} restarts of the clock")
 
 
 def gaussian_series(q0: float, dlogq0: float, w0: float, mu: float, c: float, sigma: float, order: int = 0) -> float:
@@ -163,8 +322,10 @@ class SharpComparison:
     delta: float
     gaussian: tuple[float, float] | None
     w_null: float
+    """The smallest null rate (w_min)."""
     rows: list[dict]
-    """memory, tau_loss, status, tau_slow, tau_lead, q, F0 (and the series) with relative errors err_*."""
+    """memory, tau_loss, status, tau_slow, tau_adiabatic and, with one null neuron, tau_lead, q, F0
+    (and the series), with relative errors err_* against tau_loss."""
 
     def to_json(self) -> dict:
         return {"param": self.param, "values": self.values, "a0": self.a0, "w0": self.w0, "delta": self.delta,
@@ -174,27 +335,35 @@ class SharpComparison:
 
 def compare(target: Target, base: dict, param: str, values, a0, w0, *, delta: float, t1: float = 1e15,
             config=None, gaussian: tuple[float, float] | None = None, progress=None) -> SharpComparison:
-    """Measured tau_loss (a batched sweep) beside tau_slow, tau_lead and, for a Gaussian bump
-    ``gaussian = (c, sigma)`` at mu = the memory, the 1/mu series; relative errors against measured."""
+    """Measured tau_loss (a batched sweep) beside the slow system's escape time (``tau_slow``, any
+    number of null neurons), its adiabatic limit (``tau_adiabatic``, null amplitudes relaxed too) and,
+    with one null neuron, Laplace's rule ``tau_lead`` and, for a Gaussian bump ``gaussian = (c, sigma)``
+    at mu = the memory, the 1/mu series; relative errors against measured."""
     config = config or SolverConfig()
+    nulls = null_neurons(a0)
+    if gaussian is not None and len(nulls) != 1:
+        raise InputError("gaussian", f"the 1/mu series is derived for one null neuron, the start has {len(nulls)}")
     theta0 = np.asarray(check_start(a0, w0))
     sw = run_sweep(target, base, param, values, theta0[None, :], delta=delta, t1=t1, config=config)
     rows = []
     for v, mem, r in zip(values, memory_of(param, values), sw.results):
-        vals = {**base, param: float(v)}
-        red = SlowReduction.from_start(target, target.data(vals), a0, w0)
-        row = {"value": float(v), "memory": float(mem), "tau_loss": r.tau_loss, "status": str(r.status),
-               "tau_slow": red.tau_slow(), "tau_lead": red.tau_lead(), "q": red.q(red.w0), "F0": red.F(red.w0)}
-        if gaussian is not None:
-            c, sigma = gaussian
-            dlq = red.dq_over_q(red.w0)
-            row["tau_series0"] = gaussian_series(row["q"], dlq, red.w0, mem, c, sigma, 0)
-            row["tau_series1"] = gaussian_series(row["q"], dlq, red.w0, mem, c, sigma, 1)
+        data = target.data({**base, param: float(v)})
+        row = {"value": float(v), "memory": float(mem), "tau_loss": r.tau_loss, "status": str(r.status)}
+        for key, level in (("tau_slow", "kept"), ("tau_adiabatic", "adiabatic")):
+            row[key] = SlowSystem.from_start(target, data, a0, w0, level=level).escape_time(delta, t1)
+        if len(nulls) == 1:
+            red = SlowReduction.from_start(target, data, a0, w0)
+            row.update({"tau_lead": red.tau_lead(), "q": red.q(red.w0), "F0": red.F(red.w0)})
+            if gaussian is not None:
+                c, sigma = gaussian
+                dlq = red.dq_over_q(red.w0)
+                row["tau_series0"] = gaussian_series(row["q"], dlq, red.w0, mem, c, sigma, 0)
+                row["tau_series1"] = gaussian_series(row["q"], dlq, red.w0, mem, c, sigma, 1)
         for k in [k for k in row if k.startswith("tau_") and k != "tau_loss"]:
-            row["err_" + k[4:]] = None if r.tau_loss is None else row[k] / r.tau_loss - 1.0
+            row["err_" + k[4:]] = None if r.tau_loss is None or row[k] is None else row[k] / r.tau_loss - 1.0
         rows.append(row)
         if progress:
             progress(1)
     return SharpComparison(param=param, values=[float(v) for v in values], a0=list(map(float, a0)),
                            w0=list(map(float, w0)), delta=delta, gaussian=None if gaussian is None else tuple(gaussian),
-                           w_null=float(np.asarray(w0)[np.asarray(a0) == 0][0]), rows=rows)
+                           w_null=float(np.min(np.asarray(w0, float)[list(nulls)])), rows=rows)

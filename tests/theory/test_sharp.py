@@ -53,6 +53,11 @@ def test_sharp_cli_errors(capsys):
     code = cli.main(["sharp", "--rho", RHO3, "--sweep", "mu=10", "--a0", "1,0", "--w0", "3,0.8", "--delta", "0.01",
                      "--gaussian", "0.5"])
     assert code == 2 and "--gaussian" in capsys.readouterr().err
+    # the series is derived for one null neuron
+    code = cli.main(["sharp", "--rho", RHO3, "--sweep", "mu=10", "--a0", "1,0,0", "--w0", "3,0.8,0.9", "--delta", "0.01",
+                     "--gaussian", "0.5,1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--gaussian" in err and "one null neuron" in err and "Traceback" not in err
 
 
 def test_a_reparameterisation_only_rescales_the_slow_drift():
@@ -65,10 +70,52 @@ def test_a_reparameterisation_only_rescales_the_slow_drift():
     tg = memdyn.target(RHO3, {"mu": mu})
     red = SlowReduction.from_start(tg, tg.data({"mu": mu}), [1.0, 0.0], [3.0, 0.8])
     exp = mapped(tg, "exp")
-    predicted = red.tau_slow(metric=lambda w: exp.metric([w])[0]) / red.tau_slow()
+    predicted = red.tau_drift(metric=lambda w: exp.metric([w])[0]) / red.tau_drift()
     taus = {name: flow(RHO3, {"mu": mu}, [1.0, 0.0], [3.0, 0.8], delta=0.01, t1=1e12, param_map=name).tau_loss
             for name in ("plain", "exp")}
     # Measured 1.772 against 1.775 (0.17%)
     assert taus["exp"] / taus["plain"] == pytest.approx(predicted, rel=0.003)
     # and the metric must be taken along the drift: the crude 1/metric(w0) misses by more than 10%
     assert abs(taus["exp"] / taus["plain"] * exp.metric([0.8])[0] - 1.0) > 0.10
+
+
+RHO1 = "exp(-t) + 0.5*exp(-(t - mu)**2/2)"
+
+
+def test_slow_system_where_the_scales_separate_slowly():
+    """Sections 1-3's starts (w* = 1, null at 0.5 and 0.3: q(w0) = 0.012 and 0.14, the null amplitude relaxes
+    at a rate ~2q). Laplace's rule is 33% and 62% off at 1/omega = 16; the slow system with the amplitude
+    kept and the induced metric converges from moderate memory. Measured: w0 = 0.5: -4.1% (16), -1.9% (20);
+    w0 = 0.3: +16.2% (16), +2.9% (20), -0.9% (24). The start that resists at 16 has a plateau of 8.5 time
+    units, not longer than the fitted neuron's own relaxation (1/lambda_min(H_cc) = 5.3), which the
+    reduction eliminates."""
+    tg = memdyn.target(RHO1, {"mu": [16.0, 20.0, 24.0]})
+    errs = {}
+    for w0, mus in ((0.5, [16.0, 20.0]), (0.3, [16.0, 20.0, 24.0])):
+        out = compare(tg, {}, "mu", mus, [1.0, 0.0], [1.0, w0], delta=0.01, t1=1e20).to_json()
+        assert all(r["status"] == "ok" for r in out["rows"])
+        errs[w0] = {r["memory"]: r for r in out["rows"]}
+    assert abs(errs[0.5][16.0]["err_slow"]) < 0.05 and abs(errs[0.5][20.0]["err_slow"]) < 0.025
+    assert abs(errs[0.3][20.0]["err_slow"]) < 0.04 and abs(errs[0.3][24.0]["err_slow"]) < 0.015
+    assert 0.10 < errs[0.3][16.0]["err_slow"] < 0.20           # the resisting start, within its stated error
+    # where the one-neuron reduction misses by far more
+    assert errs[0.5][16.0]["err_lead"] < -0.30 and errs[0.3][16.0]["err_lead"] < -0.60
+    assert errs[0.3][16.0]["err_adiabatic"] < -0.20
+
+
+def test_slow_system_with_nine_null_neurons():
+    """Fig. 3's m = 10 starts (neuron 1 = (1, 1), nine null neurons evenly spaced from w_min = 0.5 or 0.9
+    to 2): the slow system predicts the plateau within 10% (measured -1.9% and -6.0% at 1/omega = 16).
+    Relaxing the null amplitudes as well (the vector F) fails outright: their Gram matrix has eigenvalues
+    down to ~1e-10, and the energy those combinations would capture once relaxed exceeds delta at once,
+    although they never relax within the plateau."""
+    from memdyn.studies.problems import RHO, fig3_starts
+
+    mus = [16.0]
+    tg = memdyn.target(RHO, {"mu": mus})
+    for theta0 in fig3_starts():
+        out = compare(tg, {}, "mu", mus, theta0[:10], theta0[10:], delta=0.01, t1=1e12).to_json()
+        row = out["rows"][0]
+        assert row["status"] == "ok" and "tau_lead" not in row
+        assert abs(row["err_slow"]) < 0.07
+        assert row["tau_adiabatic"] < 1e-3 * row["tau_loss"]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from ..problems import FIG3_NULL_RANGES
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -35,7 +39,7 @@ class Profile:
     reparam_settings: tuple[tuple[float, float, tuple[float, ...]], ...] = ()
     """(w*, null rate w0, memories) per reparameterisation table."""
     sharp_settings: tuple[tuple[float, float, tuple[float, ...]], ...] = ()
-    """(w*, null rate w0, memories) per sharp table."""
+    """(w*, null rates, memories) per sharp table: neuron 1 = (1, w*), null neurons at the rates."""
 
 
 PROFILES = {
@@ -48,8 +52,10 @@ PROFILES = {
                     bridge_samples=(128, 1024, 8192, 65536), bridge_sample_seeds=5,
                     reparam_settings=((1.0, 0.5, (6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0)),
                                       (3.0, 0.8, (10.0, 12.0, 14.0, 16.0))),
-                    sharp_settings=((3.0, 0.8, (10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 18.0)),
-                                    (3.0, 0.6, (10.0, 12.0, 14.0, 16.0, 18.0, 20.0)),
-                                    (1.0, 0.3, (12.0, 16.0, 20.0, 24.0, 28.0, 32.0)),
-                                    (1.0, 0.5, (8.0, 10.0, 12.0, 14.0, 16.0)))),
+                    sharp_settings=((3.0, (0.8,), (10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 18.0)),
+                                    (3.0, (0.6,), (10.0, 12.0, 14.0, 16.0, 18.0, 20.0)),
+                                    (1.0, (0.3,), (12.0, 16.0, 20.0, 24.0, 28.0, 32.0)),
+                                    (1.0, (0.5,), (12.0, 14.0, 16.0, 18.0, 20.0, 24.0)),
+                                    *((1.0, tuple(float(w) for w in np.linspace(lo, hi, 9)),
+                                       (12.0, 14.0, 16.0, 18.0, 19.0)) for lo, hi in FIG3_NULL_RANGES))),
 }

@@ -31,13 +31,13 @@ def compute(p, config, progress) -> dict:
         start = np.array([1.0, 0.0, w_star, w0])
         maps = {}
         reductions = [SlowReduction.from_start(base, base.data({"mu": mu}), [1.0, 0.0], [w_star, w0]) for mu in memories]
-        slow_plain = [red.tau_slow() for red in reductions]
+        slow_plain = [red.tau_drift() for red in reductions]
         for name in MAPS:
             tg = mapped(base, name)
             res = run_sweep(tg, {}, "mu", memories, start, delta=DELTA, t1=p.t1, config=config).to_json()
             metric = 1.0 if name == "plain" else float(tg.metric([w0])[0])
             m_of = None if name == "plain" else (lambda w, tg=tg: tg.metric([w])[0])
-            slow = [red.tau_slow(metric=m_of) / sp for red, sp in zip(reductions, slow_plain)]
+            slow = [red.tau_drift(metric=m_of) / sp for red, sp in zip(reductions, slow_plain)]
             maps[name] = {"map": DESCRIPTIONS[name], "metric_at_w0": metric, "predicted_ratio": 1.0 / metric,
                           "slow_ratio": slow,
                           "memory": res["memory"], "tau_loss": res["tau_loss"], "status": res["status"],
