@@ -299,10 +299,10 @@ class Sharp(Command):
                  "series1": "series O(1/mu)"}
         nulls = [w for a, w in zip(out["a0"], out["w0"]) if a == 0]
         print(f"null neurons at w = {', '.join(f'{w:g}' for w in nulls)}; delta = {out['delta']:g}")
-        print(f"{'1/omega':>8} {'tau_loss':>12}" + "".join(f" {names[k]:>14} {'':9}" for k in keys))
+        print((f"{'1/omega':>8} {'tau_loss':>12}" + "".join(f" {names[k]:>14} {'':9}" for k in keys)).rstrip())
         for r in out["rows"]:
-            print(f"{r['memory']:>8g} {_null(r['tau_loss']):>12}"
-                  + "".join(f" {_null(r['tau_' + k]):>14} {pct(r['err_' + k]):9}" for k in keys))
+            print((f"{r['memory']:>8g} {_null(r['tau_loss']):>12}"
+                   + "".join(f" {_null(r['tau_' + k]):>14} {pct(r['err_' + k]):9}" for k in keys)).rstrip())
 
 
 class Approx(Command):
@@ -511,7 +511,7 @@ class Reproduce(Command):
         g.add_argument("--quick", dest="profile", action="store_const", const="quick",
                        help="plateau sweeps over memories 6..16 (default; a few minutes on 2 cores)")
         g.add_argument("--full", dest="profile", action="store_const", const="full",
-                       help="memories 6..30, momentum sweep 8..22, Fig. 4 at the paper's size, sections 8-9")
+                       help="memories 6..30, momentum sweep 8..22, Fig. 4 at the paper's size, sections 8-10")
         p.set_defaults(profile="quick")
         p.add_argument("--out", default="reproduce-out", help="output folder (default ./reproduce-out)")
 

@@ -4,10 +4,10 @@ The problems are defined once in :mod:`memdyn.studies.problems`. Each report sec
 here with ``TITLE``, ``STEPS`` (progress ticks), ``compute(profile, config, progress) -> dict``,
 ``figures(result) -> {file name: draw(path)}`` and ``lines(result) -> Markdown lines``; the table
 :data:`SECTIONS` gives their order, keys in ``results.json`` and numbering in the report. A section
-that computes nothing in a profile (8 and 9 in ``quick``) returns ``{}`` and is left out of the report.
+that computes nothing in a profile (8-10 in ``quick``) returns ``{}`` and is left out of the report.
 
 Profiles (:mod:`.profile`): ``quick`` (a few minutes on 2 cores) and ``full`` (longer memories,
-Fig. 4 at the paper's size, sections 8-9). Everything is written to a temporary folder and moved
+Fig. 4 at the paper's size, sections 8-10). Everything is written to a temporary folder and moved
 into the output folder only when complete.
 """
 
@@ -22,7 +22,7 @@ from ...version import __version__
 from ...core.integrate import SolverConfig
 from ..output import write_atomically
 from ..problems import DELTA, RHO
-from . import approx, fig2, fig3, momentum, reparam, sharp, sweeps, timescales, training
+from . import approx, fig2, fig3, momentum, reparam, sharp, slopes, sweeps, timescales, training
 from .profile import PROFILES, Profile
 
 SECTIONS: tuple[tuple[str, ModuleType], ...] = (
@@ -35,6 +35,7 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("training", training),
     ("reparam", reparam),
     ("sharp", sharp),
+    ("slopes", slopes),
 )
 """(key in results.json, section module), in report order: section n is the n-th row."""
 

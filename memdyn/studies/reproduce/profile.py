@@ -40,6 +40,8 @@ class Profile:
     """(w*, null rate w0, memories) per reparameterisation table."""
     sharp_settings: tuple[tuple[float, float, tuple[float, ...]], ...] = ()
     """(w*, null rates, memories) per sharp table: neuron 1 = (1, w*), null neurons at the rates."""
+    slope_settings: tuple[tuple[float, float, tuple[float, ...]], ...] = ()
+    """(w*, null rate w0, memories) per local-slope run (section 10)."""
 
 
 PROFILES = {
@@ -57,5 +59,8 @@ PROFILES = {
                                     (1.0, (0.3,), (12.0, 16.0, 20.0, 24.0, 28.0, 32.0)),
                                     (1.0, (0.5,), (12.0, 14.0, 16.0, 18.0, 20.0, 24.0)),
                                     *((1.0, tuple(float(w) for w in np.linspace(lo, hi, 9)),
-                                       (12.0, 14.0, 16.0, 18.0, 19.0)) for lo, hi in FIG3_NULL_RANGES))),
+                                       (12.0, 14.0, 16.0, 18.0, 19.0)) for lo, hi in FIG3_NULL_RANGES)),
+                    slope_settings=((1.0, 0.3, tuple(float(x) for x in range(20, 41, 2))),
+                                    (1.0, 0.5, tuple(float(x) for x in range(20, 41, 2))),
+                                    (3.0, 0.6, tuple(float(x) for x in range(20, 37, 2))))),
 }
