@@ -103,12 +103,14 @@ def test_slow_system_where_the_scales_separate_slowly():
     assert errs[0.3][16.0]["err_adiabatic"] < -0.20
 
 
+@pytest.mark.slow
 def test_slow_system_with_nine_null_neurons():
     """Fig. 3's m = 10 starts (neuron 1 = (1, 1), nine null neurons evenly spaced from w_min = 0.5 or 0.9
     to 2): the slow system predicts the plateau within 10% (measured -1.9% and -6.0% at 1/omega = 16).
     Relaxing the null amplitudes as well (the vector F) fails outright: their Gram matrix has eigenvalues
-    down to ~1e-10, and the energy those combinations would capture once relaxed exceeds delta at once,
-    although they never relax within the plateau."""
+    down to ~1e-10, and the energy those combinations would capture once relaxed exceeds delta at once
+    (w_min = 0.5: tau_adiabatic ~ 0), or the relaxed system is too stiff to integrate (w_min = 0.9: LSODA
+    stalls, None), although they never relax within the plateau. (slow: m = 10 compiles for a minute)"""
     from memdyn.studies.problems import RHO, fig3_starts
 
     mus = [16.0]
@@ -118,4 +120,4 @@ def test_slow_system_with_nine_null_neurons():
         row = out["rows"][0]
         assert row["status"] == "ok" and "tau_lead" not in row
         assert abs(row["err_slow"]) < 0.07
-        assert row["tau_adiabatic"] < 1e-3 * row["tau_loss"]
+        assert row["tau_adiabatic"] is None or row["tau_adiabatic"] < 1e-3 * row["tau_loss"]
