@@ -90,11 +90,10 @@ class SlowReduction:
 
     @classmethod
     def from_start(cls, target: Target, data: KernelData, a0, w0) -> "SlowReduction":
-        a0, w0 = np.asarray(a0, float), np.asarray(w0, float)
-        nulls = np.flatnonzero(a0 == 0.0)
-        if nulls.size != 1:
-            raise InputError("a0", f"the sharp reduction needs exactly one null neuron (a = 0), got {nulls.size}")
-        return cls(target, data, jnp.asarray(np.concatenate([a0, w0])), int(nulls[0]))
+        nulls = null_neurons(a0)
+        if len(nulls) != 1:
+            raise InputError("a0", f"the sharp reduction needs exactly one null neuron (a = 0), got {len(nulls)}")
+        return cls(target, data, jnp.asarray(np.concatenate([np.asarray(a0, float), np.asarray(w0, float)])), nulls[0])
 
     def _fitted(self):
         a, w = split(self.theta0)
@@ -264,9 +263,9 @@ class SlowSystem:
 
     def escape_time(self, delta: float, t1: float = 1e30, rtol: float = 1e-7) -> float | None:
         """First tau with J(theta0) - J_red(s(tau)) = delta (the measured tau_loss's event), or None
-        when t1 comes first or LSODA stalls (more than MAX_EVALUATIONS field evaluations). LSODA, on a clock restarted whenever
-        tau ||s'|| / (1 + ||s||) passes RESTART_RATIO (as the full solve does), so that float64 keeps
-        resolving the escape however long the plateau was."""
+        when t1 comes first or LSODA stalls (more than MAX_EVALUATIONS field evaluations). LSODA, on a
+        clock restarted whenever tau ||s'|| / (1 + ||s||) passes RESTART_RATIO (as the full solve does), so
+        that float64 keeps resolving the escape however long the plateau was."""
         fns = self._functions()
         data, theta0 = self.data, jnp.asarray(self.theta0)
         s = self.theta0[fns["slow"]]
