@@ -149,6 +149,16 @@ def approximate(rho: str, params: Mapping[str, float] | None, widths: Sequence[i
     return approximate_target(target(rho, values), values, widths, alpha=alpha, beta=beta, min_rate=min_rate)
 
 
+def best_fits(rho: str, params: Mapping[str, float] | None, widths: Sequence[int], norm: str = "l2", *,
+              min_rate: float | None = None, progress: Callable[[int], None] | None = None):
+    """Best exponential-sum fits in extended precision, in the L2 or sup norm, with their errors in
+    every norm (see :mod:`memdyn.theory.expfit`)."""
+    from .theory.expfit import Kernel, best_fits as fits
+
+    values = dict(params or {})
+    return fits(Kernel(target(rho, values), values, rho), widths, norm, min_rate=min_rate, progress=progress)
+
+
 def describe(rho: str, params: Mapping[str, float] | None = None, *, m: int | None = None,
              latex: bool = False) -> dict:
     """What SymPy derived for ``rho``: terms, transforms (stable form), ||rho||^2, and for ``m`` the

@@ -322,14 +322,26 @@ class Approx(Command):
                        help="decay rate of Thm 10; enables the Jackson network and bound (default off)")
         p.add_argument("--min-rate", type=_number("--min-rate"), default=None,
                        help="keep every fitted decay rate >= this (spectrum below -min-rate: the inverse theorem, Thm 11)")
+        p.add_argument("--norm", choices=("l2", "l1", "sup"), default=None,
+                       help="best fits in this norm by the extended-precision engine (256-bit; widths to 40): l2 by "
+                            "variable projection and Newton, sup by the Remez exchange with its equioscillation "
+                            "certificate; l1 is not available yet. Default: the float64 L2 fits above")
 
     def run(self, args):
-        from .api import approximate
+        from .api import approximate, best_fits
 
+        if args.norm is not None:
+            if args.beta is not None:
+                raise InputError("beta", "the Jackson network is offered without --norm only")
+            with self.progress_bar(total=int(max(args.m)) if args.m else None, desc="fits", unit="width") as bar:
+                return best_fits(args.rho, self.params(args), args.m, args.norm, min_rate=args.min_rate,
+                                 progress=lambda m: bar.update(1))
         return approximate(args.rho, self.params(args), args.m, alpha=args.alpha, beta=args.beta,
                            min_rate=args.min_rate)
 
     def show(self, out, args):
+        if "norm" in out:
+            return _show_fits(out)
         jl, jb = out["jackson_l1_error"], out["jackson_bound"]
         print(f"{'m':>3} {'L2 error':>12} {'L1 error':>12}" + (f" {'Jackson L1':>12} {'bound':>12}" if jl else ""))
         for i, m in enumerate(out["m"]):
@@ -344,6 +356,24 @@ class Approx(Command):
             k = out["constants"]
             print(f"Thm 10 constants: alpha = {k['alpha']}, beta = {k['beta']:g}, gamma = {k['gamma']:.4g} "
                   f"(sup on a grid); e^(beta t) rho^(j) decays: {k['decays']}")
+
+
+def _show_fits(out):
+    def num(x):
+        return f"{x:12.4e}" if x is not None else f"{'inf':>12}"
+
+    sup = out["norm"] == "sup"
+    print(f"best {out['norm']} fits of rho = {out['rho']} ({out['precision_bits']}-bit arithmetic"
+          + (f", rates >= {out['min_rate']:g}" if out["min_rate"] else "") + ")")
+    print(f"{'m':>3} {'L2 error':>12} {'L1 error':>12} {'sup error':>12}"
+          + (f" {'lower bound':>12} {'alternation':>11}" if sup else ""))
+    for r in out["fits"]:
+        extra = ""
+        if sup:
+            n = len(r.get("alternation", []))
+            extra = f" {num(r.get('lower_bound'))} {n:>5}/{2 * r['m'] + 1:<5}" if r["converged"] else "  (Remez did not converge)"
+        flag = "" if r["improved"] else "  (kept m-1)"
+        print(f"{r['m']:>3} {num(r['l2_error'])} {num(r['l1_error'])} {num(r['sup_error'])}{extra}{flag}")
 
 
 class Derive(Command):

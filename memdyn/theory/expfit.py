@@ -1,0 +1,617 @@
+"""Best exponential-sum fits rho ~ sum_i a_i e^{-w_i t} on [0, inf) in extended precision, in three norms.
+
+The float64 L2 optimiser of :mod:`memdyn.theory.approx` stalls near width 6: the Gram matrix of
+e^{-w t} is the Cauchy matrix 1/(w_i + w_j), whose condition number grows like e^{c m}, so that
+solving for the amplitudes and forming J = ||rho||^2 - b^T G^-1 b (a difference of nearly equal
+numbers) loses every digit once J < 1e-16 ||rho||^2. Here every quantity that cancels is formed in
+binary floating point of :data:`PRECISION` bits (gmpy2/MPFR, the backend mpmath itself uses), and
+only the optimiser's step, which needs no such accuracy, runs in float64:
+
+* ``l2`` -- variable projection: for given rates the amplitudes solve G a = b with
+  b_i = int rho e^{-w_i t} dt (Laplace transform of rho, by the trapezoidal rule in u = ln t,
+  exponentially convergent there); the rates minimise ln J by L-BFGS with the exact gradient
+  dJ/dw_i = 2 a_i (int t rho e^{-w_i t} - sum_j a_j/(w_i + w_j)^2).
+* ``sup`` -- the Remez exchange: the best uniform fit's error equioscillates at 2m + 1 points
+  (exponential sums of m terms form a varisolvent family of degree 2m: Braess, *Nonlinear
+  Approximation Theory*, 1986, ch. IV/VI). Newton solves rho(x_j) - rho_hat(x_j) = (-1)^j E for
+  (a, ln w, E) on the reference, the reference moves to the extrema of the new error, until the
+  largest error is within :data:`REMEZ_TOL` of |E|. Started from the L2 fit's extrema.
+  Certificate: de la Vallee Poussin, min_j |e(x_j)| <= E* <= max_t |e(t)|, both in the JSON.
+* ``l1`` -- ||rho - rho_hat||_L1 = sup_t ||H_t - H_hat_t|| (JMLR Lemma 15), by L-BFGS over
+  (a, ln w) from the L2 fit, with the value and gradient in closed form between the zeros of the
+  residual (int_x^inf rho by mpmath quadrature). Certificate: the first-order condition
+  int sign(e) d e/d theta_k = 0, its largest relative violation in the JSON.
+
+Each width starts from the width m-1 optimum with one rate added (a width-m sum contains every
+width-(m-1) one), so errors are non-increasing in m by construction: a fit that does not beat its
+predecessor keeps it and says so (``improved`` false).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import gmpy2
+import mpmath
+import numpy as np
+import sympy as sp
+from scipy import optimize
+
+from ..core.formula import T
+from ..core.lowering import Target
+from ..errors import InputError
+
+PRECISION = 256
+"""Bits of the extended-precision arithmetic (77 decimal digits)."""
+MAX_WIDTH = 40
+NORMS = ("l2", "l1", "sup")
+STEP = 0.125
+"""Trapezoidal step in u = ln t: the error decays like exp(-pi^2/STEP) ~ 5e-35 (integrands analytic
+in the strip |Im u| < pi/2)."""
+U_LOW = -70.0
+"""Lowest node, t = e^-70: the part of the integrals below it is ~ rho(0) e^-70 ~ 4e-31."""
+MIN_RATE = 1e-14
+"""Smallest decay rate a fit may use (its term lives to t ~ 1e16)."""
+REMEZ_TOL = 1e-6
+"""Remez stops when (max |e| - |E|)/|E| < REMEZ_TOL (the two bracket the best error)."""
+
+_exp = np.frompyfunc(gmpy2.exp, 1, 1)
+_mpfr = np.frompyfunc(gmpy2.mpfr, 1, 1)
+_float = np.frompyfunc(float, 1, 1)
+
+
+def _ctx():
+    return gmpy2.context(gmpy2.get_context(), precision=PRECISION)
+
+
+def _f64(x) -> np.ndarray:
+    return np.asarray(_float(x), dtype=float)
+
+
+def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x = A^-1 b for object arrays of MPFR numbers: Gaussian elimination with partial pivoting,
+    vectorised over rows (7x faster than ``mpmath.lu_solve`` at 40 x 40, which matters inside the
+    optimisers' loops)."""
+    A = A.copy()
+    b = b.copy()
+    n = len(b)
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(_f64(A[k:, k]))))
+        if p != k:
+            A[[k, p]] = A[[p, k]]
+            b[[k, p]] = b[[p, k]]
+        if A[k, k] == 0:
+            raise ZeroDivisionError("singular system")
+        f = A[k + 1:, k] / A[k, k]
+        A[k + 1:, k:] -= np.outer(f, A[k, k:])
+        b[k + 1:] -= f * b[k]
+    x = np.empty(n, dtype=object)
+    for k in range(n - 1, -1, -1):
+        x[k] = (b[k] - A[k, k + 1:] @ x[k + 1:]) / A[k, k] if k < n - 1 else b[k] / A[k, k]
+    return x
+
+
+@dataclass
+class Kernel:
+    """rho(t) for the fits: evaluated in extended precision, with the finiteness of each norm."""
+
+    target: Target
+    values: dict
+    text: str = ""
+
+    @cached_property
+    def expr(self) -> sp.Expr:
+        return self.target.kernel.substitute(self.values)
+
+    @cached_property
+    def _mp(self):
+        return sp.lambdify(T, self.expr, modules="mpmath")
+
+    def rho(self, t) -> np.ndarray:
+        """rho at the (float or MPFR) points t, in extended precision (an object array)."""
+        t = np.atleast_1d(t)
+        with mpmath.workprec(PRECISION):
+            return np.array([gmpy2.mpfr(str(self._mp(mpmath.mpf(str(x)))), PRECISION) for x in t], dtype=object)
+
+    @cached_property
+    def decay(self) -> float:
+        """p with max_{[s, 2s]} |rho| ~ s^-p at large s (inf for faster than any power), from s = 1e6, 1e12."""
+        with mpmath.workprec(PRECISION):
+            def peak(s):
+                return max(abs(self._mp(mpmath.mpf(s) * (1 + k / 64))) for k in range(65))
+            lo, hi = peak(1e6), peak(1e12)
+            if hi == 0:
+                return math.inf
+            p = -float(mpmath.log(hi / lo) / mpmath.log(1e6))
+        return math.inf if p > 50 else p
+
+    def finite(self, norm: str) -> bool:
+        """Whether ||rho - rho_hat|| can be finite: sup needs rho bounded (decay >= 0), L2 decay > 1/2,
+        L1 decay > 1 (with a margin of 0.02 for the estimate: log-divergent kernels are refused)."""
+        p = self.decay
+        return {"sup": p > -0.02, "l2": p > 0.52, "l1": p > 1.02}[norm]
+
+    @cached_property
+    def t_end(self) -> float:
+        """The last node: past it rho^2 integrates to < 1e-40 (power laws: t^(1-2p)/(2p-1)), and
+        e^{-MIN_RATE t} has decayed by e^-20."""
+        if math.isinf(self.decay):
+            scale = max(1.0, abs(float(self.rho(0.0)[0])))
+            for k in range(0, 60):
+                t = 2.0 ** k
+                if abs(float(self.rho(t)[0])) < 1e-40 * scale:
+                    return t
+        p = self.decay
+        return min(1e40, max(20 / MIN_RATE, 1e40 ** (1 / max(2 * p - 1, 1e-9))))
+
+    @cached_property
+    def nodes(self):
+        """Trapezoidal nodes t_k = e^{u_k} and weights STEP t_k, with rho(t_k), rho(t_k) t_k (object arrays)."""
+        with _ctx():
+            u = np.arange(U_LOW, math.log(self.t_end) + STEP, STEP)
+            t = _exp(_mpfr(u))
+            q = t * gmpy2.mpfr(STEP)
+            r = self._rho_nodes(u)
+            return t, q, r
+
+    def _rho_nodes(self, u):
+        with mpmath.workprec(PRECISION):
+            return np.array([gmpy2.mpfr(str(self._mp(mpmath.exp(mpmath.mpf(x))))) for x in u], dtype=object)
+
+    @cached_property
+    def norm2(self):
+        t, q, r = self.nodes
+        with _ctx():
+            return (q * r) @ r
+
+    def tails(self, xs) -> list:
+        """int_x^inf rho for increasing xs: mpmath quadrature (128-bit) between consecutive points, and
+        from the last one to infinity split at decades."""
+        with mpmath.workprec(128):
+            xs = [mpmath.mpf(str(x)) for x in xs]
+            last = [xs[-1]] + [mpmath.mpf(10) ** k for k in range(-3, 41) if 10 ** k > xs[-1]] + [mpmath.inf]
+            out = [mpmath.quad(self._mp, last)]
+            for lo, hi in zip(xs[-2::-1], xs[:0:-1]):
+                out.append(out[-1] + mpmath.quad(self._mp, [lo, hi]))
+            return [gmpy2.mpfr(str(v), PRECISION) for v in out[::-1]]
+
+
+def exp_sum(a, w, t) -> np.ndarray:
+    """sum_i a_i e^{-w_i t} at the points t (object arrays in, object array out)."""
+    with _ctx():
+        return _exp(-np.outer(w, t)).T @ a
+
+
+def residual(kernel: Kernel, a, w, t) -> np.ndarray:
+    with _ctx():
+        t = _mpfr(np.atleast_1d(np.asarray(t, dtype=object)))
+        return kernel.rho(_f64(t)) - exp_sum(a, w, t)
+
+
+# ---------------------------------------------------------------------------- L2: variable projection
+
+def _l2(kernel: Kernel, w: np.ndarray, *, order: int = 1):
+    """(J, a, gradient, Hessian) of J in x = ln w at rates w (float64), the amplitudes solved exactly
+    for those rates (variable projection); gradient and Hessian only up to ``order``.
+
+    With F(a, w) = ||rho||^2 - 2 a.b + a.G a, beta_i = int t rho e^{-w_i t}, gamma_i = int t^2 rho e^{-w_i t}:
+    dJ/dw_i = 2 a_i (beta_i - sum_l a_l/(w_i+w_l)^2), and the reduced Hessian F_ww - F_wa (2G)^-1 F_aw.
+    """
+    t, q, r = kernel.nodes
+    with _ctx():
+        wm = _mpfr(w)
+        E = _exp(-np.outer(wm, t))
+        qr = q * r
+        b = E @ qr
+        s = np.add.outer(wm, wm)
+        G = 1 / s
+        a = solve(G, b)
+        J = kernel.norm2 - b @ a
+        if order == 0:
+            return J, a, None, None
+        beta = E @ (qr * t)
+        S2 = (G * G) @ a
+        gw = 2 * a * (beta - S2)
+        if order == 1:
+            return J, a, gw * wm, None
+        gamma = E @ (qr * t * t)
+        G3 = G * G * G
+        Fww = 4 * np.outer(a, a) * G3
+        diag = -2 * a * gamma + 4 * a * (G3 @ a) + 4 * a * a / (8 * wm ** 3)
+        Fww[np.diag_indices(len(w))] = diag
+        Faw = -2 * a[None, :] * (G * G)          # [k, i] = -2 a_i/(w_k+w_i)^2
+        Faw[np.diag_indices(len(w))] += 2 * (beta - S2)
+        X = np.stack([solve(G, Faw[:, i]) for i in range(len(w))], axis=1)
+        H = Fww - Faw.T @ X / 2
+        H = wm[:, None] * H * wm[None, :]
+        H[np.diag_indices(len(w))] += gw * wm
+        return J, a, gw * wm, H
+
+
+@dataclass
+class Fit:
+    norm: str
+    m: int
+    a: list
+    w: list
+    error: float
+    improved: bool
+    certificate: dict = field(default_factory=dict)
+    exact: tuple | None = field(default=None, repr=False)
+    """(a, w) as extended-precision object arrays, for evaluating the errors without rounding."""
+
+    def to_json(self) -> dict:
+        return {"norm": self.norm, "m": self.m, "a": self.a, "w": self.w, "error": self.error,
+                "improved": self.improved, **self.certificate}
+
+
+def _candidates(prev_w: np.ndarray, lo: float) -> list[np.ndarray]:
+    """Width-m starts from the width m-1 rates: one rate added below, above, or in the widest gap."""
+    w = np.sort(prev_w)
+    out = [np.append(w, max(w[0] / 4, lo)), np.append(w, w[-1] * 4)]
+    if len(w) > 1:
+        k = int(np.argmax(np.diff(np.log(w))))
+        out.append(np.append(w, math.sqrt(w[k] * w[k + 1])))
+    return out
+
+
+def _newton(kernel: Kernel, x: np.ndarray, lo: float, *, max_iter: int = 200):
+    """Minimise J over x = ln w (x >= ln lo): Newton on the exact reduced Hessian, Levenberg-Marquardt
+    damped (lambda |diag H|) whenever a step does not lower J."""
+    x = np.maximum(x, math.log(lo))
+    J, a, g, H = _l2(kernel, np.exp(x), order=2)
+    lam, it = 1e-6, 0
+    for it in range(1, max_iter + 1):
+        with _ctx():
+            D = np.diag(np.abs(np.diag(H)))
+            try:
+                step = _f64(solve(H + gmpy2.mpfr(lam) * D, -g))
+            except ZeroDivisionError:
+                step = np.full_like(x, np.nan)
+        if not np.all(np.isfinite(step)):
+            lam *= 10
+            continue
+        x_new = np.maximum(x + step, math.log(lo))
+        try:
+            J_new, a_new, g_new, H_new = _l2(kernel, np.exp(x_new), order=2)
+        except ZeroDivisionError:  # two rates met: the Cauchy matrix is singular
+            J_new = None
+        if J_new is not None and J_new <= J:
+            done = float((J - J_new) / J) < 1e-14 or np.max(np.abs(x_new - x)) < 1e-12
+            x, J, a, g, H = x_new, J_new, a_new, g_new, H_new
+            lam = max(lam / 10, 1e-15)
+            if done:
+                break
+        else:
+            lam = max(lam, 1e-8) * 10
+            if lam > 1e10:
+                break
+    return x, J, a, it
+
+
+def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: float | None = None) -> Fit:
+    """The best L2 fit of width m (rates >= min_rate when given)."""
+    lo = MIN_RATE if min_rate is None else min_rate
+    if previous is None:
+        starts = [np.geomspace(max(0.5, lo), max(0.5, lo) * 4 ** (m - 1), m)]
+    else:
+        starts = _candidates(np.asarray(previous.w), lo)
+    runs = [_newton(kernel, np.log(np.maximum(s, lo)), lo) for s in starts
+            if len(set(np.maximum(s, lo))) == m]
+    x, J, a, iterations = min(runs, key=lambda run: run[1])
+    w = np.exp(x)
+    error = math.sqrt(max(float(J), 0.0))
+    order = np.argsort(w)
+    if previous is not None and previous.norm == "l2" and error > previous.error:
+        a_prev, w_prev = previous.exact
+        return Fit("l2", m, previous.a + [0.0], previous.w + [float(max(lo, 1.0))], previous.error, False,
+                   {"iterations": iterations},
+                   (np.append(a_prev, gmpy2.mpfr(0)), np.append(w_prev, gmpy2.mpfr(max(lo, 1.0)))))
+    return Fit("l2", m, _f64(a)[order].tolist(), w[order].tolist(), error, True,
+               {"iterations": iterations}, (a[order], _mpfr(w[order])))
+
+
+# ---------------------------------------------------------------------------- sup: Remez exchange
+
+GRID = 4000
+"""Points of the search grid for the error's extrema, uniform in s = ln(1 + t)."""
+
+
+def _search_grid(kernel: Kernel, level: float) -> np.ndarray:
+    """Times t (float64) uniform in ln(1+t) up to where |rho| has fallen below level/1000."""
+    scale = max(1e-300, level) / 1000
+    t_last = 1.0
+    while t_last < kernel.t_end and abs(float(kernel.rho(t_last)[0])) > scale:
+        t_last *= 2
+    return np.expm1(np.linspace(0.0, math.log1p(t_last), GRID))
+
+
+def _alternation(t: np.ndarray, e: np.ndarray, n: int):
+    """n alternating extrema of e on the grid (one per run of constant sign, the largest, parabolically
+    refined in ln(1+t)), or None when e has fewer than n sign runs."""
+    sign = np.sign(e)
+    runs, start = [], 0
+    for k in range(1, len(e) + 1):
+        if k == len(e) or sign[k] != sign[start]:
+            if sign[start] != 0:
+                runs.append(start + int(np.argmax(np.abs(e[start:k]))))
+            start = k
+    if len(runs) < n:
+        return None
+    while len(runs) > n:
+        runs.pop(0 if abs(e[runs[0]]) < abs(e[runs[-1]]) else -1)
+    s = np.log1p(t)
+    out = []
+    for k in runs:
+        if 0 < k < len(t) - 1:
+            y0, y1, y2 = np.abs(e[k - 1:k + 2])
+            den = y0 - 2 * y1 + y2
+            d = 0.5 * (y0 - y2) / den if den < 0 else 0.0
+            out.append(float(np.expm1(s[k] + d * (s[k + 1] - s[k]))))
+        else:
+            out.append(float(t[k]))
+    return np.array(out)
+
+
+def _remez(kernel: Kernel, a, w, *, ref=None, level=None, max_exchanges: int = 40):
+    """Remez exchange from (a, w) (object arrays) and a reference with its level (both taken from the
+    start's error when not given). Returns (a, w, level, reference, errors there, largest error,
+    exchanges), or None when the error does not alternate 2m+1 times."""
+    m = len(a)
+    n = 2 * m + 1
+    with _ctx():
+        a, w = a.copy(), w.copy()
+        if ref is None:
+            t = _search_grid(kernel, float(np.max(np.abs(_f64(residual(kernel, a, w, np.linspace(0, 50, 200)))))))
+            e = _f64(residual(kernel, a, w, t))
+            ref = _alternation(t, e, n)
+            if ref is None:
+                return None
+            signs = (-1.0) ** np.arange(n) * np.sign(_f64(residual(kernel, a, w, ref[:1]))[0])
+            h = gmpy2.mpfr(float(np.mean(np.abs(_f64(residual(kernel, a, w, ref))))))
+        else:
+            signs = (-1.0) ** np.arange(n) * np.sign(level)
+            h = gmpy2.mpfr(abs(level))
+        a, w, h, ok = _level_newton(kernel, a, w, h, ref, signs)
+        if not ok:
+            return None
+        for exchange in range(1, max_exchanges + 1):
+            t = _search_grid(kernel, abs(float(h)))
+            e = _f64(residual(kernel, a, w, t))
+            upper = float(np.max(np.abs(e)))
+            if (upper - abs(float(h))) / abs(float(h)) < REMEZ_TOL:
+                break
+            new = _alternation(t, e, n)
+            if new is None:
+                return None
+            for frac in (1.0, 0.5, 0.25, 0.125, 0.0625):  # move the reference part-way when Newton fails
+                trial = np.expm1((1 - frac) * np.log1p(ref) + frac * np.log1p(new))
+                a2, w2, h2, ok = _level_newton(kernel, a, w, h, trial, signs)
+                if ok:
+                    a, w, h, ref = a2, w2, h2, trial
+                    break
+            else:
+                return None
+        e_ref = _f64(residual(kernel, a, w, ref))
+        return a, w, abs(float(h)), ref, e_ref, upper, exchange
+
+
+def _level_newton(kernel: Kernel, a, w, h, ref, signs, *, max_iter: int = 30):
+    """Newton for rho(x_j) - rho_hat(x_j) = signs_j h on the reference x (unknowns a, ln w, h), with a
+    trust region of 0.25 in ln w and step halving. Returns (a, w, h, converged)."""
+    m = len(a)
+    tr = _mpfr(ref)
+    rho = kernel.rho(ref)
+    sg = _mpfr(signs)
+    for _ in range(max_iter):
+        Ew = _exp(-np.outer(tr, w))                         # [j, i]
+        F = rho - Ew @ a - sg * h
+        fnorm = max(abs(_f64(F)))
+        if fnorm < 1e-10 * abs(float(h)):
+            return a, w, h, True
+        J = np.concatenate([-Ew, (a * w)[None, :] * tr[:, None] * Ew, -sg[:, None]], axis=1)
+        try:
+            step = solve(J, -F)
+        except ZeroDivisionError:
+            return a, w, h, False
+        big = float(np.max(np.abs(_f64(step[m:2 * m]))))
+        if big > 0.25:
+            step = step * gmpy2.mpfr(0.25 / big)
+        for damp in (1, 2, 4, 8, 16, 32, 64):
+            a2 = a + step[:m] / damp
+            w2 = w * _exp(step[m:2 * m] / damp)
+            h2 = h + step[-1] / damp
+            F2 = rho - _exp(-np.outer(tr, w2)) @ a2 - sg * h2
+            if max(abs(_f64(F2))) < fnorm:
+                a, w, h = a2, w2, h2
+                break
+        else:
+            return a, w, h, False
+    return a, w, h, False
+
+
+def _stretch(values: np.ndarray, n: int) -> np.ndarray:
+    """Resample a sorted sequence to n entries as a function of the index fraction (i + 1/2)/len,
+    extrapolating linearly at both ends."""
+    k = len(values)
+    old, new = (np.arange(k) + 0.5) / k, (np.arange(n) + 0.5) / n
+    if k == 1:
+        return np.full(n, values[0])
+    out = np.interp(new, old, values)
+    lo, hi = new < old[0], new > old[-1]
+    out[lo] = values[0] + (new[lo] - old[0]) * (values[1] - values[0]) / (old[1] - old[0])
+    out[hi] = values[-1] + (new[hi] - old[-1]) * (values[-1] - values[-2]) / (old[-1] - old[-2])
+    return out
+
+
+def _predict(prev: Fit, before: Fit | None, m: int):
+    """A width-m start for the Remez iteration from the width m-1 (and m-2) best uniform fits: rates,
+    amplitudes and reference resampled by index fraction (in logarithms), the level extrapolated
+    geometrically."""
+    w = np.exp(_stretch(np.log(np.asarray(prev.w)), m))
+    a_prev = np.asarray(prev.a)
+    a = np.exp(_stretch(np.log(a_prev), m)) if np.all(a_prev > 0) else _stretch(a_prev, m)
+    ref_prev = np.log1p(np.asarray(prev.certificate["alternation"]))
+    ref = np.expm1(np.concatenate([[ref_prev[0]], _stretch(ref_prev[1:], 2 * m)]))
+    ratio = prev.error / before.error if before is not None else 0.3
+    level = prev.certificate["alternation_error"][0]
+    return _mpfr(a * prev.m / m), _mpfr(w), np.sort(ref), math.copysign(abs(level) * ratio, level)  # m-1 -> m terms share the mass
+
+
+def fit_sup(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None,
+            before: Fit | None = None) -> Fit | None:
+    """The best uniform fit of width m by the Remez exchange: started from the widths m-1, m-2 best
+    uniform fits (``previous``, ``before``) when given, else (or when that fails) from ``start``, a
+    fit of the same width, and its error's extrema."""
+    out = None
+    if previous is not None:
+        a0, w0, ref, level = _predict(previous, before, m)
+        try:
+            out = _remez(kernel, a0, w0, ref=ref, level=level)
+        except ZeroDivisionError:
+            out = None
+    if out is None:
+        a0, w0 = start.exact
+        try:
+            out = _remez(kernel, a0.copy(), w0.copy())
+        except ZeroDivisionError:
+            out = None
+    if out is None:
+        return None
+    a, w, level, ref, e_ref, upper, exchanges = out
+    order = np.argsort(_f64(w))
+    lower = float(np.min(np.abs(e_ref)))
+    alternates = bool(np.all(np.sign(e_ref[1:]) == -np.sign(e_ref[:-1])))
+    return Fit("sup", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), upper, True,
+               {"alternation": ref.tolist(), "alternation_error": e_ref.tolist(), "alternates": alternates,
+                "lower_bound": lower, "exchanges": exchanges},
+               (a[order], w[order]))
+
+
+# ---------------------------------------------------------------------------- errors in every norm
+
+def l2_error(kernel: Kernel, a, w) -> float | None:
+    """||rho - rho_hat||_L2 from ||rho||^2 - 2 a.b + a.G a in extended precision (None if infinite)."""
+    if not kernel.finite("l2"):
+        return None
+    t, q, r = kernel.nodes
+    with _ctx():
+        b = _exp(-np.outer(w, t)) @ (q * r)
+        J = kernel.norm2 - 2 * (a @ b) + a @ ((1 / np.add.outer(w, w)) @ a)
+    return math.sqrt(max(float(J), 0.0))
+
+
+def sup_error(kernel: Kernel, a, w) -> float:
+    """max_t |rho - rho_hat| on the search grid (uniform in ln(1+t), to where |rho| is negligible)."""
+    with _ctx():
+        t = _search_grid(kernel, 1e-16)
+        return float(np.max(np.abs(_f64(residual(kernel, a, w, t)))))
+
+
+def zeros(kernel: Kernel, a, w) -> list[float]:
+    """The sign changes of rho - rho_hat on the search grid, refined by brentq."""
+    with _ctx():
+        t = _search_grid(kernel, 1e-16)
+        e = _f64(residual(kernel, a, w, t))
+
+        def f(x):
+            return float(residual(kernel, a, w, [x])[0])
+
+        return [optimize.brentq(f, t[k], t[k + 1], xtol=1e-14, rtol=1e-15)
+                for k in np.nonzero(np.sign(e[:-1]) * np.sign(e[1:]) < 0)[0]]
+
+
+def l1_error(kernel: Kernel, a, w) -> float | None:
+    """||rho - rho_hat||_L1 = sup_t ||H_t - H_hat_t|| (JMLR Lemma 15), None if infinite: in closed form
+    between the residual's zeros z_j, sum_j |R(z_j) - R(z_j+1) - sum_i a_i (e^{-w_i z_j} - e^{-w_i z_j+1})/w_i|
+    with R(x) = int_x^inf rho (:meth:`Kernel.tails`)."""
+    if not kernel.finite("l1"):
+        return None
+    edges = [0.0] + zeros(kernel, a, w)
+    with _ctx():
+        tails = kernel.tails(edges) + [gmpy2.mpfr(0)]
+        ez = [_exp(-w * gmpy2.mpfr(z)) for z in edges] + [np.zeros(len(w), dtype=object)]
+        total = gmpy2.mpfr(0)
+        for k in range(len(edges)):
+            total += abs(tails[k] - tails[k + 1] - (a / w) @ (ez[k] - ez[k + 1]))
+    return float(total)
+
+
+def errors(kernel: Kernel, fit: Fit) -> dict:
+    a, w = fit.exact
+    return {"l2_error": l2_error(kernel, a, w), "l1_error": l1_error(kernel, a, w), "sup_error": sup_error(kernel, a, w)}
+
+
+# ---------------------------------------------------------------------------- widths
+
+@dataclass
+class Fits:
+    """Best fits of rho in one norm for each width (:func:`best_fits`)."""
+
+    rho: str
+    norm: str
+    min_rate: float | None
+    fits: list
+    rows: list
+
+    def to_json(self) -> dict:
+        return {"rho": self.rho, "norm": self.norm, "min_rate": self.min_rate, "precision_bits": PRECISION,
+                "m": [r["m"] for r in self.rows], "error": [r["error"] for r in self.rows], "fits": self.rows}
+
+
+def check_widths(widths) -> list[int]:
+    out = []
+    for m in widths:
+        if m != int(m) or not 1 <= m <= MAX_WIDTH:
+            raise InputError("widths", f"widths must be integers in 1..{MAX_WIDTH}, got {m:g}")
+        out.append(int(m))
+    return sorted(set(out))
+
+
+def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | None = None, progress=None) -> Fits:
+    """Best fits of widths 1..max(widths) in ``norm`` (each warm-started from the last), reported at
+    ``widths`` with their errors in every norm (None where that norm of rho - rho_hat is infinite).
+
+    ``sup`` fits start from the L2 fit of the same width (so L2 fits are computed on the way); a width
+    where the Remez iteration does not converge is reported with ``converged`` false and its L2 fit's
+    errors. ``min_rate`` (rates >= min_rate, Thm 11's setting) applies to ``l2`` fits only.
+    """
+    ms = check_widths(widths)
+    if norm not in NORMS:
+        raise InputError("norm", f"must be one of {', '.join(NORMS)}, got {norm!r}")
+    if norm == "l1":
+        raise InputError("norm", "l1 fits are not available yet (L1 errors of l2 and sup fits are reported)")
+    if not kernel.finite(norm) or (norm == "sup" and not kernel.finite("l2")):
+        raise InputError("norm", f"the {norm} norm of rho - rho_hat is infinite for rho = {kernel.text} "
+                                 f"(|rho| decays like t^-{kernel.decay:.3g})")
+    if min_rate is not None and norm != "l2":
+        raise InputError("min_rate", "applies to --norm l2 fits only")
+    if min_rate is not None and not min_rate > 0:
+        raise InputError("min_rate", f"must be positive, got {min_rate}")
+    l2_fit, sups, rows, fits = None, [None, None], [], []
+    for m in range(1, max(ms) + 1):
+        l2_fit = fit_l2(kernel, m, previous=l2_fit, min_rate=min_rate)
+        fit = l2_fit
+        if norm == "sup":
+            sup = fit_sup(kernel, m, start=l2_fit, previous=sups[-1], before=sups[-2])
+            if sup is not None and (sups[-1] is None or sup.error <= sups[-1].error):
+                sups.append(sup)
+                fit = sup
+            elif sups[-1] is not None and sup is not None:  # keep the m-1 fit: errors non-increasing
+                prev = sups[-1]
+                a_prev, w_prev = prev.exact
+                fit = Fit("sup", m, prev.a + [0.0], prev.w + [1.0], prev.error, False, dict(prev.certificate),
+                          (np.append(a_prev, gmpy2.mpfr(0)), np.append(w_prev, gmpy2.mpfr(1))))
+            else:
+                fit = Fit("sup", m, l2_fit.a, l2_fit.w, sup_error(kernel, *l2_fit.exact), False,
+                          {"converged": False}, l2_fit.exact)
+        if m in ms:
+            row = {**fit.to_json(), **errors(kernel, fit)}
+            row.setdefault("converged", True)
+            rows.append(row)
+            fits.append(fit)
+        if progress:
+            progress(m)
+    return Fits(kernel.text, norm, min_rate, fits, rows)

@@ -1,0 +1,124 @@
+"""Extended-precision exponential-sum fits (memdyn.theory.expfit): the L2 engine's derivatives, its
+errors against mpmath quadrature, the Remez fits' equioscillation and an independent minimax."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from scipy import optimize
+
+from memdyn.cli import main
+from memdyn.core.pipeline import target
+from memdyn.theory import expfit as ef
+
+
+def kernel(rho):
+    return ef.Kernel(target(rho, {}), {}, rho)
+
+
+@pytest.fixture(scope="module")
+def poly():
+    return kernel("(1+t)^(-1.5)")
+
+
+@pytest.fixture(scope="module")
+def poly_l2(poly):
+    return ef.best_fits(poly, range(1, 9), "l2")
+
+
+@pytest.fixture(scope="module")
+def inverse_sup():
+    return ef.best_fits(kernel("1/(1+t)"), range(1, 7), "sup")
+
+
+def test_gradient_and_hessian_match_finite_differences(poly):
+    x = np.log([0.01, 0.1, 0.7, 2.0])
+    J, a, g, H = ef._l2(poly, np.exp(x), order=2)
+    h = 1e-6
+    for i in range(4):
+        e = np.zeros(4)
+        e[i] = h
+        Jp, Jm = (float(ef._l2(poly, np.exp(x + s * e), order=0)[0]) for s in (1, -1))
+        gp, gm = (ef._f64(ef._l2(poly, np.exp(x + s * e))[2]) for s in (1, -1))
+        assert (Jp - Jm) / (2 * h) == pytest.approx(float(g[i]), rel=1e-7)
+        np.testing.assert_allclose((gp - gm) / (2 * h), ef._f64(H[i]), rtol=1e-6, atol=1e-12)
+
+
+def _mp_residual(rho, fit):
+    A = [mpmath.mpf(x) for x in fit["a"]]
+    W = [mpmath.mpf(x) for x in fit["w"]]
+    return lambda t: rho(t) - mpmath.fsum(ai * mpmath.exp(-wi * t) for ai, wi in zip(A, W))
+
+
+def test_l2_and_l1_errors_match_mpmath_quadrature(poly_l2):
+    """Each width's errors, recomputed from the rounded (a, w) by mpmath quadrature on a fine partition."""
+    with mpmath.workdps(30):
+        for row in poly_l2.rows[::3]:
+            r = _mp_residual(lambda t: (1 + t) ** mpmath.mpf(-1.5), row)
+            pts = [0] + [mpmath.mpf(10) ** (k / 8) for k in range(-40, 161)] + [mpmath.inf]
+            l2 = mpmath.sqrt(mpmath.quad(lambda t: r(t) ** 2, pts))
+            l1 = mpmath.quad(lambda t: abs(r(t)), pts)
+            assert row["l2_error"] == pytest.approx(float(l2), rel=1e-9)
+            assert row["error"] == pytest.approx(float(l2), rel=1e-9)
+            assert row["l1_error"] == pytest.approx(float(l1), rel=1e-6)
+
+
+def test_l2_errors_fall_with_width_and_reach_float64s_floor(poly_l2):
+    errors = poly_l2.to_json()["error"]
+    assert all(b <= a for a, b in zip(errors, errors[1:]))
+    assert all(row["improved"] for row in poly_l2.rows)
+    # width 8 lies past the float64 optimiser's stall (near width 6) and still improves by ~2x per width
+    assert errors[-1] < 0.6 * errors[-2] and errors[-1] < 3e-4
+
+
+def test_sup_fits_equioscillate(inverse_sup):
+    """The Remez fits' error alternates in sign at 2m+1 points with equal magnitude: de la Vallee
+    Poussin's bracket lower <= E* <= sup_error closes to REMEZ_TOL."""
+    prev = math.inf
+    for row in inverse_sup.rows:
+        m = row["m"]
+        assert row["converged"] and row["alternates"]
+        assert len(row["alternation"]) == 2 * m + 1
+        e = np.asarray(row["alternation_error"])
+        assert np.all(np.sign(e[1:]) == -np.sign(e[:-1]))
+        assert (row["sup_error"] - row["lower_bound"]) / row["lower_bound"] < 1e-5
+        assert row["sup_error"] == pytest.approx(row["error"], rel=1e-5)
+        assert row["error"] < prev
+        prev = row["error"]
+        assert row["l1_error"] is None and row["l2_error"] is not None  # 1/(1+t) is not integrable
+
+
+def test_sup_fit_matches_an_independent_minimax(inverse_sup):
+    """Width 1: minimise max_t |1/(1+t) - a e^{-w t}| over a fine grid by Nelder-Mead (no Remez)."""
+    t = np.concatenate([np.linspace(0, 5, 20001), np.geomspace(5, 1e4, 20001)])
+
+    def worst(x):
+        return np.max(np.abs(1 / (1 + t) - x[0] * np.exp(-x[1] * t)))
+
+    res = optimize.minimize(worst, [0.9, 0.5], method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-14,
+                                                                               "maxiter": 20000})
+    assert inverse_sup.rows[0]["error"] == pytest.approx(res.fun, rel=1e-5)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--m", "41", "--norm", "sup"], "--m: widths must be integers in 1..40"),
+    (["--m", "4", "--norm", "L2"], "invalid choice: 'L2'"),
+])
+def test_bad_widths_and_norms_exit_2(capsys, argv, says):
+    try:
+        code = main(["approx", "--rho", "1/(1+t)", *argv])
+    except SystemExit as exit:  # argparse's own refusals
+        code = exit.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
+
+
+def test_a_kernel_is_refused_only_for_an_infinite_fitted_norm(capsys):
+    assert main(["approx", "--rho", "(1+t)^(-0.4)", "--m", "2", "--norm", "l2"]) == 2
+    assert "the l2 norm of rho - rho_hat is infinite" in capsys.readouterr().err
+    fits = ef.best_fits(kernel("1/(1+t)"), [2], "l2")
+    assert fits.rows[0]["l1_error"] is None and fits.rows[0]["sup_error"] > 0
