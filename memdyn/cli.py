@@ -24,6 +24,10 @@ from .errors import InputError, MemdynError
 EXAMPLE_RHO = "exp(-t) + 0.5*exp(-(t - mu)**2/2)"
 
 
+MAX_SWEEP = 1_000_000
+"""Most values one --sweep range may expand to."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (argparse prints usage + message otherwise)
         self.exit(2, f"memdyn: error: {message} (see '{self.prog} --help')\n")
@@ -133,12 +137,33 @@ class Command:
 
     @staticmethod
     def sweep_values(text: str) -> tuple[str, list[float]]:
-        """--sweep NAME=V1,V2,.. -> (NAME, [V1, V2, ..])."""
+        """--sweep NAME=V1,V2,.. | NAME=START:STOP:STEP (stop included) | NAME=geom(START,STOP,N) -> (NAME, values)."""
         name, sep, values = text.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InputError("--sweep", f"expected NAME=V1,V2,.., got {text!r}")
+            raise InputError("--sweep", f"expected NAME=V1,V2,.. or NAME=START:STOP:STEP or NAME=geom(START,STOP,N), "
+                                        f"got {text!r}")
         try:
+            geom = re.fullmatch(r"\s*geom\((.*)\)\s*", values)
+            if geom:
+                args = _floats("--sweep")(geom.group(1))
+                start, stop, n = args if len(args) == 3 else (0.0, 0.0, 0.0)
+                if n != int(n) or not 2 <= n <= MAX_SWEEP or not (start > 0 and stop > 0):
+                    raise InputError("--sweep", f"geom(START,STOP,N) needs START, STOP > 0 and N an integer in "
+                                                f"2..{MAX_SWEEP}, got {values.strip()!r}")
+                n = int(n)
+                return name, [start * (stop / start) ** (k / (n - 1)) if 0 < k < n - 1 else (start, stop)[k > 0]
+                              for k in range(n)]
+            if ":" in values:
+                parts = values.split(":")
+                if len(parts) != 3:
+                    raise InputError("--sweep", f"expected START:STOP:STEP, got {values.strip()!r}")
+                start, stop, step = (_floats("--sweep")(v)[0] for v in parts)  # one number each
+                n = math.floor((stop - start) / step * (1 + 1e-12) + 1e-9) + 1 if step != 0 else 0
+                if step == 0 or n < 1 or n > MAX_SWEEP:
+                    raise InputError("--sweep", f"START:STOP:STEP must give 1..{MAX_SWEEP} values (STEP != 0, "
+                                                f"towards STOP), got {values.strip()!r}")
+                return name, [round(start + k * step, 12) for k in range(n)]
             return name, _floats("--sweep")(values)
         except argparse.ArgumentTypeError as err:
             raise InputError("--sweep", str(err).partition(": ")[2]) from None
@@ -214,7 +239,9 @@ class Sweep(Command):
 
     def add_arguments(self, p):
         self.add_target(p)
-        p.add_argument("--sweep", required=True, metavar="NAME=V1,V2,..", help="the swept parameter and its values")
+        p.add_argument("--sweep", required=True, metavar="NAME=VALUES",
+                       help="the swept parameter and its values: V1,V2,.., START:STOP:STEP (stop included: mu=8:11:0.5 "
+                            "is 8, 8.5, .., 11) or geom(START,STOP,N) (N values, geometric)")
         p.add_argument("--init", choices=("explicit", "mstar", "random"), default="explicit",
                        help="explicit: --a0/--w0; mstar: a point of the invariant set M* built from the formula's "
                             "exponential terms (--m, --null-rates, --groups); random: the JMLR bounded start "
@@ -273,7 +300,9 @@ class Sharp(Command):
 
     def add_arguments(self, p):
         self.add_target(p)
-        p.add_argument("--sweep", required=True, metavar="NAME=V1,V2,..", help="the memory parameter and its values")
+        p.add_argument("--sweep", required=True, metavar="NAME=VALUES",
+                       help="the memory parameter and its values: V1,V2,.., START:STOP:STEP (stop included) or "
+                            "geom(START,STOP,N)")
         p.add_argument("--a0", required=True, type=_floats("--a0"), metavar="A1,A2,..",
                        help="start on M*: fitted amplitudes and at least one 0 (the null neurons)")
         p.add_argument("--w0", required=True, type=_floats("--w0"), metavar="W1,W2,..", help="initial decay rates")

@@ -173,3 +173,21 @@ def _readme_quotes_this_run(r):
     spread = tr["bridge"]["samples"]
     for n in ("128", "1024", "4096"):
         assert f"{spread[n]['mean']:.2f} ± {spread[n]['std']:.2f} at" in flat, n
+
+
+def test_sweep_ranges_expand_with_the_stop_included():
+    from memdyn.cli import Command
+
+    assert Command.sweep_values("mu=8:11:0.5") == ("mu", [8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 11.0])
+    assert Command.sweep_values("mu=0.1:0.3:0.1") == ("mu", [0.1, 0.2, 0.3])
+    name, values = Command.sweep_values("mu=geom(1,100,3)")
+    assert name == "mu" and values == pytest.approx([1.0, 10.0, 100.0], rel=1e-15) and values[-1] == 100.0
+    assert Command.sweep_values("mu=11:8:-1") == ("mu", [11.0, 10.0, 9.0, 8.0])
+
+
+@pytest.mark.parametrize("text, says", [("mu=1:2", "expected START:STOP:STEP"), ("mu=3:1:1", "towards STOP"),
+                                        ("mu=geom(0,1,3)", "START, STOP > 0"), ("mu=geom(1,2)", "geom(START,STOP,N)")])
+def test_bad_sweep_ranges_are_refused(capsys, text, says):
+    assert main(["sweep", "--rho", "exp(-t)", "--sweep", text, "--a0", "1", "--w0", "1", "--delta", "0.01"]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1

@@ -1,0 +1,71 @@
+"""Benchmark of the extended-precision fits (issue 15): time to a width-20 L2 fit, what dominates it,
+and the decay of best errors with width against exp(-c sqrt(m)).
+
+    python examples/bench_expfit.py            # writes docs/bench_expfit.json (about 6 minutes on 2 cores)
+
+Timings are wall-clock in this process after import, on the machine named in the JSON.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import math
+import os
+import platform
+import pstats
+import time
+from pathlib import Path
+
+import numpy as np
+
+from memdyn.core.pipeline import target
+from memdyn.theory import expfit as ef
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "bench_expfit.json"
+
+
+def sqrt_law(ms, errors) -> dict:
+    """Least-squares fit of ln error = ln C - c sqrt(m) over the widths given."""
+    x, y = np.sqrt(np.asarray(ms, float)), np.log(np.asarray(errors, float))
+    slope, intercept = np.polyfit(x, y, 1)
+    return {"c": float(-slope), "C": float(math.exp(intercept)), "widths": [int(ms[0]), int(ms[-1])]}
+
+
+def main():
+    out = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores", "precision_bits": ef.PRECISION}
+    poly = ef.Kernel(target("(1+t)^(-1.5)", {}), {}, "(1+t)^(-1.5)")
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.enable()
+    fits = ef.best_fits(poly, range(1, 21), "l2")
+    profile.disable()
+    out["l2_width20_seconds"] = time.perf_counter() - start
+    stats = pstats.Stats(profile)
+    total = stats.total_tt
+    parts = {name: sum(v[3] for k, v in stats.stats.items() if k[2] in funcs)  # cumulative time
+             for name, funcs in {"errors in every norm (mpmath tails, search grids)": ("errors",),
+                                 "Newton on ln w (J, gradient, Hessian)": ("_newton",)}.items()}
+    out["l2_width20_breakdown"] = {k: v / total for k, v in parts.items()}
+    rows = fits.rows
+    out["l2_poly"] = {"rho": "(1+t)^(-1.5)", "m": [r["m"] for r in rows], "l2_error": [r["l2_error"] for r in rows],
+                      "l1_error": [r["l1_error"] for r in rows], "sup_error": [r["sup_error"] for r in rows]}
+    out["l2_poly"]["law"] = sqrt_law(out["l2_poly"]["m"][5:], out["l2_poly"]["l2_error"][5:])
+    print(f"L2 width 20: {out['l2_width20_seconds']:.1f} s, error {rows[-1]['l2_error']:.4e}", flush=True)
+
+    start = time.perf_counter()
+    inv = ef.Kernel(target("1/(1+t)", {}), {}, "1/(1+t)")
+    sup = ef.best_fits(inv, range(1, 15), "sup")
+    out["sup_inverse_seconds"] = time.perf_counter() - start
+    rows = sup.rows
+    out["sup_inverse"] = {"rho": "1/(1+t)", "m": [r["m"] for r in rows], "sup_error": [r["error"] for r in rows],
+                          "lower_bound": [r.get("lower_bound") for r in rows],
+                          "converged": [r["converged"] for r in rows]}
+    out["sup_inverse"]["law"] = sqrt_law(out["sup_inverse"]["m"][5:], out["sup_inverse"]["sup_error"][5:])
+    out["sup_inverse"]["braess_hackbusch_c"] = math.pi * math.sqrt(2)
+    print(f"sup widths 1-14: {out['sup_inverse_seconds']:.1f} s, c = {out['sup_inverse']['law']['c']:.3f}")
+    OUT.write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
