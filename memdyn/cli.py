@@ -402,7 +402,7 @@ def _show_fits(out):
             n = len(r.get("alternation", []))
             extra = f" {num(r.get('lower_bound'))} {n:>5}/{2 * r['m'] + 1:<5}" if r["converged"] else "  (Remez did not converge)"
         flag = "" if r["improved"] else "  (kept m-1)"
-        print(f"{r['m']:>3} {num(r['l2_error'])} {num(r['l1_error'])} {num(r['sup_error'])}{extra}{flag}")
+        print(f"{r['m']:>3} {num(r['l2_error'])} {num(r['l1_error'])} {num(r['sup_error'])}{extra}{flag}".rstrip())
 
 
 class Derive(Command):

@@ -122,3 +122,25 @@ def test_a_kernel_is_refused_only_for_an_infinite_fitted_norm(capsys):
     assert "the l2 norm of rho - rho_hat is infinite" in capsys.readouterr().err
     fits = ef.best_fits(kernel("1/(1+t)"), [2], "l2")
     assert fits.rows[0]["l1_error"] is None and fits.rows[0]["sup_error"] > 0
+
+
+def test_the_readme_states_what_the_committed_benchmark_measured():
+    """docs/bench_expfit.json (examples/bench_expfit.py) holds the README's figures."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bench = json.loads((root / "docs" / "bench_expfit.json").read_text())
+    readme = (root / "README.md").read_text()
+    sup, l2 = bench["sup_inverse"], bench["l2_poly"]
+    assert all(sup["converged"]) and sup["m"] == list(range(1, 15))
+    assert all(b < a for a, b in zip(sup["sup_error"], sup["sup_error"][1:]))
+    assert all(b <= a for a, b in zip(l2["l2_error"], l2["l2_error"][1:]))
+    for low, high in zip(sup["lower_bound"], sup["sup_error"]):
+        assert (high - low) / low < 1e-5
+    stated = [f"{sup['sup_error'][0]:.2e}".replace("e-0", "e-"), f"{sup['sup_error'][-1]:.2e}".replace("e-0", "e-"),
+              f"c = {sup['law']['c']:.2f} fitted", f"{l2['l2_error'][-1]:.1e}".replace("e-0", "e-"),
+              f"(c = {l2['law']['c']:.2f})", f"about {5 * round(bench['l2_width20_seconds'] / 5)} s"]
+    for text in stated:
+        assert text in readme, text
+    assert bench["l2_width20_seconds"] < 60  # issue 15: a width-20 fit within a minute on 2 cores
