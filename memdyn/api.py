@@ -88,7 +88,8 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
           groups: Sequence[int] | None = None, seeds: int = 1, w_range=(0.5, 2.0), a_range=(-1.0, 1.0),
           beta: float = 1.0, delta: float, t1: float = 1e12, config: SolverConfig = SolverConfig(),
           param_map: str = "plain", chunk: int | None = None, progress: Callable[[int], None] | None = None,
-          on_size: Callable[[int], None] | None = None) -> SweepResult:
+          on_size: Callable[[int], None] | None = None, out_dir=None,
+          on_resume: Callable[[int, int], None] | None = None) -> SweepResult:
     """Hitting times over ``values`` of ``param`` x starts, as one compiled, batched call.
 
     Starts (see :func:`memdyn.core.starts.build_starts`): ``init="explicit"`` from ``a0``/``w0``;
@@ -96,6 +97,7 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
     ``groups``); ``"random"`` the JMLR bounded start (``m``, ``seeds``, ``w_range``, ``a_range``,
     ``beta``). ``chunk`` bounds the elements per compiled call (default: all, or 64 above 64);
     ``progress(k)`` is called after each chunk, ``on_size(n)`` once with the number of elements.
+    ``out_dir`` keeps every finished chunk (resumable: see :class:`memdyn.core.sweep.ChunkStore`).
     """
     from .core.resources import check_solve
     from .core.starts import build_starts
@@ -120,7 +122,8 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
 
         tg = mapped(tg.lowered(), param_map)
     return run_sweep(tg, base, param, values, starts, delta=delta, t1=t1, config=config,
-                     chunk=chunk or (64 if n > 64 else None), progress=progress)
+                     chunk=chunk or (64 if n > 64 else None), progress=progress, out_dir=out_dir,
+                     on_resume=on_resume)
 
 
 def sharp(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], a0, w0, *,

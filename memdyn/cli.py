@@ -262,18 +262,31 @@ class Sweep(Command):
         self.add_flow_options(p, t1=1e12)
         p.add_argument("--chunk", type=int, default=None,
                        help="elements per compiled call, for progress on long sweeps (default: all, or 64 above 64)")
+        p.add_argument("--out", default=None, metavar="DIR",
+                       help="keep each finished chunk in DIR (written atomically) and the final table there "
+                            "(results.json, results.csv); rerun with the same arguments to resume a killed run "
+                            "(default: keep nothing)")
 
     def run(self, args):
         from .api import sweep
 
         name, values = self.sweep_values(args.sweep)
+
+        def resumed(done, total):
+            rest = "solving the rest" if done < total else "nothing left to solve"
+            print(f"memdyn sweep: resuming {args.out}: {done} of {total} chunks already done, {rest}", file=sys.stderr)
+
         with self.progress_bar(desc="sweep", unit="solve") as bar:
-            return sweep(args.rho, self.params(args), name, values, init=args.init, a0=args.a0, w0=args.w0,
-                         m=args.m, null_rates=args.null_rates,
-                         groups=None if args.groups is None else [int(g) for g in args.groups],
-                         seeds=args.seeds, w_range=args.w_range, a_range=args.a_range, beta=args.beta,
-                         delta=args.delta, t1=args.t1, config=self.config(args), param_map=args.param_map,
-                         chunk=args.chunk, progress=bar.update, on_size=lambda n: setattr(bar, "total", n))
+            result = sweep(args.rho, self.params(args), name, values, init=args.init, a0=args.a0, w0=args.w0,
+                           m=args.m, null_rates=args.null_rates,
+                           groups=None if args.groups is None else [int(g) for g in args.groups],
+                           seeds=args.seeds, w_range=args.w_range, a_range=args.a_range, beta=args.beta,
+                           delta=args.delta, t1=args.t1, config=self.config(args), param_map=args.param_map,
+                           chunk=args.chunk, progress=bar.update, on_size=lambda n: setattr(bar, "total", n),
+                           out_dir=args.out, on_resume=resumed)
+        if args.out:
+            _write_table(args.out, result.to_json())
+        return result
 
     def show(self, out, args):
         print(f"{'value':>10} {'1/omega':>9} {'tau_param':>14} {'tau_loss':>14} {'steps':>6}  status")
@@ -354,7 +367,8 @@ class Approx(Command):
         p.add_argument("--norm", choices=("l2", "l1", "sup"), default=None,
                        help="best fits in this norm by the extended-precision engine (256-bit; widths to 40): l2 by "
                             "variable projection and Newton, sup by the Remez exchange with its equioscillation "
-                            "certificate; l1 is not available yet. Default: the float64 L2 fits above")
+                            "certificate, l1 by Newton between the error's zeros (first-order residual stated). "
+                            "Default: the float64 L2 fits above")
 
     def run(self, args):
         from .api import approximate, best_fits
@@ -385,6 +399,23 @@ class Approx(Command):
             k = out["constants"]
             print(f"Thm 10 constants: alpha = {k['alpha']}, beta = {k['beta']:g}, gamma = {k['gamma']:.4g} "
                   f"(sup on a grid); e^(beta t) rho^(j) decays: {k['decays']}")
+
+
+def _write_table(folder: str, out: dict) -> None:
+    """results.json and results.csv (one row per element) in the sweep's folder, each written atomically."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    columns = ["param", "value", "memory", "tau_param", "tau_loss", "loss_initial", "loss_final", "steps", "status"]
+    rows = [",".join(columns)]
+    for i, value in enumerate(out["values"]):
+        cells = [out["param"], value, out["memory"][i], out["tau_param"][i], out["tau_loss"][i],
+                 out["loss_initial"][i], out["loss_final"][i], out["steps"][i], out["status"][i]]
+        rows.append(",".join("" if c is None else repr(c) if isinstance(c, float) else str(c) for c in cells))
+    for name, text in (("results.json", json.dumps(out, indent=1)), ("results.csv", "\n".join(rows) + "\n")):
+        tmp = folder / f".{name}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, folder / name)
 
 
 def _show_fits(out):

@@ -7,8 +7,12 @@ so one compilation serves every chunk) to show progress.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import jax
@@ -77,6 +81,55 @@ class SweepResult:
         }
 
 
+class ChunkStore:
+    """A sweep's finished chunks in a folder: ``chunk-NNNNNN.npz`` written atomically (a temporary file,
+    then ``os.replace``), beside ``sweep.json``, the description of the sweep they belong to.
+
+    Reopening the folder with the same description resumes (finished chunks are read back, not
+    solved); a different description is refused, so results of two sweeps never mix. A run killed
+    mid-chunk loses that chunk only: its temporary file is never renamed.
+    """
+
+    def __init__(self, folder, description: dict):
+        self.folder = Path(folder)
+        self.description = description
+        self.key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
+        manifest = self.folder / "sweep.json"
+        if manifest.exists():
+            try:
+                old = json.loads(manifest.read_text())
+            except (OSError, ValueError):
+                raise InputError("out", f"{manifest} is not a memdyn sweep manifest: choose another folder") from None
+            if old.get("key") != self.key:
+                changed = sorted(k for k in set(description) | set(old.get("description", {}))
+                                 if description.get(k) != old.get("description", {}).get(k))
+                raise InputError("out", f"{self.folder} holds chunks of a different sweep (changed: "
+                                        f"{', '.join(changed) or 'format'}): rerun with the same arguments to resume, "
+                                        "or choose another folder")
+        else:
+            if self.folder.exists() and not self.folder.is_dir():
+                raise InputError("out", f"{self.folder} exists and is not a folder")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = manifest.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"key": self.key, "description": description}, indent=1))
+            os.replace(tmp, manifest)
+
+    def path(self, k: int) -> Path:
+        return self.folder / f"chunk-{k:06d}.npz"
+
+    def done(self) -> list[int]:
+        return sorted(int(p.stem.split("-")[1]) for p in self.folder.glob("chunk-*.npz"))
+
+    def load(self, k: int) -> dict:
+        with np.load(self.path(k)) as f:
+            return {name: f[name] for name in f.files}
+
+    def save(self, k: int, out: dict) -> None:
+        tmp = self.folder / f".chunk-{k:06d}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, **{name: np.asarray(v) for name, v in out.items()})
+        os.replace(tmp, self.path(k))
+
+
 def bucket(n: int) -> int:
     """The batch size a sweep of n elements is padded to: the next power of two, so that sweeps of
     50 and 64 values share one compiled (and cached) solve; padding repeats the last element."""
@@ -86,7 +139,8 @@ def bucket(n: int) -> int:
 def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequence[float],
               starts: np.ndarray, *, delta: float, t1: float, config: SolverConfig = SolverConfig(),
               friction: float | None = None, chunk: int | None = None,
-              progress: Callable[[int], None] | None = None) -> SweepResult:
+              progress: Callable[[int], None] | None = None, out_dir=None,
+              on_resume: Callable[[int, int], None] | None = None) -> SweepResult:
     """Hitting times for every (value, start) pair, solved as one compiled, batched call.
 
     Args:
@@ -97,6 +151,8 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
         chunk: batch elements per compiled call (default: all at once), padded up to a power of two
             (:func:`bucket`); ``progress(k)`` is called with the number of elements finished after each
             chunk. ``compile_s`` is the time to load or build the solve (near zero from a warm cache).
+        out_dir: keep each finished chunk there (:class:`ChunkStore`): a rerun with the same arguments
+            reads them back instead of solving them (``on_resume(done, total)`` says how many chunks).
     """
     if param not in target.param_names:
         raise InputError("param", f"'{param}' is not a parameter of the formula")
@@ -125,16 +181,33 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
         idx = np.minimum(np.arange(lo, lo + size), min(lo + step, n) - 1)  # pad with the piece's last element
         return jax.tree_util.tree_map(lambda x: x[idx], data), theta0[idx]
 
+    store = None
+    if out_dir is not None:
+        store = ChunkStore(out_dir, {
+            "target": target.fingerprint, "base": {k: float(v) for k, v in sorted(base.items())}, "param": param,
+            "values": values, "starts": np.asarray(starts, float).tolist(), "delta": float(delta), "t1": float(t1),
+            "config": repr(config), "friction": friction, "chunk": step, "elements": n})
+    chunks = range(0, n, step)
+    done = set(store.done()) if store else set()
+    if on_resume and done:
+        on_resume(len(done), len(chunks))
     d0, th0 = piece(0)
     start = time.perf_counter()
-    fn.prepare(d0, th0)
+    if len(done) < len(chunks):
+        fn.prepare(d0, th0)
     compile_s = time.perf_counter() - start
     outs = []
     start = time.perf_counter()
-    for lo in range(0, n, step):
-        d, th = piece(lo)
-        out = jax.device_get(fn(d, th, delta, t1))
-        outs.append(jax.tree_util.tree_map(lambda x: x[: min(step, n - lo)], out))
+    for k, lo in enumerate(chunks):
+        if k in done:
+            out = store.load(k)
+        else:
+            d, th = piece(lo)
+            out = jax.device_get(fn(d, th, delta, t1))
+            out = jax.tree_util.tree_map(lambda x: x[: min(step, n - lo)], out)
+            if store:
+                store.save(k, out)
+        outs.append(out)
         if progress:
             progress(min(step, n - lo))
     run_s = time.perf_counter() - start

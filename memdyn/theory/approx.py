@@ -27,7 +27,6 @@ from ..core.fits import fit_log_linear
 from ..core.formula import T
 from ..core.loss import loss
 from ..core.lowering import KernelData, Target
-from ..core.pipeline import target as make_target
 from ..errors import InputError
 
 
@@ -268,29 +267,3 @@ def rate_fit(ms, errors) -> dict | None:
     """Slope of ln(error) against ln(m) (compare with -alpha for Thm 10's m^-alpha); two widths suffice."""
     f = fit_log_linear(np.log(np.asarray(ms, float)), errors, min_points=2)
     return f.to_json() if f else None
-
-
-def width_for_accuracy(omegas, epsilons, *, m_max: int = 12, progress=None) -> dict:
-    """The curse of memory in approximation (JMLR section 4.3): for rho = (1 + t)^-(1 + omega), the
-    smallest width whose best L2 fit has L1 error <= eps, beside omega eps^(-1/omega).
-
-    The constant C in m ~ C omega eps^(-1/omega) is fitted as the median of the measured ratios.
-    """
-    rows = []
-    for omega in omegas:
-        tg = make_target("(1 + t)^(-(1 + omega))", {"omega": omega})
-        values = {"omega": omega}
-        data = tg.data(values)
-        prev, l1 = None, []
-        for m in range(1, m_max + 1):
-            prev = best_fit(tg, data, m, previous=prev, starts=3)
-            l1.append(lp_error(tg, values, prev.a, prev.w, p=1))
-        for eps in epsilons:
-            reached = [m for m, e in zip(range(1, m_max + 1), l1) if e <= eps]
-            rows.append({"omega": omega, "eps": eps, "m": reached[0] if reached else None,
-                         "theory": omega * eps ** (-1.0 / omega)})
-        if progress:
-            progress(f"curse of memory: omega = {omega:g}")
-        rows[-1]["l1_by_m"] = l1
-    ratios = [r["m"] / r["theory"] for r in rows if r["m"] is not None]
-    return {"rows": rows, "m_max": m_max, "constant": float(np.median(ratios)) if ratios else None}

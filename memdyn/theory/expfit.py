@@ -50,16 +50,27 @@ NORMS = ("l2", "l1", "sup")
 STEP = 0.125
 """Trapezoidal step in u = ln t: the error decays like exp(-pi^2/STEP) ~ 5e-35 (integrands analytic
 in the strip |Im u| < pi/2)."""
+QUADRATURE_ERROR = 1e-33
+"""Relative error of the Laplace transforms b_i from the nodes (exp(-pi^2/STEP) and the cut at U_LOW)."""
 U_LOW = -70.0
 """Lowest node, t = e^-70: the part of the integrals below it is ~ rho(0) e^-70 ~ 4e-31."""
 MIN_RATE = 1e-14
 """Smallest decay rate a fit may use (its term lives to t ~ 1e16)."""
+MAX_RATE = 1e8
+"""Largest decay rate a fit may use (its term lives to t ~ 1e-8, above the lowest node e^-70)."""
+L1_KKT = 1e-6
+"""An L1 fit is called converged when |int sign(e) de/dtheta_k| <= L1_KKT int |de/dtheta_k| for every k."""
 REMEZ_TOL = 1e-6
 """Remez stops when (max |e| - |E|)/|E| < REMEZ_TOL (the two bracket the best error)."""
 
 _exp = np.frompyfunc(gmpy2.exp, 1, 1)
 _mpfr = np.frompyfunc(gmpy2.mpfr, 1, 1)
 _float = np.frompyfunc(float, 1, 1)
+
+
+class PrecisionLost(ArithmeticError):
+    """J = ||rho||^2 - b.a has cancelled below the transforms' accuracy: the rates have nearly met
+    and the amplitudes grown (the fit is approaching t^k e^{-w t} terms) beyond what PRECISION carries."""
 
 
 def _ctx():
@@ -209,6 +220,9 @@ def _l2(kernel: Kernel, w: np.ndarray, *, order: int = 1):
         G = 1 / s
         a = solve(G, b)
         J = kernel.norm2 - b @ a
+        if J < QUADRATURE_ERROR * (np.abs(a) @ np.abs(b)) * 1e3:
+            raise PrecisionLost(f"J = {float(J):.3g} has fewer than 3 digits left (amplitudes up to "
+                                f"{float(max(abs(v) for v in a)):.3g})")
         if order == 0:
             return J, a, None, None
         beta = E @ (qr * t)
@@ -273,10 +287,10 @@ def _newton(kernel: Kernel, x: np.ndarray, lo: float, *, max_iter: int = 200):
         if not np.all(np.isfinite(step)):
             lam *= 10
             continue
-        x_new = np.maximum(x + step, math.log(lo))
+        x_new = np.clip(x + step, math.log(lo), math.log(MAX_RATE))
         try:
             J_new, a_new, g_new, H_new = _l2(kernel, np.exp(x_new), order=2)
-        except ZeroDivisionError:  # two rates met: the Cauchy matrix is singular
+        except (ZeroDivisionError, PrecisionLost):  # rates met: the Cauchy system is singular or cancels
             J_new = None
         if J_new is not None and J_new <= J:
             done = float((J - J_new) / J) < 1e-14 or np.max(np.abs(x_new - x)) < 1e-12
@@ -301,8 +315,24 @@ def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: flo
     starts = [np.maximum(s, lo) for s in starts if len(set(np.maximum(s, lo))) == m]
     # Newton from the start with the lowest J (running all three costs 3x and, measured on (1+t)^-1.5
     # to width 24, never ended lower)
-    best = min(starts, key=lambda s: float(_l2(kernel, s, order=0)[0]))
-    x, J, a, iterations = _newton(kernel, np.log(best), lo)
+    def start_value(s):
+        try:
+            return float(_l2(kernel, s, order=0)[0])
+        except (ZeroDivisionError, PrecisionLost):
+            return math.inf
+
+    best = min(starts, key=start_value)
+    try:
+        x, J, a, iterations = _newton(kernel, np.log(best), lo)
+    except PrecisionLost:
+        x = None
+    if x is None or not math.isfinite(start_value(best)):
+        if previous is None:
+            raise PrecisionLost(f"no width-{m} start keeps J to 3 digits")
+        a_prev, w_prev = previous.exact
+        return Fit("l2", m, previous.a + [0.0], previous.w + [float(max(lo, 1.0))], previous.error, False,
+                   {"iterations": 0, "precision_lost": True},
+                   (np.append(a_prev, gmpy2.mpfr(0)), np.append(w_prev, gmpy2.mpfr(max(lo, 1.0)))))
     w = np.exp(x)
     error = math.sqrt(max(float(J), 0.0))
     order = np.argsort(w)
@@ -318,21 +348,22 @@ def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: flo
 # ---------------------------------------------------------------------------- sup: Remez exchange
 
 GRID = 4000
-"""Points of the search grid for the error's extrema, uniform in s = ln(1 + t)."""
+"""Points of the search grid for the error's extrema (t = 0, then geometric)."""
 
 
 def _search_grid(kernel: Kernel, level: float) -> np.ndarray:
-    """Times t (float64) uniform in ln(1+t) up to where |rho| has fallen below level/1000."""
+    """Times t (float64): 0, then geometric from 1e-6 up to where |rho| has fallen below level/1000
+    (alternation points crowd towards t = 0 as m grows: a geometric grid keeps them resolved)."""
     scale = max(1e-300, level) / 1000
     t_last = 1.0
     while t_last < kernel.t_end and abs(float(kernel.rho(t_last)[0])) > scale:
         t_last *= 2
-    return np.expm1(np.linspace(0.0, math.log1p(t_last), GRID))
+    return np.concatenate([[0.0], np.geomspace(1e-6, t_last, GRID - 1)])
 
 
 def _alternation(t: np.ndarray, e: np.ndarray, n: int):
     """n alternating extrema of e on the grid (one per run of constant sign, the largest, parabolically
-    refined in ln(1+t)), or None when e has fewer than n sign runs."""
+    refined in ln t), or None when e has fewer than n sign runs."""
     sign = np.sign(e)
     runs, start = [], 0
     for k in range(1, len(e) + 1):
@@ -344,14 +375,14 @@ def _alternation(t: np.ndarray, e: np.ndarray, n: int):
         return None
     while len(runs) > n:
         runs.pop(0 if abs(e[runs[0]]) < abs(e[runs[-1]]) else -1)
-    s = np.log1p(t)
+    s = np.log(np.maximum(t, 1e-300))
     out = []
     for k in runs:
-        if 0 < k < len(t) - 1:
+        if 1 < k < len(t) - 1:  # parabolic refinement in ln t
             y0, y1, y2 = np.abs(e[k - 1:k + 2])
             den = y0 - 2 * y1 + y2
             d = 0.5 * (y0 - y2) / den if den < 0 else 0.0
-            out.append(float(np.expm1(s[k] + d * (s[k + 1] - s[k]))))
+            out.append(float(np.exp(s[k] + d * (s[k + 1] - s[k]))))
         else:
             out.append(float(t[k]))
     return np.array(out)
@@ -400,17 +431,21 @@ def _remez(kernel: Kernel, a, w, *, ref=None, level=None, max_exchanges: int = 4
         return a, w, abs(float(h)), ref, e_ref, upper, exchange
 
 
-def _level_newton(kernel: Kernel, a, w, h, ref, signs, *, max_iter: int = 30):
+def _level_newton(kernel: Kernel, a, w, h, ref, signs, *, max_iter: int = 40):
     """Newton for rho(x_j) - rho_hat(x_j) = signs_j h on the reference x (unknowns a, ln w, h), with a
-    trust region of 0.25 in ln w and step halving. Returns (a, w, h, converged)."""
+    trust region of 0.5 in ln w and step halving on the residual's 2-norm. Returns (a, w, h, converged)."""
     m = len(a)
     tr = _mpfr(ref)
     rho = kernel.rho(ref)
     sg = _mpfr(signs)
+
+    def norm(F):
+        return float(np.sqrt(np.sum(_f64(F) ** 2)))
+
+    Ew = _exp(-np.outer(tr, w))                         # [j, i]
+    F = rho - Ew @ a - sg * h
     for _ in range(max_iter):
-        Ew = _exp(-np.outer(tr, w))                         # [j, i]
-        F = rho - Ew @ a - sg * h
-        fnorm = max(abs(_f64(F)))
+        fnorm = norm(F)
         if fnorm < 1e-10 * abs(float(h)):
             return a, w, h, True
         J = np.concatenate([-Ew, (a * w)[None, :] * tr[:, None] * Ew, -sg[:, None]], axis=1)
@@ -419,15 +454,16 @@ def _level_newton(kernel: Kernel, a, w, h, ref, signs, *, max_iter: int = 30):
         except ZeroDivisionError:
             return a, w, h, False
         big = float(np.max(np.abs(_f64(step[m:2 * m]))))
-        if big > 0.25:
-            step = step * gmpy2.mpfr(0.25 / big)
-        for damp in (1, 2, 4, 8, 16, 32, 64):
+        if big > 0.5:
+            step = step * gmpy2.mpfr(0.5 / big)
+        for damp in (1, 2, 4, 8, 16, 32, 64, 128):
             a2 = a + step[:m] / damp
             w2 = w * _exp(step[m:2 * m] / damp)
             h2 = h + step[-1] / damp
-            F2 = rho - _exp(-np.outer(tr, w2)) @ a2 - sg * h2
-            if max(abs(_f64(F2))) < fnorm:
-                a, w, h = a2, w2, h2
+            Ew2 = _exp(-np.outer(tr, w2))
+            F2 = rho - Ew2 @ a2 - sg * h2
+            if norm(F2) < fnorm:
+                a, w, h, Ew, F = a2, w2, h2, Ew2, F2
                 break
         else:
             return a, w, h, False
@@ -546,6 +582,108 @@ def errors(kernel: Kernel, fit: Fit) -> dict:
     return {"l2_error": l2_error(kernel, a, w), "l1_error": l1_error(kernel, a, w), "sup_error": sup_error(kernel, a, w)}
 
 
+# ---------------------------------------------------------------------------- L1: Newton between the zeros
+
+def _segment_moments(w, edges):
+    """For each rate and each segment [z_k, z_k+1] (the last to infinity): int t^j e^{-w t}, j = 0, 1, 2."""
+    z = list(edges) + [None]
+    out = []
+    for j in range(3):
+        def tail(x):  # int_x^inf t^j e^{-w t}
+            if x is None:
+                return np.zeros(len(w), dtype=object)
+            e = _exp(-w * x)
+            return {0: e / w, 1: e * (x / w + 1 / w ** 2), 2: e * (x * x / w + 2 * x / w ** 2 + 2 / w ** 3)}[j]
+        tails = [tail(x) for x in z]
+        out.append(np.stack([tails[k] - tails[k + 1] for k in range(len(edges))]))   # [segment, i]
+    return out
+
+
+def _l1(kernel: Kernel, theta):
+    """(L1, gradient, Hessian) in theta = (a, ln w) (object arrays), between the residual's zeros:
+    grad = int sign(e) d e/d theta, Hessian = int sign(e) d2 e + sum_zeros 2 (de)(de)^T/|e'(z)|."""
+    m = len(theta) // 2
+    a, x = theta[:m], theta[m:]
+    w = _exp(x)
+    z = [gmpy2.mpfr(v) for v in zeros(kernel, a, w)]
+    edges = [gmpy2.mpfr(0)] + z
+    tails = kernel.tails([float(v) for v in edges]) + [gmpy2.mpfr(0)]
+    M0, M1, M2 = _segment_moments(w, edges)
+    seg = np.array([tails[k] - tails[k + 1] - M0[k] @ a for k in range(len(edges))], dtype=object)
+    sign = np.array([1 if v > 0 else -1 for v in seg], dtype=object)
+    L1 = sign @ seg
+    S0, S1, S2 = sign @ M0, sign @ M1, sign @ M2
+    grad = np.concatenate([-S0, a * w * S1])
+    H = np.zeros((2 * m, 2 * m), dtype=object)
+    H[:] = gmpy2.mpfr(0)
+    idx = np.arange(m)
+    H[idx, m + idx] = H[m + idx, idx] = w * S1
+    H[m + idx, m + idx] = a * (w * S1 - w * w * S2)
+    for zk in z:
+        e = _exp(-w * zk)
+        d = np.concatenate([-e, a * w * zk * e])
+        slope = abs((w * a) @ e + _derivative(kernel, zk))
+        H += 2 * np.outer(d, d) / slope
+    return L1, grad, H
+
+
+def _derivative(kernel: Kernel, t) -> gmpy2.mpfr:
+    with mpmath.workprec(PRECISION):
+        return gmpy2.mpfr(str(mpmath.diff(kernel._mp, mpmath.mpf(str(t)))), PRECISION)
+
+
+def fit_l1(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None, max_iter: int = 60) -> Fit:
+    """The best L1 fit of width m: Newton on (a, ln w) from ``start`` (the L2 fit of width m),
+    Levenberg-Marquardt damped whenever a step does not lower the L1 error.
+
+    The L1 error is piecewise smooth: it changes its Hessian where the residual gains or loses a pair
+    of zeros, and from width 6 on ((1+t)^-1.5) Newton crosses such seams for many iterations; the
+    fit then ends below its L2 start but with ``converged`` false and its first-order residual
+    ``kkt`` stated."""
+    with _ctx():
+        a0, w0 = start.exact
+        theta = np.concatenate([a0.copy(), np.array([gmpy2.log(v) for v in w0], dtype=object)])
+        L1, g, H = _l1(kernel, theta)
+        lam, it = 1e-8, 0
+        for it in range(1, max_iter + 1):
+            D = np.diag(np.abs(np.diag(H)))
+            try:
+                step = solve(H + gmpy2.mpfr(lam) * D, -g)
+            except ZeroDivisionError:
+                lam *= 100
+                continue
+            cap = float(np.max(np.abs(_f64(step[m:]))))
+            if cap > 0.5:
+                step = step * gmpy2.mpfr(0.5 / cap)
+            trial = theta + step
+            try:
+                L1_new, g_new, H_new = _l1(kernel, trial)
+            except (ZeroDivisionError, ValueError):
+                L1_new = None
+            if L1_new is not None and L1_new <= L1:
+                done = float((L1 - L1_new) / L1) < 1e-13
+                theta, L1, g, H = trial, L1_new, g_new, H_new
+                lam = max(lam / 10, 1e-16)
+                if done:
+                    break
+            else:
+                lam = max(lam, 1e-10) * 10
+                if lam > 1e8:
+                    break
+        a, w = theta[:m], _exp(theta[m:])
+        order = np.argsort(_f64(w))
+        scale = _f64(np.concatenate([1 / w, np.abs(a) / w]))  # int |d e/d theta_k| dt
+        kkt = float(np.max(np.abs(_f64(g)) / np.maximum(scale, 1e-300)))
+        error = float(L1)
+        fit = Fit("l1", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), error, True,
+                  {"iterations": it, "kkt": kkt, "converged": kkt < L1_KKT}, (a[order], w[order]))
+    if previous is not None and error > previous.error:
+        a_prev, w_prev = previous.exact
+        return Fit("l1", m, previous.a + [0.0], previous.w + [1.0], previous.error, False,
+                   dict(previous.certificate), (np.append(a_prev, gmpy2.mpfr(0)), np.append(w_prev, gmpy2.mpfr(1))))
+    return fit
+
+
 # ---------------------------------------------------------------------------- widths
 
 @dataclass
@@ -583,8 +721,6 @@ def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | Non
     ms = check_widths(widths)
     if norm not in NORMS:
         raise InputError("norm", f"must be one of {', '.join(NORMS)}, got {norm!r}")
-    if norm == "l1":
-        raise InputError("norm", "l1 fits are not available yet (L1 errors of l2 and sup fits are reported)")
     if not kernel.finite(norm) or (norm == "sup" and not kernel.finite("l2")):
         raise InputError("norm", f"the {norm} norm of rho - rho_hat is infinite for rho = {kernel.text} "
                                  f"(|rho| decays like t^-{kernel.decay:.3g})")
@@ -592,10 +728,12 @@ def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | Non
         raise InputError("min_rate", "applies to --norm l2 fits only")
     if min_rate is not None and not min_rate > 0:
         raise InputError("min_rate", f"must be positive, got {min_rate}")
-    l2_fit, sups, rows, fits = None, [None, None], [], []
+    l2_fit, sups, l1_fit, rows, fits = None, [None, None], None, [], []
     for m in range(1, max(ms) + 1):
         l2_fit = fit_l2(kernel, m, previous=l2_fit, min_rate=min_rate)
         fit = l2_fit
+        if norm == "l1":
+            l1_fit = fit = fit_l1(kernel, m, start=l2_fit, previous=l1_fit)
         if norm == "sup":
             sup = fit_sup(kernel, m, start=l2_fit, previous=sups[-1], before=sups[-2])
             if sup is not None and (sups[-1] is None or sup.error <= sups[-1].error):
@@ -617,3 +755,61 @@ def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | Non
         if progress:
             progress(m)
     return Fits(kernel.text, norm, min_rate, fits, rows)
+
+
+# ---------------------------------------------------------------------------- the curse, measured
+
+CURSE_EXPONENTIAL = "exp(-t)/(1+t)"
+"""The exponentially decaying kernel set beside the power laws in :func:`curse_table` (completely
+monotone like them, its rates all >= 1: an oscillating one drives real-rate fits into confluent
+t^k e^{-wt} terms whose amplitudes outgrow any fixed precision)."""
+
+
+def sqrt_law(ms, errors) -> dict | None:
+    """ln error = ln C - c sqrt(m), least squares over the widths given (None with fewer than 3)."""
+    pairs = [(m, e) for m, e in zip(ms, errors) if e is not None and e > 0]
+    if len(pairs) < 3:
+        return None
+    x = np.sqrt([m for m, _ in pairs])
+    slope, intercept = np.polyfit(x, np.log([e for _, e in pairs]), 1)
+    return {"c": float(-slope), "C": float(math.exp(intercept)), "widths": [pairs[0][0], pairs[-1][0]]}
+
+
+def _first_width(errors, eps):
+    return next((m for m, e in enumerate(errors, start=1) if e <= eps), None)
+
+
+def curse_table(omegas, epsilons, *, m_max: int, min_rate: float = 0.5, progress=None) -> dict:
+    """The curse of memory in approximation (JMLR section 4.3), measured with best L2 fits: for
+    rho = (1+t)^-(1+omega) and the exponentially decaying :data:`CURSE_EXPONENTIAL`, the smallest width
+    m(eps) whose best L2 fit reaches eps with free rates and with rates >= ``min_rate`` (Thm 11's
+    bounded spectrum), beside omega eps^(-1/omega) (the paper's rate) and the exp(-c sqrt(m)) law
+    fitted to the free fits from width 4 (or the last three) (Braess-Hackbusch's rate for completely monotone kernels)."""
+    from ..core.pipeline import target as make_target
+
+    kernels = [(f"(1+t)^(-{1 + w:g})", w) for w in omegas] + [(CURSE_EXPONENTIAL, None)]
+    out = {"m_max": m_max, "min_rate": min_rate, "epsilons": list(epsilons), "kernels": []}
+    for rho, omega in kernels:
+        k = Kernel(make_target(rho, {}), {}, rho)
+        series = {}
+        for key, bound in (("free", None), ("bounded", min_rate)):
+            fit, errs = None, []
+            for m in range(1, m_max + 1):
+                fit = fit_l2(k, m, previous=fit, min_rate=bound)
+                errs.append(fit.error)
+            series[key] = errs
+        # a bounded fit is a free one too: the best free fit found is the better of the two
+        series["free"] = [min(f, b) for f, b in zip(series["free"], series["bounded"])]
+        first = max(1, min(4, m_max - 2))  # from width 4, or the last three widths of a short table
+        law = sqrt_law(range(first, m_max + 1), series["free"][first - 1:])
+        rows = []
+        for eps in epsilons:
+            rows.append({"eps": eps, "m_free": _first_width(series["free"], eps),
+                         "m_bounded": _first_width(series["bounded"], eps),
+                         "omega_law": None if omega is None else omega * eps ** (-1 / omega),
+                         "sqrt_law": None if law is None else max(1.0, math.log(law["C"] / eps) / law["c"]) ** 2})
+        out["kernels"].append({"rho": rho, "omega": omega, "l2_free": series["free"],
+                               "l2_bounded": series["bounded"], "law": law, "rows": rows})
+        if progress:
+            progress(f"curse of memory: {rho}")
+    return out

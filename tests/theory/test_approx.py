@@ -84,13 +84,3 @@ def test_jackson_constants_and_rate_fit():
     assert not jackson_constants(memdyn.target("exp(-t)"), {}, 1, 1.5)["decays"]
     fit = rate_fit([1, 2, 4, 8], [1.0, 0.25, 0.0625, 0.015625])
     assert abs(fit["slope"] + 2.0) < 1e-12
-
-
-def test_width_for_accuracy_small():
-    from memdyn.theory.approx import width_for_accuracy
-
-    out = width_for_accuracy([2.0], [0.3, 0.05], m_max=3)
-    rows = {row["eps"]: row for row in out["rows"]}
-    assert rows[0.3]["m"] is not None and rows[0.3]["m"] <= rows[0.05]["m"]
-    assert abs(rows[0.05]["theory"] - 2.0 * 0.05 ** -0.5) < 1e-12
-    assert len(out["rows"][-1]["l1_by_m"]) == 3

@@ -144,3 +144,21 @@ def test_the_readme_states_what_the_committed_benchmark_measured():
     for text in stated:
         assert text in readme, text
     assert bench["l2_width20_seconds"] < 60  # issue 15: a width-20 fit within a minute on 2 cores
+
+
+def test_curse_table_bounded_rates_stall_for_power_law_memory():
+    """(1+t)^-3 and exp(-t)/(1+t) to width 4: free fits never worse than bounded ones (a bounded fit is
+    a free one); rates >= 0.5 stall for the power law (3.6x worse at m = 4) but not for the exponential
+    kernel, whose fits keep their rates above 1 anyway."""
+    out = ef.curse_table([2.0], [1e-2, 1e-3], m_max=4)
+    power, expo = out["kernels"]
+    for k in (power, expo):
+        assert all(f <= b for f, b in zip(k["l2_free"], k["l2_bounded"]))
+        assert all(b <= a for a, b in zip(k["l2_free"], k["l2_free"][1:]))
+    assert power["l2_bounded"][-1] > 3 * power["l2_free"][-1]
+    assert expo["l2_bounded"][-1] == pytest.approx(expo["l2_free"][-1], rel=1e-6)
+    rows = {r["eps"]: r for r in power["rows"]}
+    assert rows[1e-2]["omega_law"] == pytest.approx(2.0 * 1e-2 ** -0.5)
+    assert rows[1e-3]["m_free"] == next(m for m, e in enumerate(power["l2_free"], 1) if e <= 1e-3)
+    law = power["law"]
+    assert rows[1e-3]["sqrt_law"] == pytest.approx((math.log(law["C"] / 1e-3) / law["c"]) ** 2)

@@ -123,7 +123,7 @@ def summary(results: dict) -> dict:
         "memory_momentum": {k: v["fit_tau_loss"] for k, v in mom["memory_problem"].items() if isinstance(v, dict)},
         "approx": {"rate_best": rates["rate_best"], "rate_jackson": rates["rate_jackson"],
                    "jackson_within_bound": all(e <= b for e, b in zip(rates["jackson_l1_error"], rates["jackson_bound"])),
-                   "curse_constant": results["approx"]["curse"]["constant"]},
+                   "curse_laws": {k["rho"]: k["law"] for k in results["approx"]["curse"]["kernels"]}},
         "training": training.summary(results["training"]),
         "timing_s": results["timing_s"],
     }

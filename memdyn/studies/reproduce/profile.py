@@ -19,9 +19,9 @@ class Profile:
     momentum_memories: tuple[float, ...] = (8.0, 10.0, 12.0, 14.0, 16.0)
     saddle_eps: tuple[float, ...] = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
     approx_widths: tuple[int, ...] = (1, 2, 4, 8)
-    curse_omegas: tuple[float, ...] = (1.0, 2.0)
-    curse_eps: tuple[float, ...] = (0.3, 0.1, 0.05)
-    curse_m_max: int = 6
+    curse_omegas: tuple[float, ...] = (0.5, 1.0, 2.0)
+    curse_eps: tuple[float, ...] = (1e-2, 1e-3, 1e-4)
+    curse_m_max: int = 8
     t1: float = 1e12
     curve_points: int = 160
     # training: Fig. 1 on the exact white-noise loss, Fig. 4 on 128 samples, the bridge
@@ -48,8 +48,8 @@ PROFILES = {
     "quick": Profile(memories=(6.0, 8.0, 10.0, 12.0, 14.0, 16.0)),
     "full": Profile(memories=tuple(float(x) for x in range(6, 31, 2)),
                     momentum_memories=tuple(float(x) for x in range(8, 23, 2)),
-                    approx_widths=(1, 2, 3, 4, 6, 8, 12), curse_omegas=(0.5, 1.0, 2.0, 3.0),
-                    curse_eps=(0.3, 0.1, 0.05, 0.02), curse_m_max=12,
+                    approx_widths=(1, 2, 3, 4, 6, 8, 12), curse_omegas=(0.5, 1.0, 2.0),
+                    curse_eps=(1e-2, 1e-4, 1e-6, 1e-8, 1e-10), curse_m_max=30,
                     fig4_epochs=20000, fig4_seeds=10, fig4_inputs=("white", "cosine"),
                     bridge_samples=(128, 1024, 8192, 65536), bridge_sample_seeds=5,
                     reparam_settings=((1.0, 0.5, (6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0)),
