@@ -66,20 +66,22 @@ def flow(rho: str, params: Mapping[str, float] | None, a0: Sequence[float], w0: 
 
 
 def _swept_target(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], *,
-                  warm: bool = False):
+                  warm: bool = False, grid: Sequence[tuple[str, Sequence[float]]] = ()):
     """(the fixed parameters, the target of the sweep); with ``warm`` from the warm path when it can."""
     base = dict(params or {})
-    if param in base:
-        raise InputError("param", f"'{param}' is swept and also given in params")
-    swept = {**base, param: list(values)}
+    for name, _ in [(param, values), *grid]:
+        if name in base:
+            raise InputError("param", f"'{name}' is swept and also given in params")
+    swept = {**base, param: list(values), **{name: list(vals) for name, vals in grid}}
     found = warm_target(rho, swept) if warm else None
     if found is not None:
         return base, found
     try:
         return base, target(rho, swept)
     except InputError as err:
-        if err.argument == f"param {param}":
-            raise InputError("param", f"'{param}' is not a parameter of the formula") from None
+        for name in [param, *(name for name, _ in grid)]:
+            if err.argument == f"param {name}":
+                raise InputError("param", f"'{name}' is not a parameter of the formula") from None
         raise
 
 
@@ -89,7 +91,8 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
           beta: float = 1.0, delta: float, t1: float = 1e12, config: SolverConfig = SolverConfig(),
           param_map: str = "plain", chunk: int | None = None, progress: Callable[[int], None] | None = None,
           on_size: Callable[[int], None] | None = None, out_dir=None,
-          on_resume: Callable[[int, int], None] | None = None) -> SweepResult:
+          on_resume: Callable[[int, int], None] | None = None,
+          grid: Sequence[tuple[str, Sequence[float]]] = ()) -> SweepResult:
     """Hitting times over ``values`` of ``param`` x starts, as one compiled, batched call.
 
     Starts (see :func:`memdyn.core.starts.build_starts`): ``init="explicit"`` from ``a0``/``w0``;
@@ -98,7 +101,10 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
     ``beta``). ``chunk`` bounds the elements per compiled call (default: all, or 64 above 64);
     ``progress(k)`` is called after each chunk, ``on_size(n)`` once with the number of elements.
     ``out_dir`` keeps every finished chunk (resumable: see :class:`memdyn.core.sweep.ChunkStore`).
+    ``grid``: further axes (name, values), swept as a Cartesian product with ``param`` outermost.
     """
+    import itertools
+
     from .core.resources import check_solve
     from .core.starts import build_starts
     from .core.sweep import bucket, run_sweep
@@ -109,12 +115,16 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
         # before building the starts: --m 4000 --seeds 4000 is 4000 rows of 8000 numbers already
         n_starts = seeds if init == "random" else 1
         check_solve(m, bucket(min(chunk or 64, len(values) * n_starts)), "m")
-    base, tg = _swept_target(rho, params, param, values, warm=param_map == "plain")
+    names = [param, *(name for name, _ in grid)]
+    if len(set(names)) < len(names):
+        raise InputError("param", f"a parameter is swept twice: {', '.join(names)}")
+    base, tg = _swept_target(rho, params, param, values, warm=param_map == "plain", grid=grid)
     kernel = tg.lowered().kernel if init == "mstar" else None  # M* reads the formula's exponential terms
-    starts = build_starts(kernel, [{**base, param: v} for v in values], init=init, a0=a0, w0=w0, m=m,
+    points = [dict(zip(names, combo)) for combo in itertools.product(values, *(vals for _, vals in grid))]
+    starts = build_starts(kernel, [{**base, **p} for p in points], init=init, a0=a0, w0=w0, m=m,
                           null_rates=null_rates, groups=groups, seeds=seeds, w_range=w_range, a_range=a_range,
                           beta=beta)
-    n = len(values) * starts.shape[0]
+    n = len(points) * starts.shape[0]
     if on_size:
         on_size(n)
     if param_map != "plain":
@@ -123,7 +133,7 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
         tg = mapped(tg.lowered(), param_map)
     return run_sweep(tg, base, param, values, starts, delta=delta, t1=t1, config=config,
                      chunk=chunk or (64 if n > 64 else None), progress=progress, out_dir=out_dir,
-                     on_resume=on_resume)
+                     on_resume=on_resume, grid=grid)
 
 
 def sharp(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], a0, w0, *,

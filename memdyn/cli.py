@@ -239,9 +239,11 @@ class Sweep(Command):
 
     def add_arguments(self, p):
         self.add_target(p)
-        p.add_argument("--sweep", required=True, metavar="NAME=VALUES",
-                       help="the swept parameter and its values: V1,V2,.., START:STOP:STEP (stop included: mu=8:11:0.5 "
-                            "is 8, 8.5, .., 11) or geom(START,STOP,N) (N values, geometric)")
+        p.add_argument("--sweep", required=True, action="append", metavar="NAME=VALUES",
+                       help="a swept parameter and its values: V1,V2,.., START:STOP:STEP (stop included: mu=8:11:0.5 "
+                            "is 8, 8.5, .., 11) or geom(START,STOP,N) (N values, geometric). Give it again for a "
+                            "grid (the Cartesian product; the first is the memory axis, the Theorem-20 fits need "
+                            "it alone)")
         p.add_argument("--init", choices=("explicit", "mstar", "random"), default="explicit",
                        help="explicit: --a0/--w0; mstar: a point of the invariant set M* built from the formula's "
                             "exponential terms (--m, --null-rates, --groups); random: the JMLR bounded start "
@@ -270,7 +272,8 @@ class Sweep(Command):
     def run(self, args):
         from .api import sweep
 
-        name, values = self.sweep_values(args.sweep)
+        axes = [self.sweep_values(text) for text in args.sweep]
+        name, values = axes[0]
 
         def resumed(done, total):
             rest = "solving the rest" if done < total else "nothing left to solve"
@@ -283,18 +286,21 @@ class Sweep(Command):
                            seeds=args.seeds, w_range=args.w_range, a_range=args.a_range, beta=args.beta,
                            delta=args.delta, t1=args.t1, config=self.config(args), param_map=args.param_map,
                            chunk=args.chunk, progress=bar.update, on_size=lambda n: setattr(bar, "total", n),
-                           out_dir=args.out, on_resume=resumed)
+                           out_dir=args.out, on_resume=resumed, grid=axes[1:])
         if args.out:
             _write_table(args.out, result.to_json())
         return result
 
     def show(self, out, args):
-        print(f"{'value':>10} {'1/omega':>9} {'tau_param':>14} {'tau_loss':>14} {'steps':>6}  status")
-        for v, mu, tp, tl, st, status in zip(out["values"], out["memory"], out["tau_param"], out["tau_loss"],
-                                             out["steps"], out["status"]):
-            print(f"{v:>10g} {mu:>9g} {_null(tp):>14} {_null(tl):>14} {st:>6}  {status}")
+        axes = list(out.get("axes", {}))
+        print(f"{out['param']:>10}" + "".join(f" {a:>10}" for a in axes)
+              + f" {'1/omega':>9} {'tau_param':>14} {'tau_loss':>14} {'steps':>6}  status")
+        for i, (v, mu, tp, tl, st, status) in enumerate(zip(out["values"], out["memory"], out["tau_param"],
+                                                             out["tau_loss"], out["steps"], out["status"])):
+            print(f"{v:>10g}" + "".join(f" {out['axes'][a][i]:>10g}" for a in axes)
+                  + f" {mu:>9g} {_null(tp):>14} {_null(tl):>14} {st:>6}  {status}")
         for key in ("tau_param", "tau_loss"):
-            fit = out["fit"][key]["plain"]
+            fit = out["fit"][key]["plain"] if out["fit"][key] else None
             if fit:
                 print(f"slope of ln {key} vs 1/omega: {fit['slope']:.4f} +- {fit['slope_stderr']:.4f} "
                       f"(Theorem 20 bound: >= w_min = {out['fit'][key]['bound_slope']:g})")
@@ -406,11 +412,14 @@ def _write_table(folder: str, out: dict) -> None:
     from pathlib import Path
 
     folder = Path(folder)
-    columns = ["param", "value", "memory", "tau_param", "tau_loss", "loss_initial", "loss_final", "steps", "status"]
+    axes = list(out.get("axes", {}))
+    columns = [out["param"], *axes, "memory", "start", "tau_param", "tau_loss", "loss_initial", "loss_final",
+               "steps", "status"]
     rows = [",".join(columns)]
+    n_starts = len(out["start"])
     for i, value in enumerate(out["values"]):
-        cells = [out["param"], value, out["memory"][i], out["tau_param"][i], out["tau_loss"][i],
-                 out["loss_initial"][i], out["loss_final"][i], out["steps"][i], out["status"][i]]
+        cells = [value, *(out["axes"][a][i] for a in axes), out["memory"][i], i % n_starts, out["tau_param"][i],
+                 out["tau_loss"][i], out["loss_initial"][i], out["loss_final"][i], out["steps"][i], out["status"][i]]
         rows.append(",".join("" if c is None else repr(c) if isinstance(c, float) else str(c) for c in cells))
     for name, text in (("results.json", json.dumps(out, indent=1)), ("results.csv", "\n".join(rows) + "\n")):
         tmp = folder / f".{name}.tmp"

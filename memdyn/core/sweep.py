@@ -8,6 +8,7 @@ so one compilation serves every chunk) to show progress.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -46,12 +47,18 @@ class SweepResult:
     compile_s: float
     run_s: float
     w_min: list[float] = field(default_factory=list)
+    axes: dict[str, list[float]] = field(default_factory=dict)
+    """Further grid axes (``--sweep`` given more than once): each one's value per element."""
 
     def column(self, key: str) -> list:
         return [getattr(r, key) for r in self.results]
 
     def fits(self) -> dict:
+        """Theorem 20's fits along the memory axis; None on a grid of several axes (a slope across
+        other parameters means nothing: fit each slice with :func:`memdyn.core.fits.fit_log_linear`)."""
         out = {}
+        if self.axes:
+            return {key: None for key in ("tau_param", "tau_loss")}
         for key in ("tau_param", "tau_loss"):
             taus = self.column(key)
             plain = fit_log_linear(self.memory, taus)
@@ -67,6 +74,7 @@ class SweepResult:
         return {
             "param": self.param,
             "values": [float(v) for v in self.values],
+            "axes": {name: [float(v) for v in vals] for name, vals in self.axes.items()},
             "memory": self.memory,
             "start": [list(map(float, s)) for s in self.starts],
             "tau_param": self.column("tau_param"),
@@ -140,7 +148,8 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
               starts: np.ndarray, *, delta: float, t1: float, config: SolverConfig = SolverConfig(),
               friction: float | None = None, chunk: int | None = None,
               progress: Callable[[int], None] | None = None, out_dir=None,
-              on_resume: Callable[[int, int], None] | None = None) -> SweepResult:
+              on_resume: Callable[[int, int], None] | None = None,
+              grid: Sequence[tuple[str, Sequence[float]]] = ()) -> SweepResult:
     """Hitting times for every (value, start) pair, solved as one compiled, batched call.
 
     Args:
@@ -153,21 +162,31 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
             chunk. ``compile_s`` is the time to load or build the solve (near zero from a warm cache).
         out_dir: keep each finished chunk there (:class:`ChunkStore`): a rerun with the same arguments
             reads them back instead of solving them (``on_resume(done, total)`` says how many chunks).
+        grid: further axes (name, values): the sweep runs over the Cartesian product, ``param`` outermost
+            (it stays the memory axis), then these in order, then the starts.
     """
-    if param not in target.param_names:
-        raise InputError("param", f"'{param}' is not a parameter of the formula")
+    axes = [(param, values), *grid]
+    names = [name for name, _ in axes]
+    for name in names:
+        if name not in target.param_names:
+            raise InputError("param", f"'{name}' is not a parameter of the formula")
+    if len(set(names)) < len(names):
+        raise InputError("param", f"a parameter is swept twice: {', '.join(names)}")
     check_horizon(delta, t1)
-    values = [float(v) for v in values]
-    if not values:
-        raise InputError("values", "no values given")
+    axes = [(name, [float(v) for v in vals]) for name, vals in axes]
+    for name, vals in axes:
+        if not vals:
+            raise InputError("values", f"no values given for {name}")
     starts = check_starts(starts)
     m = starts.shape[1] // 2
-    if len(values) * starts.shape[0] > MAX_ELEMENTS:
-        raise InputError("values", f"{len(values)} values x {starts.shape[0]} starts is more than {MAX_ELEMENTS:,} "
-                                   "solves in one sweep: split it")
+    points = [dict(zip(names, combo)) for combo in itertools.product(*(vals for _, vals in axes))]
+    if len(points) * starts.shape[0] > MAX_ELEMENTS:
+        raise InputError("values", f"{len(points)} grid points x {starts.shape[0]} starts is more than "
+                                   f"{MAX_ELEMENTS:,} solves in one sweep: split it")
+    values = [p[param] for p in points]
     # Host arrays until the call: slicing JAX arrays would compile a small program per shape.
-    data = target.data_batch([{**base, param: v} for v in values], host=True)
-    n_v, n_s = len(values), starts.shape[0]
+    data = target.data_batch([{**base, **p} for p in points], host=True)
+    n_v, n_s = len(points), starts.shape[0]
     # values outer, starts inner
     data = KernelData(*(np.repeat(x, n_s, axis=0) for x in data))
     theta0 = np.tile(target.internal(starts), (n_v, 1))
@@ -185,7 +204,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     if out_dir is not None:
         store = ChunkStore(out_dir, {
             "target": target.fingerprint, "base": {k: float(v) for k, v in sorted(base.items())}, "param": param,
-            "values": values, "starts": np.asarray(starts, float).tolist(), "delta": float(delta), "t1": float(t1),
+            "values": values, "grid": [[name, vals] for name, vals in axes[1:]], "starts": np.asarray(starts, float).tolist(), "delta": float(delta), "t1": float(t1),
             "config": repr(config), "friction": friction, "chunk": step, "elements": n})
     chunks = range(0, n, step)
     done = set(store.done()) if store else set()
@@ -215,5 +234,6 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     results = [flow_result(jax.tree_util.tree_map(lambda x: x[i], out), t1, config, target) for i in range(n)]
     memory = [mu for mu in memory_of(param, values) for _ in range(n_s)]
     w_min = [float(np.min(starts[i % n_s, m:])) for i in range(n)]
+    extra = {name: [p[name] for p in points for _ in range(n_s)] for name, _ in axes[1:]}
     return SweepResult(param=param, values=[v for v in values for _ in range(n_s)], memory=memory,
-                       starts=starts, results=results, compile_s=compile_s, run_s=run_s, w_min=w_min)
+                       starts=starts, results=results, compile_s=compile_s, run_s=run_s, w_min=w_min, axes=extra)

@@ -94,3 +94,23 @@ def test_cli_refuses_a_changed_sweep_in_one_line(tmp_path, capsys):
     assert main([*base, "--sweep", "mu=6:8:1"]) == 2
     err = capsys.readouterr().err
     assert "--out" in err and "different sweep" in err and err.count("\n") == 1
+
+
+def test_a_grid_equals_its_slices():
+    """--sweep twice: the Cartesian product (first axis outermost) gives each slice's hitting times."""
+    rho = "exp(-t) + c*exp(-(t-mu)^2/2)"
+    tg = memdyn.target(rho, {"mu": [6.0, 7.0], "c": [0.3, 0.5]})
+    grid = run_sweep(tg, {}, "mu", [6.0, 7.0], START, delta=0.01, t1=1e12, grid=[("c", [0.3, 0.5])])
+    assert grid.values == [6.0, 6.0, 7.0, 7.0] and grid.axes == {"c": [0.3, 0.5, 0.3, 0.5]}
+    assert grid.fits() == {"tau_param": None, "tau_loss": None}
+    for c in (0.3, 0.5):
+        one = run_sweep(tg, {"c": c}, "mu", [6.0, 7.0], START, delta=0.01, t1=1e12)
+        mine = [t for t, cc in zip(grid.column("tau_loss"), grid.axes["c"]) if cc == c]
+        np.testing.assert_allclose(mine, one.column("tau_loss"), rtol=1e-10)
+
+
+def test_a_parameter_swept_twice_is_refused(capsys):
+    assert main(["sweep", "--rho", BUMP, "--sweep", "mu=6,7", "--sweep", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
+                 "--delta", "0.01"]) == 2
+    err = capsys.readouterr().err
+    assert "swept twice" in err and err.count("\n") == 1
