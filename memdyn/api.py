@@ -85,6 +85,20 @@ def _swept_target(rho: str, params: Mapping[str, float] | None, param: str, valu
         raise
 
 
+def _devices(devices: int | str) -> int:
+    import jax
+
+    if devices == "all":
+        return len(jax.local_devices())
+    try:
+        count = int(devices)
+    except (TypeError, ValueError):
+        raise InputError("devices", f"expected 'all' or a number of devices, got {devices!r}") from None
+    if count != devices and str(count) != str(devices).strip():
+        raise InputError("devices", f"expected 'all' or a number of devices, got {devices!r}")
+    return count
+
+
 def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], *,
           init: str = "explicit", a0=None, w0=None, m: int | None = None, null_rates: Sequence[float] = (),
           groups: Sequence[int] | None = None, seeds: int = 1, w_range=(0.5, 2.0), a_range=(-1.0, 1.0),
@@ -92,7 +106,7 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
           param_map: str = "plain", chunk: int | None = None, progress: Callable[[int], None] | None = None,
           on_size: Callable[[int], None] | None = None, out_dir=None,
           on_resume: Callable[[int, int], None] | None = None,
-          grid: Sequence[tuple[str, Sequence[float]]] = ()) -> SweepResult:
+          grid: Sequence[tuple[str, Sequence[float]]] = (), devices: int | str = 1) -> SweepResult:
     """Hitting times over ``values`` of ``param`` x starts, as one compiled, batched call.
 
     Starts (see :func:`memdyn.core.starts.build_starts`): ``init="explicit"`` from ``a0``/``w0``;
@@ -102,6 +116,7 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
     ``progress(k)`` is called after each chunk, ``on_size(n)`` once with the number of elements.
     ``out_dir`` keeps every finished chunk (resumable: see :class:`memdyn.core.sweep.ChunkStore`).
     ``grid``: further axes (name, values), swept as a Cartesian product with ``param`` outermost.
+    ``devices``: how many local devices share the chunks (``"all"``: every one), one chunk each at a time.
     """
     import itertools
 
@@ -133,7 +148,7 @@ def sweep(rho: str, params: Mapping[str, float] | None, param: str, values: Sequ
         tg = mapped(tg.lowered(), param_map)
     return run_sweep(tg, base, param, values, starts, delta=delta, t1=t1, config=config,
                      chunk=chunk or (64 if n > 64 else None), progress=progress, out_dir=out_dir,
-                     on_resume=on_resume, grid=grid)
+                     on_resume=on_resume, grid=grid, devices=_devices(devices))
 
 
 def sharp(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], a0, w0, *,

@@ -264,6 +264,10 @@ class Sweep(Command):
         self.add_flow_options(p, t1=1e12)
         p.add_argument("--chunk", type=int, default=None,
                        help="elements per compiled call, for progress on long sweeps (default: all, or 64 above 64)")
+        p.add_argument("--devices", default="1", metavar="all|N",
+                       help="spread the chunks over N local devices (GPUs; CPU devices with XLA_FLAGS="
+                            "--xla_force_host_platform_device_count=N), each running its own batch; 'all' for every "
+                            "one (default 1)")
         p.add_argument("--out", default=None, metavar="DIR",
                        help="keep each finished chunk in DIR (written atomically) and the final table there "
                             "(results.json, results.csv); rerun with the same arguments to resume a killed run "
@@ -286,7 +290,7 @@ class Sweep(Command):
                            seeds=args.seeds, w_range=args.w_range, a_range=args.a_range, beta=args.beta,
                            delta=args.delta, t1=args.t1, config=self.config(args), param_map=args.param_map,
                            chunk=args.chunk, progress=bar.update, on_size=lambda n: setattr(bar, "total", n),
-                           out_dir=args.out, on_resume=resumed, grid=axes[1:])
+                           out_dir=args.out, on_resume=resumed, grid=axes[1:], devices=args.devices)
         if args.out:
             _write_table(args.out, result.to_json())
         return result

@@ -195,12 +195,16 @@ class HittingTimes:
         return cache.key_of("hitting-times", environment(), self.target.fingerprint, static.solver, static.pcoeff,
                             static.icoeff, static.max_steps, static.refine, self.batched, self.heavy_ball, shapes)
 
-    def prepare(self, data, theta0) -> Callable:
-        """The executable for these argument shapes (loaded, or traced and compiled, once)."""
+    def prepare(self, data, theta0, device=None) -> Callable:
+        """The executable for these argument shapes (loaded, or traced and compiled, once), on ``device``
+        (default: JAX's default device)."""
         shapes = _shapes((data, theta0))
-        key = (self.target.fingerprint, self.config.static, self.batched, self.heavy_ball, tuple(map(tuple, shapes)))
+        key = (self.target.fingerprint, self.config.static, self.batched, self.heavy_ball, tuple(map(tuple, shapes)),
+               None if device is None else device.id)
         if key in _EXECUTABLES:
             return _EXECUTABLES[key]
+        if device is not None:
+            data, theta0 = jax.device_put((data, theta0), device)
         args = (data, theta0, *self._runtime(0.0, 1.0))
         executable = None
         if cache.enabled():  # JAX's own compilation cache was pointed at ours at import (core.precision)
@@ -231,8 +235,11 @@ class HittingTimes:
             cache.warn_once("corrupt", "a cached solve could not be read; tracing again")
             return None
 
-    def __call__(self, data, theta0, delta, t1):
-        return self.prepare(data, theta0)(data, theta0, *self._runtime(delta, t1))
+    def __call__(self, data, theta0, delta, t1, device=None):
+        """Dispatch the solve (asynchronously: the result is a dict of arrays still being computed)."""
+        if device is not None:
+            data, theta0 = jax.device_put((data, theta0), device)
+        return self.prepare(data, theta0, device)(data, theta0, *self._runtime(delta, t1))
 
 
 def forget_compiled() -> None:

@@ -49,6 +49,7 @@ class SweepResult:
     w_min: list[float] = field(default_factory=list)
     axes: dict[str, list[float]] = field(default_factory=dict)
     """Further grid axes (``--sweep`` given more than once): each one's value per element."""
+    devices: int = 1
 
     def column(self, key: str) -> list:
         return [getattr(r, key) for r in self.results]
@@ -86,6 +87,7 @@ class SweepResult:
             "w_min": self.w_min,
             "fit": self.fits(),
             "timing": {"compile_s": self.compile_s, "run_s": self.run_s},
+            "devices": self.devices,
         }
 
 
@@ -149,7 +151,8 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
               friction: float | None = None, chunk: int | None = None,
               progress: Callable[[int], None] | None = None, out_dir=None,
               on_resume: Callable[[int, int], None] | None = None,
-              grid: Sequence[tuple[str, Sequence[float]]] = ()) -> SweepResult:
+              grid: Sequence[tuple[str, Sequence[float]]] = (), devices: int = 1,
+              balance: bool = True) -> SweepResult:
     """Hitting times for every (value, start) pair, solved as one compiled, batched call.
 
     Args:
@@ -164,7 +167,15 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
             reads them back instead of solving them (``on_resume(done, total)`` says how many chunks).
         grid: further axes (name, values): the sweep runs over the Cartesian product, ``param`` outermost
             (it stays the memory axis), then these in order, then the starts.
+        devices: local devices to spread the chunks over, one chunk per device at a time (each device
+            runs its own compiled batch, so one slow element holds up its own chunk only; see
+            ``examples/bench_devices.py`` for the comparison with one batch sharded over the devices).
+        balance: chunk the elements in order of predicted cost (results come back in the usual order).
     """
+    available = jax.local_devices()
+    if not 1 <= devices <= len(available):
+        raise InputError("devices", f"must be 1..{len(available)} (the local {available[0].platform} devices), "
+                                    f"got {devices}")
     axes = [(param, values), *grid]
     names = [name for name, _ in axes]
     for name in names:
@@ -192,6 +203,14 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     theta0 = np.tile(target.internal(starts), (n_v, 1))
     n = n_v * n_s
     step = n if chunk is None else max(1, min(chunk, n))  # elements per call
+    # A batch runs until its slowest element ends: solve in order of predicted cost, ln tau ~
+    # w_min/omega (Theorem 20), so that each chunk holds plateaus of like length (3x faster on a
+    # grid of plateaus 1e0..1e9: examples/bench_devices.py), then restore the order.
+    memory_per_point = memory_of(param, values)
+    cost = np.array([memory_per_point[i // n_s] * float(np.min(starts[i % n_s, m:])) for i in range(n)])
+    order = np.argsort(cost, kind="stable") if balance and step < n else np.arange(n)
+    data = KernelData(*(x[order] for x in data))
+    theta0 = theta0[order]
     size = bucket(step)  # the compiled batch: step elements, padded
     check_solve(m, size, "starts")
     fn = compiled_hitting_times(target, config, batched=True, friction=friction)
@@ -205,35 +224,50 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
         store = ChunkStore(out_dir, {
             "target": target.fingerprint, "base": {k: float(v) for k, v in sorted(base.items())}, "param": param,
             "values": values, "grid": [[name, vals] for name, vals in axes[1:]], "starts": np.asarray(starts, float).tolist(), "delta": float(delta), "t1": float(t1),
-            "config": repr(config), "friction": friction, "chunk": step, "elements": n})
+            "config": repr(config), "friction": friction, "chunk": step, "elements": n, "balance": balance})
     chunks = range(0, n, step)
     done = set(store.done()) if store else set()
     if on_resume and done:
         on_resume(len(done), len(chunks))
     d0, th0 = piece(0)
+    devs = available[:devices] if devices > 1 else [None]
     start = time.perf_counter()
     if len(done) < len(chunks):
-        fn.prepare(d0, th0)
+        for dev in devs:
+            fn.prepare(d0, th0, dev)
     compile_s = time.perf_counter() - start
-    outs = []
+    outs: dict[int, dict] = {}
+    in_flight: list[tuple[int, int, dict]] = []
+
+    def finish(k, lo, pending):
+        out = jax.tree_util.tree_map(lambda x: x[: min(step, n - lo)], jax.device_get(pending))
+        if store:
+            store.save(k, out)
+        outs[k] = out
+        if progress:
+            progress(min(step, n - lo))
+
     start = time.perf_counter()
     for k, lo in enumerate(chunks):
         if k in done:
-            out = store.load(k)
-        else:
-            d, th = piece(lo)
-            out = jax.device_get(fn(d, th, delta, t1))
-            out = jax.tree_util.tree_map(lambda x: x[: min(step, n - lo)], out)
-            if store:
-                store.save(k, out)
-        outs.append(out)
-        if progress:
-            progress(min(step, n - lo))
+            outs[k] = store.load(k)
+            if progress:
+                progress(min(step, n - lo))
+            continue
+        if len(in_flight) == len(devs):  # every device busy: wait for the oldest chunk
+            finish(*in_flight.pop(0))
+        d, th = piece(lo)
+        in_flight.append((k, lo, fn(d, th, delta, t1, devs[k % len(devs)])))
+    for item in in_flight:
+        finish(*item)
+    outs = [outs[k] for k in range(len(chunks))]
     run_s = time.perf_counter() - start
     out = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *outs)
+    out = jax.tree_util.tree_map(lambda x: x[np.argsort(order)], out)  # back to values x starts order
     results = [flow_result(jax.tree_util.tree_map(lambda x: x[i], out), t1, config, target) for i in range(n)]
-    memory = [mu for mu in memory_of(param, values) for _ in range(n_s)]
+    memory = [mu for mu in memory_per_point for _ in range(n_s)]
     w_min = [float(np.min(starts[i % n_s, m:])) for i in range(n)]
     extra = {name: [p[name] for p in points for _ in range(n_s)] for name, _ in axes[1:]}
     return SweepResult(param=param, values=[v for v in values for _ in range(n_s)], memory=memory,
-                       starts=starts, results=results, compile_s=compile_s, run_s=run_s, w_min=w_min, axes=extra)
+                       starts=starts, results=results, compile_s=compile_s, run_s=run_s, w_min=w_min, axes=extra,
+                       devices=len(devs))

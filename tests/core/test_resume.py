@@ -114,3 +114,19 @@ def test_a_parameter_swept_twice_is_refused(capsys):
                  "--delta", "0.01"]) == 2
     err = capsys.readouterr().err
     assert "swept twice" in err and err.count("\n") == 1
+
+
+def test_the_readme_states_what_the_device_benchmark_measured():
+    """docs/bench_devices.json (examples/bench_devices.py) holds the README's 'Large sweeps' figures."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bench = json.loads((root / "docs" / "bench_devices.json").read_text())
+    readme = (root / "README.md").read_text()
+    assert bench["per_device_equal"] and bench["sharded_equal"] and len(bench["devices"]) == 2
+    for key in ("sharded_batch_s", "per_device_batches_s", "one_device_s", "balanced_chunks_s", "mixed_chunks_s"):
+        assert f"{bench[key]:.2f} s" in readme, key
+    low, high = bench["plateau_range"]
+    assert f"plateaus {low:.1f} to {high:.1e}".replace("e+", "e") in readme
+    assert bench["sharded_batch_s"] > bench["per_device_batches_s"]  # why per-device batches were kept
+    assert bench["mixed_chunks_s"] > bench["balanced_chunks_s"]
