@@ -85,6 +85,28 @@ def _swept_target(rho: str, params: Mapping[str, float] | None, param: str, valu
         raise
 
 
+def distributed(coordinator: str | None = None, processes: int | None = None, process_id: int | None = None) -> None:
+    """Join a ``jax.distributed`` cluster: the coordinator address HOST:PORT, the number of processes
+    and this one's id, each from the argument or else from ``JAX_COORDINATOR_ADDRESS``,
+    ``JAX_NUM_PROCESSES``, ``JAX_PROCESS_ID``. Call before any computation; a sweep then splits its
+    chunks over the processes (see :func:`memdyn.core.sweep.run_sweep`)."""
+    import os
+
+    import jax
+
+    coordinator = coordinator or os.environ.get("JAX_COORDINATOR_ADDRESS")
+    try:
+        processes = int(processes if processes is not None else os.environ.get("JAX_NUM_PROCESSES", 0))
+        process_id = int(process_id if process_id is not None else os.environ.get("JAX_PROCESS_ID", -1))
+    except ValueError:
+        raise InputError("processes", "the number of processes and the process id must be integers") from None
+    if not coordinator or ":" not in coordinator:
+        raise InputError("coordinator", f"expected HOST:PORT, got {coordinator!r}")
+    if processes < 1 or not 0 <= process_id < processes:
+        raise InputError("process_id", f"must be in 0..{processes - 1} for {processes} processes, got {process_id}")
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=processes, process_id=process_id)
+
+
 def _devices(devices: int | str) -> int:
     import jax
 

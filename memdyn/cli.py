@@ -268,6 +268,14 @@ class Sweep(Command):
                        help="spread the chunks over N local devices (GPUs; CPU devices with XLA_FLAGS="
                             "--xla_force_host_platform_device_count=N), each running its own batch; 'all' for every "
                             "one (default 1)")
+        p.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                       help="run as one process of a jax.distributed cluster (or set JAX_COORDINATOR_ADDRESS): each "
+                            "process solves its share of the chunks into --out DIR, a folder all of them reach, and "
+                            "process 0 prints and writes the whole table (default: one process)")
+        p.add_argument("--processes", type=int, default=None, metavar="N",
+                       help="processes in the cluster (or JAX_NUM_PROCESSES)")
+        p.add_argument("--process-id", type=int, default=None, metavar="I",
+                       help="this process's id, 0..N-1 (or JAX_PROCESS_ID)")
         p.add_argument("--out", default=None, metavar="DIR",
                        help="keep each finished chunk in DIR (written atomically) and the final table there "
                             "(results.json, results.csv); rerun with the same arguments to resume a killed run "
@@ -278,6 +286,12 @@ class Sweep(Command):
 
         axes = [self.sweep_values(text) for text in args.sweep]
         name, values = axes[0]
+        if args.coordinator or args.processes is not None or os.environ.get("JAX_COORDINATOR_ADDRESS"):
+            from .api import distributed
+
+            if not args.out:
+                raise InputError("out", "a sweep over several processes needs --out DIR, a folder every process reaches")
+            distributed(args.coordinator, args.processes, args.process_id)
 
         def resumed(done, total):
             rest = "solving the rest" if done < total else "nothing left to solve"
@@ -291,8 +305,14 @@ class Sweep(Command):
                            delta=args.delta, t1=args.t1, config=self.config(args), param_map=args.param_map,
                            chunk=args.chunk, progress=bar.update, on_size=lambda n: setattr(bar, "total", n),
                            out_dir=args.out, on_resume=resumed, grid=axes[1:], devices=args.devices)
-        if args.out:
+        import jax
+
+        if args.out and jax.process_index() == 0:
             _write_table(args.out, result.to_json())
+        if jax.process_index() > 0:  # process 0 prints and writes the table
+            print(f"memdyn sweep: process {jax.process_index()} of {jax.process_count()} done; process 0 writes "
+                  f"the table to {args.out}", file=sys.stderr)
+            raise SystemExit(0)
         return result
 
     def show(self, out, args):

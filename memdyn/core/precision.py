@@ -12,7 +12,8 @@ from . import cache
 def ensure_x64() -> None:
     """Turn on float64 in JAX and verify it took effect (plateau levels differ in the 10th digit)."""
     jax.config.update("jax_enable_x64", True)
-    if jnp.asarray(1.0).dtype != jnp.float64:
+    # checked without creating an array, which would start the XLA backend (jax.distributed must come first)
+    if jax.dtypes.canonicalize_dtype(jnp.float64) != jnp.float64:
         raise RuntimeError("memdyn needs float64 JAX arrays, but jax_enable_x64 did not take effect")
 
 

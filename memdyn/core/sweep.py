@@ -152,7 +152,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
               progress: Callable[[int], None] | None = None, out_dir=None,
               on_resume: Callable[[int, int], None] | None = None,
               grid: Sequence[tuple[str, Sequence[float]]] = (), devices: int = 1,
-              balance: bool = True) -> SweepResult:
+              balance: bool = True, wait_s: float = 86400.0) -> SweepResult:
     """Hitting times for every (value, start) pair, solved as one compiled, batched call.
 
     Args:
@@ -171,7 +171,14 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
             runs its own compiled batch, so one slow element holds up its own chunk only; see
             ``examples/bench_devices.py`` for the comparison with one batch sharded over the devices).
         balance: chunk the elements in order of predicted cost (results come back in the usual order).
+
+    Under ``jax.distributed`` (``jax.process_count() > 1``) process i solves the chunks k with
+    k mod count == i into ``out_dir`` (required: a folder every process reaches), then waits (up to
+    ``wait_s``) until every chunk is there and reads the whole table back.
     """
+    processes, me = jax.process_count(), jax.process_index()
+    if processes > 1 and out_dir is None:
+        raise InputError("out", f"a sweep over {processes} processes needs an output folder every process can reach")
     available = jax.local_devices()
     if not 1 <= devices <= len(available):
         raise InputError("devices", f"must be 1..{len(available)} (the local {available[0].platform} devices), "
@@ -232,7 +239,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     d0, th0 = piece(0)
     devs = available[:devices] if devices > 1 else [None]
     start = time.perf_counter()
-    if len(done) < len(chunks):
+    if any(k not in done and k % processes == me for k in range(len(chunks))):
         for dev in devs:
             fn.prepare(d0, th0, dev)
     compile_s = time.perf_counter() - start
@@ -249,8 +256,9 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
 
     start = time.perf_counter()
     for k, lo in enumerate(chunks):
-        if k in done:
-            outs[k] = store.load(k)
+        if k in done or k % processes != me:  # done already, or another process's chunk (read below)
+            if k in done:
+                outs[k] = store.load(k)
             if progress:
                 progress(min(step, n - lo))
             continue
@@ -260,6 +268,16 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
         in_flight.append((k, lo, fn(d, th, delta, t1, devs[k % len(devs)])))
     for item in in_flight:
         finish(*item)
+    if processes > 1:  # gather the other processes' chunks through the shared folder
+        deadline = time.monotonic() + wait_s
+        while missing := [k for k in range(len(chunks)) if k not in outs and not store.path(k).exists()]:
+            if time.monotonic() > deadline:
+                raise InputError("out", f"{len(missing)} chunks of other processes did not arrive in {store.folder} "
+                                        f"within {wait_s:g} s")
+            time.sleep(0.05)
+        for k in range(len(chunks)):
+            if k not in outs:
+                outs[k] = store.load(k)
     outs = [outs[k] for k in range(len(chunks))]
     run_s = time.perf_counter() - start
     out = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *outs)

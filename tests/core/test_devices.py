@@ -1,19 +1,32 @@
-"""Sweeps over several local devices (issue 16 part 2), tested with two forced CPU devices."""
+"""Sweeps over several local devices (issue 16 part 2), tested with two forced CPU devices, and over
+several processes through jax.distributed (part 3), tested with two local processes on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
+import pytest
+
 from ..conftest import BUMP
 
+SWEEP = ["sweep", "--rho", BUMP, "--sweep", "mu=6:13:1", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01",
+         "--chunk", "2", "--json"]
 
 
-def test_two_forced_devices_give_the_one_device_hitting_times(tmp_path):
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "MEMDYN_CACHE_DIR": str(tmp_path / "cache")}
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One compilation cache for the module's processes: the solve is compiled once."""
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+
+@pytest.mark.slow  # three processes, each loading the solve: about a minute on 2 cores
+def test_two_forced_devices_give_the_one_device_hitting_times(cache):
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "MEMDYN_CACHE_DIR": cache}
     runs = {}
     for devices in ("1", "all"):
         done = subprocess.run([sys.executable, "-m", "memdyn", "sweep", "--rho", BUMP, "--sweep", "mu=6:13:1",
@@ -29,3 +42,25 @@ def test_two_forced_devices_give_the_one_device_hitting_times(tmp_path):
                          text=True, timeout=600)
     assert bad.returncode == 2 and bad.stderr.strip() == (
         "memdyn sweep: error: --devices: must be 1..2 (the local cpu devices), got 3")
+
+
+@pytest.mark.slow  # three processes: about a minute on 2 cores
+def test_two_local_processes_give_the_one_process_table(cache, tmp_path):
+    env = {**os.environ, "MEMDYN_CACHE_DIR": cache}
+    env.pop("XLA_FLAGS", None)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [sys.executable, "-m", "memdyn", *SWEEP, "--out", str(tmp_path / "shared"),
+            "--coordinator", f"127.0.0.1:{port}", "--processes", "2", "--process-id"]
+    procs = [subprocess.Popen([*argv, str(i)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in (1, 0)]
+    (out1, err1), (out0, err0) = (p.communicate(timeout=600) for p in procs)
+    assert procs[1].returncode == 0 and procs[0].returncode == 0, err0 + err1
+    assert out1 == "" and "process 1 of 2 done" in err1
+    single = subprocess.run([sys.executable, "-m", "memdyn", *SWEEP], env=env, capture_output=True, text=True,
+                            timeout=600)
+    gathered, alone = json.loads(out0), json.loads(single.stdout)
+    for key in ("values", "tau_param", "tau_loss", "steps", "status"):
+        assert gathered[key] == alone[key]
+    assert json.loads((tmp_path / "shared" / "results.json").read_text())["tau_loss"] == alone["tau_loss"]

@@ -63,6 +63,7 @@ def test_a_half_written_chunk_is_ignored(tmp_path):
     assert np.array_equal(ChunkStore(tmp_path, {"x": 1}).load(0)["tau"], np.arange(3.0))
 
 
+@pytest.mark.slow  # three CLI processes
 def test_a_sigkilled_cli_sweep_loses_at_most_the_chunk_in_flight(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "MEMDYN_CACHE_DIR": str(tmp_path / "cache")}
