@@ -55,7 +55,8 @@ def test_notebooks_are_what_the_generator_writes(tmp_path):
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     tables = {"01_exp_bump_loss_and_flow.ipynb": gen.EXP_BUMP, "02_gradient_and_hessian_on_mstar.ipynb": gen.ON_MSTAR,
-              "03_jackson_construction.ipynb": gen.JACKSON, "04_sharp_escape_asymptotics.ipynb": gen.SHARP}
+              "03_jackson_construction.ipynb": gen.JACKSON, "04_sharp_escape_asymptotics.ipynb": gen.SHARP,
+              "05_approximation_rate_laws.ipynb": gen.RATE_LAWS}
     assert sorted(tables) == [p.name for p in NOTEBOOKS]
     for name, cells in tables.items():
         gen.build(cells, tmp_path / name)

@@ -97,6 +97,7 @@ def test_cli_refuses_a_changed_sweep_in_one_line(tmp_path, capsys):
     assert "--out" in err and "different sweep" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow  # compiles a second target's solve (about 35 s on 2 cores)
 def test_a_grid_equals_its_slices():
     """--sweep twice: the Cartesian product (first axis outermost) gives each slice's hitting times."""
     rho = "exp(-t) + c*exp(-(t-mu)^2/2)"

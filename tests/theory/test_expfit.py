@@ -146,6 +146,7 @@ def test_the_readme_states_what_the_committed_benchmark_measured():
     assert bench["l2_width20_seconds"] < 60  # issue 15: a width-20 fit within a minute on 2 cores
 
 
+@pytest.mark.slow  # 16 extended-precision fits (about 25 s)
 def test_curse_table_bounded_rates_stall_for_power_law_memory():
     """(1+t)^-3 and exp(-t)/(1+t) to width 4: free fits never worse than bounded ones (a bounded fit is
     a free one); rates >= 0.5 stall for the power law (3.6x worse at m = 4) but not for the exponential
