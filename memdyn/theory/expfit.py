@@ -260,6 +260,13 @@ class Fit:
         return {"norm": self.norm, "m": self.m, "a": self.a, "w": self.w, "error": self.error,
                 "improved": self.improved, **self.certificate}
 
+    def widened(self, m: int, rate: float, certificate: dict) -> "Fit":
+        """This fit as a width-m one (a neuron with a = 0 at ``rate`` added): what a width that did not
+        improve on its predecessor reports, so that errors are non-increasing in m."""
+        a, w = self.exact
+        return Fit(self.norm, m, self.a + [0.0], self.w + [float(rate)], self.error, False, certificate,
+                   (np.append(a, gmpy2.mpfr(0)), np.append(w, gmpy2.mpfr(rate))))
+
 
 def _candidates(prev_w: np.ndarray, lo: float) -> list[np.ndarray]:
     """Width-m starts from the width m-1 rates: one rate added below, above, or in the widest gap."""
@@ -321,26 +328,23 @@ def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: flo
         except (ZeroDivisionError, PrecisionLost):
             return math.inf
 
-    best = min(starts, key=start_value)
-    try:
-        x, J, a, iterations = _newton(kernel, np.log(best), lo)
-    except PrecisionLost:
-        x = None
-    if x is None or not math.isfinite(start_value(best)):
+    values = [start_value(s) for s in starts]
+    best = starts[int(np.argmin(values))]
+    x = None
+    if math.isfinite(min(values)):
+        try:
+            x, J, a, iterations = _newton(kernel, np.log(best), lo)
+        except PrecisionLost:
+            x = None
+    if x is None:
         if previous is None:
             raise PrecisionLost(f"no width-{m} start keeps J to 3 digits")
-        a_prev, w_prev = previous.exact
-        return Fit("l2", m, previous.a + [0.0], previous.w + [float(max(lo, 1.0))], previous.error, False,
-                   {"iterations": 0, "precision_lost": True},
-                   (np.append(a_prev, gmpy2.mpfr(0)), np.append(w_prev, gmpy2.mpfr(max(lo, 1.0)))))
+        return previous.widened(m, max(lo, 1.0), {"iterations": 0, "precision_lost": True})
     w = np.exp(x)
     error = math.sqrt(max(float(J), 0.0))
     order = np.argsort(w)
     if previous is not None and previous.norm == "l2" and error > previous.error:
-        a_prev, w_prev = previous.exact
-        return Fit("l2", m, previous.a + [0.0], previous.w + [float(max(lo, 1.0))], previous.error, False,
-                   {"iterations": iterations},
-                   (np.append(a_prev, gmpy2.mpfr(0)), np.append(w_prev, gmpy2.mpfr(max(lo, 1.0)))))
+        return previous.widened(m, max(lo, 1.0), {"iterations": iterations})
     return Fit("l2", m, _f64(a)[order].tolist(), w[order].tolist(), error, True,
                {"iterations": iterations}, (a[order], _mpfr(w[order])))
 
@@ -678,9 +682,7 @@ def fit_l1(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None, m
         fit = Fit("l1", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), error, True,
                   {"iterations": it, "kkt": kkt, "converged": kkt < L1_KKT}, (a[order], w[order]))
     if previous is not None and error > previous.error:
-        a_prev, w_prev = previous.exact
-        return Fit("l1", m, previous.a + [0.0], previous.w + [1.0], previous.error, False,
-                   dict(previous.certificate), (np.append(a_prev, gmpy2.mpfr(0)), np.append(w_prev, gmpy2.mpfr(1))))
+        return previous.widened(m, 1.0, dict(previous.certificate))
     return fit
 
 
@@ -740,10 +742,7 @@ def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | Non
                 sups.append(sup)
                 fit = sup
             elif sups[-1] is not None and sup is not None:  # keep the m-1 fit: errors non-increasing
-                prev = sups[-1]
-                a_prev, w_prev = prev.exact
-                fit = Fit("sup", m, prev.a + [0.0], prev.w + [1.0], prev.error, False, dict(prev.certificate),
-                          (np.append(a_prev, gmpy2.mpfr(0)), np.append(w_prev, gmpy2.mpfr(1))))
+                fit = sups[-1].widened(m, 1.0, dict(sups[-1].certificate))
             else:
                 fit = Fit("sup", m, l2_fit.a, l2_fit.w, sup_error(kernel, *l2_fit.exact), False,
                           {"converged": False}, l2_fit.exact)
