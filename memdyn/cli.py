@@ -432,7 +432,8 @@ class Approx(Command):
 
 
 def _write_table(folder: str, out: dict) -> None:
-    """results.json and results.csv (one row per element) in the sweep's folder, each written atomically."""
+    """results.json and results.csv (one row per element) in the sweep's folder, written atomically
+    (:func:`memdyn.studies.output.write_atomically`: both or neither)."""
     from pathlib import Path
 
     folder = Path(folder)
@@ -445,10 +446,10 @@ def _write_table(folder: str, out: dict) -> None:
         cells = [value, *(out["axes"][a][i] for a in axes), out["memory"][i], i % n_starts, out["tau_param"][i],
                  out["tau_loss"][i], out["loss_initial"][i], out["loss_final"][i], out["steps"][i], out["status"][i]]
         rows.append(",".join("" if c is None else repr(c) if isinstance(c, float) else str(c) for c in cells))
-    for name, text in (("results.json", json.dumps(out, indent=1)), ("results.csv", "\n".join(rows) + "\n")):
-        tmp = folder / f".{name}.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, folder / name)
+    from .studies.output import write_atomically
+
+    write_atomically(folder, {"results.json": lambda path: path.write_text(json.dumps(out, indent=1)),
+                              "results.csv": lambda path: path.write_text("\n".join(rows) + "\n")})
 
 
 def _show_fits(out):
