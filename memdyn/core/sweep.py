@@ -214,7 +214,8 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     # w_min/omega (Theorem 20), so that each chunk holds plateaus of like length (3x faster on a
     # grid of plateaus 1e0..1e9: examples/bench_devices.py), then restore the order.
     memory_per_point = memory_of(param, values)
-    cost = np.array([memory_per_point[i // n_s] * float(np.min(starts[i % n_s, m:])) for i in range(n)])
+    w_min = np.tile(np.min(starts[:, m:], axis=1), n_v)  # per element, values outer
+    cost = np.repeat(memory_per_point, n_s) * w_min
     order = np.argsort(cost, kind="stable") if balance and step < n else np.arange(n)
     data = KernelData(*(x[order] for x in data))
     theta0 = theta0[order]
@@ -284,8 +285,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     out = jax.tree_util.tree_map(lambda x: x[np.argsort(order)], out)  # back to values x starts order
     results = [flow_result(jax.tree_util.tree_map(lambda x: x[i], out), t1, config, target) for i in range(n)]
     memory = [mu for mu in memory_per_point for _ in range(n_s)]
-    w_min = [float(np.min(starts[i % n_s, m:])) for i in range(n)]
     extra = {name: [p[name] for p in points for _ in range(n_s)] for name, _ in axes[1:]}
     return SweepResult(param=param, values=[v for v in values for _ in range(n_s)], memory=memory,
-                       starts=starts, results=results, compile_s=compile_s, run_s=run_s, w_min=w_min, axes=extra,
+                       starts=starts, results=results, compile_s=compile_s, run_s=run_s, w_min=w_min.tolist(), axes=extra,
                        devices=len(devs))
