@@ -1,8 +1,9 @@
 """Spreading a sweep over local devices: one batch per device (what `memdyn sweep --devices` does)
 against one batch sharded over a device mesh (jax.sharding), and chunks ordered by predicted cost
-against chunks that mix short and long plateaus.
+against chunks that mix short and long plateaus; and `memdyn bench`'s throughput against the number of
+devices (m = 2 and 10).
 
-    python examples/bench_devices.py     # writes docs/bench_devices.json (about 3 minutes on 2 cores)
+    python examples/bench_devices.py     # writes docs/bench_devices.json (about 5 minutes on 2 cores)
 
 It forces two CPU devices (XLA_FLAGS, set here before JAX starts) unless XLA_FLAGS is already set, so it
 measures the mechanism on any machine; on a GPU host unset nothing and it uses the GPUs.
@@ -26,6 +27,7 @@ import memdyn  # noqa: E402
 from memdyn.core.integrate import SolverConfig, compiled_hitting_times  # noqa: E402
 from memdyn.core.solve import make_hitting_times  # noqa: E402
 from memdyn.core.sweep import run_sweep  # noqa: E402
+from memdyn.studies.bench import device_scaling  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "bench_devices.json"
 RHO = "exp(-t) + 0.5*exp(-(t-mu)^2/2)"
@@ -86,6 +88,8 @@ def main():
     out["steps_range"] = [int(min(steps)), int(max(steps))]
     taus = [t for t in ref.column("tau_loss") if t]
     out["plateau_range"] = [float(min(taus)), float(max(taus))]
+    # 5. memdyn bench's table: trajectories per second against the number of devices, m = 2 and 10
+    out["throughput"] = device_scaling()
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
 

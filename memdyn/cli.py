@@ -700,8 +700,88 @@ class Cache(Command):
             print(f"  {kind:12s} {k['entries']:6d} entries  {k['bytes'] / 1e6:8.2f} MB")
 
 
-COMMANDS: tuple[Command, ...] = (Loss(), Flow(), Sweep(), Bench(), Approx(), Derive(), Train(), Sharp(), Reproduce(),
-                                 Cache())
+class Infer(Command):
+    name = "infer"
+    help = "which unstated settings of the paper fit its read-off hitting times (Figs. 2-3)"
+    description = ("Search target (99) exp(-w* t) + c exp(-(t - mu)^2/(2 sigma^2)), starts on M* (neuron 1 = (1, w*), "
+                   "null neurons from --null-min to --null-max), the threshold delta and the loss normalisation kappa "
+                   "(the paper's loss = kappa J) with batched sweeps, and report the settings whose hitting times "
+                   "are within 2 read-off sigmas of every point, best (least chi^2) first, or the best one and its "
+                   "residuals when none is (memdyn/studies/infer.py).")
+    flags = {"width": "--m"}
+
+    def add_arguments(self, p):
+        p.add_argument("--figure", choices=("fig2", "fig3"), default=None,
+                       help="the paper's read-offs (fig2: exits at 1/omega = 10..15, m = 2; fig3: plateau and "
+                            "separation times at 1/omega = 10..19, m = 10); or give --points")
+        p.add_argument("--points", default=None, metavar="X:T,..",
+                       help="your own read-offs: memory 1/omega and hitting time pairs, e.g. 10:14,11:25")
+        p.add_argument("--quantity", choices=("tau_loss", "tau_param"), default="tau_loss",
+                       help="what --points are: tau_loss (loss change, the plateau time) or tau_param (default tau_loss)")
+        p.add_argument("--uncertainty", type=_number("--uncertainty"), default=0.2,
+                       help="one-sigma relative read-off uncertainty of every point (default 0.2)")
+        p.add_argument("--m", type=int, default=None, help="width (default: 2, or 10 with --figure fig3)")
+        sp = self._space_defaults()
+        for name, text in (("c", "bump amplitudes"), ("sigma", "bump widths"), ("w-star", "rates w* of the fitted "
+                           "exponential"), ("null-min", "smallest null rates"), ("delta", "thresholds on the paper's loss"),
+                           ("normalisation", "kappa: the paper's loss is kappa J (0.5 for a loss with 1/2)")):
+            default = sp[name.replace("-", "_")]
+            p.add_argument(f"--{name}", type=_floats(f"--{name}"), default=list(default), metavar="V1,..",
+                           help=f"{text} (default {','.join(f'{v:g}' for v in default)})")
+        p.add_argument("--null-max", type=_number("--null-max"), default=sp["null_max"],
+                       help=f"largest null rate for m > 2, the rates evenly spaced (default {sp['null_max']:g})")
+        p.add_argument("--top", type=int, default=10, help="settings listed (default 10)")
+
+    @staticmethod
+    def _space_defaults() -> dict:
+        import dataclasses
+
+        from .studies.infer import Space
+
+        return {f.name: f.default for f in dataclasses.fields(Space)}
+
+    def run(self, args):
+        from .studies.infer import PAPER_WIDTH, ReadOff, Space, infer, paper_points
+
+        if (args.figure is None) == (args.points is None):
+            raise InputError("points", "give either --figure or --points", mentions=("figure",))
+        if args.figure:
+            points = paper_points(args.figure, args.uncertainty)
+        else:
+            pairs = [item.split(":") for item in args.points.split(",") if item.strip()]
+            try:
+                if not pairs or any(len(pair) != 2 for pair in pairs):
+                    raise ValueError
+                xs, ts = zip(*[(float(x), float(t)) for x, t in pairs])
+            except ValueError:
+                raise InputError("points", f"expected X:T number pairs separated by commas, got {args.points!r}") from None
+            points = (ReadOff("points", args.quantity, xs, ts, args.uncertainty),)
+        m = args.m or PAPER_WIDTH.get(args.figure, 2)
+        space = Space(width=m, c=tuple(args.c), sigma=tuple(args.sigma), w_star=tuple(args.w_star),
+                      null_min=tuple(args.null_min), null_max=args.null_max, delta=tuple(args.delta),
+                      normalisation=tuple(args.normalisation))
+        if not 1 <= args.top <= 1000:
+            raise InputError("top", f"must be 1..1000, got {args.top}")
+        with self.progress_bar(desc="infer", unit="solve") as bar:
+            return infer(points, space, top=args.top, progress=bar.update)
+
+    def show(self, out, args):
+        print(f"{out['candidates']} candidate settings ({out['solves']} solves): {out['consistent']} consistent "
+              f"with every point within 2 read-off sigmas")
+        print(f"{'c':>6} {'sigma':>6} {'w*':>5} {'null_min':>8} {'delta':>7} {'kappa':>6} {'chi2':>9} {'max|r|/u':>9}")
+        for s in out["settings"]:
+            print(f"{s['c']:>6g} {s['sigma']:>6g} {s['w_star']:>5g} {s['null_min']:>8g} {s['delta']:>7g} "
+                  f"{s['normalisation']:>6g} {s['chi2']:>9.3g} {s['max_abs_residual_sigmas']:>9.2f}"
+                  + ("  consistent" if s["consistent"] else ""))
+        print("best setting, point by point:")
+        print(f"{'quantity':>9} {'1/omega':>8} {'paper':>10} {'memdyn':>10} {'gap':>8} {'r/u':>6}")
+        for r in out["best"]["rows"]:
+            print(f"{r['quantity']:>9} {r['x']:>8g} {r['paper']:>10.4g} {r['memdyn']:>10.4g}"
+                  f"{'' if r['reached'] else '+'} {r['relative_gap']:>+8.1%} {r['residual_sigmas']:>+6.2f}")
+
+
+COMMANDS: tuple[Command, ...] = (Loss(), Flow(), Sweep(), Bench(), Approx(), Derive(), Train(), Sharp(), Infer(),
+                                 Reproduce(), Cache())
 
 
 class _InterruptWatcher:

@@ -122,6 +122,12 @@ def test_unwritable_output_folders_are_refused_before_computing(capsys, tmp_path
       "--param-map", "best", "--t1", "10"], None),
     (["train", "--rho", "exp(-t)", "--activation", "relu"], "--activation"),
     (["derive", "--rho", "exp(-t)", "--m", "9"], "--m"),
+    (["infer", "--points", "10:14,11"], "--points"),
+    (["infer", "--points", "10:-3"], "--points"),
+    (["infer", "--figure", "fig2", "--points", "10:14"], "--points"),
+    (["infer", "--points", "10:14", "--sigma", "0,1"], "--sigma"),
+    (["infer", "--points", "10:14", "--m", "40"], "--m"),
+    (["infer", "--figure", "fig3", "--null-min", "2.5"], "--null-min"),
 ])
 def test_library_errors_reach_the_cli_as_one_line(capsys, argv, fragment):
     code, out, err, _ = run(capsys, *argv)

@@ -7,7 +7,10 @@ Model (the Euler step of dh/dt = sigma(W h + U x), a residual RNN)::
 with full ``W`` or diagonal ``W = -diag(w)``, ``sigma`` linear or tanh.
 
 Inputs. White noise is ``x_k ~ N(0, 1/dt)``: the increment that enters the state, ``dt x_k``, has
-variance ``dt`` per step, as a Brownian increment does. Random cosines are
+variance ``dt`` per step, as a Brownian increment does (``noise="brownian"``, the default). With
+``noise="unit"``, ``x_k ~ N(0, 1)`` per step (what code that draws ``randn`` per step does, e.g. the
+follow-up repository's data generator): every loss is then ``dt`` times the Brownian one, and GD at
+rate lr is GD at rate ``dt * lr`` on the Brownian loss. Random cosines are
 ``x(t) = sum_j alpha_j cos(lambda_j t)`` with ``alpha_j ~ N(0, 1)``, ``lambda_j ~ U[0, 10]`` (JMLR Fig. 4b).
 Both get the same exact target, the Riemann sum of the convolution with rho::
 
@@ -41,6 +44,7 @@ from ..core.pipeline import target as make_target
 from ..errors import InputError
 
 ACTIVATIONS = ("linear", "tanh")
+NOISES = ("brownian", "unit")
 RECURRENCES = ("full", "diagonal")
 INPUTS = ("white", "cosine")
 
@@ -56,6 +60,8 @@ class RNNSpec:
     recurrence: str = "full"
     train_input: bool = True
     """False freezes U (the bridge to the reduced model sets U = 1 so that c = a)."""
+    noise: str = "brownian"
+    """White-noise scaling: "brownian" x_k ~ N(0, 1/dt), "unit" x_k ~ N(0, 1) (loss x dt)."""
 
     def __post_init__(self):
         if self.width < 1:
@@ -68,6 +74,8 @@ class RNNSpec:
             raise InputError("horizon", f"must be a whole number of steps dt = {self.dt}, got {self.horizon}")
         if self.activation not in ACTIVATIONS:
             raise InputError("activation", f"must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
+        if self.noise not in NOISES:
+            raise InputError("noise", f"must be one of {', '.join(NOISES)}, got {self.noise!r}")
         if self.recurrence not in RECURRENCES:
             raise InputError("recurrence", f"must be one of {', '.join(RECURRENCES)}, got {self.recurrence!r}")
 
@@ -164,12 +172,15 @@ def sampled_loss(spec: RNNSpec, params: dict, x: jax.Array, y: jax.Array) -> jax
 
 
 def population_loss(spec: RNNSpec, params: dict, rho_grid: jax.Array) -> jax.Array:
-    """The white-noise expectation of :func:`sampled_loss`: ``dt * sum_j (khat_j - rho_j)^2``."""
-    return spec.dt * jnp.sum((impulse_response(spec, params) - rho_grid) ** 2)
+    """The white-noise expectation of :func:`sampled_loss`: ``dt * sum_j (khat_j - rho_j)^2`` (times dt
+    again for unit-variance noise)."""
+    scale = spec.dt if spec.noise == "brownian" else spec.dt ** 2
+    return scale * jnp.sum((impulse_response(spec, params) - rho_grid) ** 2)
 
 
 def white_noise(key, n: int, spec: RNNSpec) -> jax.Array:
-    return jax.random.normal(key, (n, spec.steps)) / math.sqrt(spec.dt)
+    x = jax.random.normal(key, (n, spec.steps))
+    return x / math.sqrt(spec.dt) if spec.noise == "brownian" else x
 
 
 def random_cosines(key, n: int, spec: RNNSpec, modes: int = 4) -> jax.Array:

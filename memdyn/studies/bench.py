@@ -11,7 +11,9 @@ at stated rates), tau_loss with delta = 0.01. Three measurements:
 * **cost growth** -- steps and wall time of the default solver (and LSODA's evaluations) as the
   plateau grows from ~1e1 to ~1e11;
 * **throughput** -- trajectories per second of one compiled, vmapped batch for batch sizes 1..N,
-  and the compile time cold and with JAX's persistent compilation cache.
+  and the compile time cold and with JAX's persistent compilation cache;
+* **devices** -- trajectories per second of one sweep against the number of local devices it is
+  spread over (the path of ``memdyn sweep --devices``), at widths m = 2 and m = 10.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 from ..core.integrate import SolverConfig, compiled_hitting_times
 from ..core.loss import gradient, hessian, loss
 from ..core.pipeline import target as make_target
+from ..core.sweep import run_sweep
 from .. import report
 from .output import write_atomically
 from .problems import DELTA, RHO
@@ -177,6 +180,47 @@ def throughput(batches=(1, 8, 64, 512, 4096), mu_range=(8.0, 16.0), config: Solv
     return {"mu_range": list(mu_range), "rtol": config.rtol, "rows": rows}
 
 
+def device_counts(available: int) -> list[int]:
+    """1, 2, 4, .. and every local device: the counts the device table measures."""
+    counts = [1 << k for k in range(available.bit_length()) if 1 << k <= available]
+    return counts + ([available] if counts[-1] != available else [])
+
+
+def device_scaling(elements: dict[int, int] = {2: 256, 10: 32}, mu_range=(8.0, 16.0), progress=None) -> dict:  # noqa: B006
+    """Trajectories per second of a sweep against the number of local devices it is spread over,
+    through :func:`memdyn.core.sweep.run_sweep` (one compiled batch per device); ``elements`` maps
+    each width m to the sweep's size (memories evenly spread over ``mu_range``).
+
+    Every device count runs the same chunks (``elements / all devices`` each), so the rows differ
+    only in how many run at once; the hitting times of every count are compared with one device's.
+    Width m starts on M*: neuron 1 = (1, 1), m - 1 null neurons at rates 0.5..2 (Fig. 3's start).
+    """
+    available = len(jax.local_devices())
+    counts = device_counts(available)
+    tg = make_target(RHO, {"mu": list(mu_range)})
+    rows = []
+    for m, n in elements.items():
+        chunk = -(-n // available)
+        mus = [float(x) for x in np.linspace(*mu_range, n)]
+        theta0 = start(list(np.linspace(0.5, 2.0, m - 1)))[None, :]
+        ref = None
+        for d in counts:
+            sweep = lambda: run_sweep(tg, {}, "mu", mus, theta0, delta=DELTA, t1=1e15, chunk=chunk,  # noqa: E731
+                                      devices=d)
+            first = sweep()  # compiles (or loads) the solve for every device used
+            result = sweep()
+            taus = np.array([np.inf if t is None else t for t in result.column("tau_loss")])
+            ref = taus if ref is None else ref
+            rows.append({"m": m, "devices": d, "elements": n, "chunk": chunk, "run_s": result.run_s,
+                         "trajectories_per_s": n / result.run_s, "compile_s": first.compile_s,
+                         "all_ok": all(r.status == "ok" for r in result.results),
+                         "equal_to_one_device": bool(np.allclose(taus, ref, rtol=1e-10, atol=0))})
+            if progress:
+                progress(f"devices: m = {m}, {d} device(s)")
+    return {"platform": jax.local_devices()[0].platform, "available": available,
+            "device_kind": jax.local_devices()[0].device_kind, "mu_range": list(mu_range), "rows": rows}
+
+
 def matched_comparison(mu: float, accuracy: float, wp: dict, batch: int = 64, progress=None) -> dict:
     """The issue's ratio: wall per trajectory of a ``batch``-sized sweep with the loosest Kvaerno5
     tolerance that reaches ``accuracy`` in the work-precision run, against the fastest SciPy method
@@ -237,9 +281,11 @@ def compile_times(widths=(2, 16), cache_dir: str | None = None) -> dict:
 PROFILES = {
     "quick": dict(wp=dict(rtols=(1e-6, 1e-8, 1e-10), etas=(0.1, 0.01)),
                   growth=dict(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0)),
-                  throughput=dict(batches=(1, 8, 64, 512)), compile=dict(widths=(2, 16))),
+                  throughput=dict(batches=(1, 8, 64, 512)), compile=dict(widths=(2, 16)),
+                  devices=dict(elements={2: 256, 10: 32})),
     "full": dict(wp=dict(), growth=dict(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0)),
-                 throughput=dict(batches=(1, 8, 64, 512, 4096, 65536)), compile=dict(widths=(2, 8, 16))),
+                 throughput=dict(batches=(1, 8, 64, 512, 4096, 65536)), compile=dict(widths=(2, 8, 16)),
+                 devices=dict(elements={2: 4096, 10: 512})),
 }
 
 
@@ -249,6 +295,7 @@ def run_bench(profile: str = "quick", progress=None) -> dict:
     out["work_precision"] = work_precision(progress=progress, **p["wp"])
     out["cost_growth"] = cost_growth(progress=progress, **p["growth"])
     out["throughput"] = throughput(progress=progress, **p["throughput"])
+    out["devices"] = device_scaling(progress=progress, **p["devices"])
     out["matched"] = matched_comparison(out["work_precision"]["mu"], 1e-6, out["work_precision"], progress=progress)
     out["compile"] = compile_times(**p["compile"])
     if progress:
@@ -286,6 +333,16 @@ def markdown(result: dict, figure: str | None = None) -> str:
                              [(r["batch"], f"{r['run_s']:.3f} s", f"{r['per_trajectory_s'] * 1e3:.2f} ms",
                                f"{r['trajectories_per_s']:.0f}", f"{r['compile_s']:.1f} s", r["all_ok"])
                               for r in tp["rows"]]), ""]
+    dv = result.get("devices")
+    if dv:
+        lines += [f"### Throughput against devices ({dv['available']} local {dv['platform']} device(s), "
+                  f"{dv['device_kind']}; one sweep of memories over {dv['mu_range'][0]:g}..{dv['mu_range'][1]:g}, "
+                  "the same chunks for every device count, one batch per device)", "",
+                  report.markdown_table(["m", "elements", "chunk", "devices", "run", "trajectories/s", "compile", "all ok",
+                                         "= one device"],
+                                 [(r["m"], r["elements"], r["chunk"], r["devices"], f"{r['run_s']:.3f} s", f"{r['trajectories_per_s']:.0f}",
+                                   f"{r['compile_s']:.1f} s", r["all_ok"], r["equal_to_one_device"])
+                                  for r in dv["rows"]]), ""]
     mc = result.get("matched", {})
     if "ratio" in mc:
         lines += [f"At τ accuracy {mc['accuracy']:g}: a batch of {mc['batch']} with Kvaerno5 at rtol {mc['kvaerno5_rtol']:g} "

@@ -64,3 +64,18 @@ def test_two_local_processes_give_the_one_process_table(cache, tmp_path):
     for key in ("values", "tau_param", "tau_loss", "steps", "status"):
         assert gathered[key] == alone[key]
     assert json.loads((tmp_path / "shared" / "results.json").read_text())["tau_loss"] == alone["tau_loss"]
+
+
+@pytest.mark.slow  # one process, the m = 2 solve on each of two forced devices: about 30 s on 2 cores
+def test_bench_measures_throughput_against_the_number_of_devices(cache):
+    """memdyn bench's device table (issue 16 part 6): a row per device count, hitting times equal to one device's."""
+    probe = ("import json; from memdyn.studies.bench import device_scaling; "
+             "print(json.dumps(device_scaling(elements={2: 8})))")
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "MEMDYN_CACHE_DIR": cache}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    table = json.loads(done.stdout.strip().splitlines()[-1])
+    assert table["available"] == 2 and [r["devices"] for r in table["rows"]] == [1, 2]
+    for row in table["rows"]:
+        assert row["all_ok"] and row["equal_to_one_device"] and row["chunk"] == 4
+        assert row["trajectories_per_s"] == pytest.approx(8 / row["run_s"])

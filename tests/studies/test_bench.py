@@ -2,7 +2,8 @@
 
 import pytest
 
-from memdyn.studies.bench import compile_times, cost_growth, markdown, throughput, work_precision
+from memdyn.studies.bench import (compile_times, cost_growth, device_counts, device_scaling, markdown, throughput,
+                                  work_precision)
 
 
 @pytest.fixture(scope="module")
@@ -10,8 +11,9 @@ def small():
     wp = work_precision(mu=10.0, rtols=(1e-8,), solvers=("kvaerno5",), scipy_methods=("LSODA",), etas=(0.05,))
     cg = cost_growth(memories=(8.0, 12.0), gd_up_to=1e2)
     tp = throughput(batches=(1, 4))
+    dv = device_scaling(elements={2: 4})
     return {"machine": "test", "profile": "test", "work_precision": wp, "cost_growth": cg, "throughput": tp,
-            "compile": {"rows": []}}
+            "devices": dv, "compile": {"rows": []}}
 
 
 def test_reference_is_checked_by_a_second_method(small):
@@ -35,7 +37,19 @@ def test_cost_growth_and_throughput_rows(small):
     assert [r["batch"] for r in small["throughput"]["rows"]] == [1, 4]
     assert all(r["all_ok"] for r in small["throughput"]["rows"])
     text = markdown(small)
-    assert "Work-precision" in text and "trajectories/s" in text
+    assert "Work-precision" in text and "trajectories/s" in text and "Throughput against devices" in text
+
+
+def test_device_table_rows(small):
+    """One local device here (the two-device run is tests/core/test_devices.py, slow): one row, all ok."""
+    dv = small["devices"]
+    assert [r["devices"] for r in dv["rows"]] == [1] * len(dv["rows"]) and dv["available"] == 1
+    assert all(r["all_ok"] and r["equal_to_one_device"] for r in dv["rows"])
+
+
+@pytest.mark.parametrize("available, counts", [(1, [1]), (2, [1, 2]), (6, [1, 2, 4, 6]), (8, [1, 2, 4, 8])])
+def test_device_counts(available, counts):
+    assert device_counts(available) == counts
 
 
 @pytest.mark.slow

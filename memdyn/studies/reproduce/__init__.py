@@ -2,7 +2,8 @@
 
 The problems are defined once in :mod:`memdyn.studies.problems`. Each report section is one module
 here with ``TITLE``, ``STEPS`` (progress ticks), ``compute(profile, config, progress) -> dict``,
-``figures(result) -> {file name: draw(path)}`` and ``lines(result) -> Markdown lines``; the table
+``figures(result) -> {file name: draw(path)}`` and ``lines(result) -> Markdown lines`` (a section
+with ``NEEDS_RESULTS = True`` also gets the sections before it as ``results=``); the table
 :data:`SECTIONS` gives their order, keys in ``results.json`` and numbering in the report. A section
 that computes nothing in a profile (8-10 in ``quick``) returns ``{}`` and is left out of the report.
 
@@ -22,7 +23,7 @@ from ...version import __version__
 from ...core.integrate import SolverConfig
 from ..output import write_atomically
 from ..problems import DELTA, RHO
-from . import approx, fig2, fig3, momentum, reparam, sharp, slopes, sweeps, timescales, training
+from . import approx, fidelity, fig2, fig3, momentum, reparam, sharp, slopes, sweeps, timescales, training
 from .profile import PROFILES, Profile
 
 SECTIONS: tuple[tuple[str, ModuleType], ...] = (
@@ -36,6 +37,7 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("reparam", reparam),
     ("sharp", sharp),
     ("slopes", slopes),
+    ("fidelity", fidelity),
 )
 """(key in results.json, section module), in report order: section n is the n-th row."""
 
@@ -52,7 +54,9 @@ def compute(profile: Profile, config: SolverConfig = SolverConfig(), progress=No
     timing = {}
     for key, module in SECTIONS:
         start = time.perf_counter()
-        out[key] = module.compute(profile, config, progress)
+        # a section that reads earlier ones (NEEDS_RESULTS) gets them
+        extra = {"results": out} if getattr(module, "NEEDS_RESULTS", False) else {}
+        out[key] = module.compute(profile, config, progress, **extra)
         timing[key] = time.perf_counter() - start
     out["timing_s"] = timing
     return out
