@@ -132,3 +132,16 @@ def test_the_readme_states_what_the_device_benchmark_measured():
     assert f"plateaus {low:.1f} to {high:.1e}".replace("e+", "e") in readme
     assert bench["sharded_batch_s"] > bench["per_device_batches_s"]  # why per-device batches were kept
     assert bench["mixed_chunks_s"] > bench["balanced_chunks_s"]
+
+
+def test_the_readme_states_the_device_throughput():
+    """memdyn bench's device table, as examples/bench_devices.py recorded it, is what the README quotes."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    table = json.loads((root / "docs" / "bench_devices.json").read_text())["throughput"]
+    readme = (root / "README.md").read_text()
+    assert table["available"] == 2 and all(r["equal_to_one_device"] and r["all_ok"] for r in table["rows"])
+    for m in (2, 10):
+        rates = [r["trajectories_per_s"] for r in table["rows"] if r["m"] == m]
+        assert f"m = {m}: " + " → ".join(f"{x:.0f}" for x in rates) in readme

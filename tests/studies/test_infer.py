@@ -118,3 +118,17 @@ def test_fig1b_only_the_input_scaling_moves_the_level_to_the_papers():
     for key in ("initial", "loss_3k", "loss_10k", "loss_25k", "loss_40k"):
         assert unit[key] == pytest.approx(0.1 * default[key], rel=1e-9)
     assert unit["exit_epoch"] == default["exit_epoch"]
+
+
+def test_the_readme_quotes_the_fig1b_hypotheses():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = _doc("fig1b_hypotheses.json")["rows"]
+    unit = sorted(r["level_ratio_to_paper"] for r in rows if r.get("noise") == "unit")
+    other = sorted(r["level_ratio_to_paper"] for r in rows if r.get("noise") != "unit")
+    assert f"{unit[0]:.2f}-{unit[-1]:.2f}x the paper's" in readme
+    assert f"{other[0]:.1f}-{other[-1]:.1f}x above" in readme
+    lr05 = next(r for r in rows if r["hypothesis"] == "unit-variance inputs, lr 0.05")
+    assert f"ends at epoch {lr05['exit_epoch']:,}" in readme
+    assert f"holds {lr05['loss_3k']:.3f}-{lr05['loss_10k']:.3f} from epoch 3k to 10k" in readme
