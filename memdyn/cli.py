@@ -537,6 +537,9 @@ class Train(Command):
                        help="training sequences, or 'inf' for the exact white-noise expectation (linear only) (default 128)")
         p.add_argument("--batch", type=int, default=None, help="minibatch size (default 32 for sgd, full batch for adam)")
         p.add_argument("--inputs", default="white", help="white or cosine (default white)")
+        p.add_argument("--noise", default="brownian",
+                       help="white-noise scaling: brownian x_k ~ N(0, 1/dt) or unit x_k ~ N(0, 1) per step, which makes "
+                            "every loss dt times smaller (the scaling of the paper's Fig. 1b; default brownian)")
         p.add_argument("--seeds", type=int, default=1, help="networks trained at once, seeds SEED..SEED+n-1 (default 1)")
         p.add_argument("--seed", type=int, default=0, help="first seed: start, data and minibatch order (default 0)")
         p.add_argument("--delta", type=_number("--delta"), default=0.01, help="exit threshold on |L - L_0| (default 0.01)")
@@ -561,7 +564,7 @@ class Train(Command):
             result = train(args.rho, self.params(args), width=args.width, dt=args.dt, horizon=args.T,
                            activation=args.activation, recurrence=args.recurrence, optimizer=args.optimizer,
                            lr=args.lr, epochs=args.epochs, samples=samples, batch=args.batch, inputs=args.inputs,
-                           seeds=args.seeds, seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0,
+                           noise=args.noise, seeds=args.seeds, seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0,
                            progress=bar.update)
         finally:
             bar.close()

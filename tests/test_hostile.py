@@ -9,12 +9,14 @@ traceback, never executed (a canary file is checked, not only the message), alwa
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -221,3 +223,15 @@ def test_ctrl_c_ends_a_long_command_in_seconds_and_leaves_nothing(tmp_path):
     assert waited < 5.0, f"took {waited:.1f} s to stop"
     assert not out.exists()
     assert not list(tmp_path.iterdir())
+
+
+def test_train_noise_flag(capsys):
+    """--noise unit is the Brownian run's loss times dt at lr x 1/dt (the same iterates); a bad value is one line."""
+    argv = ["train", "--rho", "exp(-t)*(1+sin(t))", "--width", "3", "--samples", "inf", "--epochs", "50", "--json"]
+    code, out, _, _ = run(capsys, *argv, "--lr", "0.01")
+    brownian = json.loads(out)
+    code2, out2, _, _ = run(capsys, *argv, "--lr", "0.1", "--noise", "unit")
+    unit = json.loads(out2)
+    assert code == code2 == 0 and unit["spec"]["noise"] == "unit"
+    assert np.allclose(unit["loss"], 0.1 * np.asarray(brownian["loss"]), rtol=1e-10)
+    refused(capsys, "train", "--rho", "exp(-t)", "--noise", "pink", fragment="--noise")

@@ -113,7 +113,7 @@ class TrainResult:
             "seeds": self.seeds,
             "spec": {"width": self.spec.width, "dt": self.spec.dt, "T": self.spec.horizon, "steps": self.spec.steps,
                      "activation": self.spec.activation, "recurrence": self.spec.recurrence,
-                     "train_input": self.spec.train_input},
+                     "train_input": self.spec.train_input, "noise": self.spec.noise},
             "train": {"optimizer": self.config.optimizer, "lr": self.config.lr, "epochs": self.config.epochs,
                       "samples": self.config.samples, "batch": self.config.minibatch, "inputs": self.config.inputs},
         }

@@ -64,8 +64,9 @@ PAPER_FIG4 = {("linear + GD", 1000): 0.08, ("tanh + GD", 1000): 0.08, ("tanh + A
 # The best settings examples/infer_paper.py found for Figs. 2-3 (docs/infer_fig2.json, docs/infer_fig3.json; a
 # test holds these equal to the artefacts): starts on M*, none within the read-offs' 2 sigmas.
 INFERRED = {
-    "fig2": {"c": 2.0, "sigma": 2.0, "w_star": 2.0, "null_rates": [0.8], "delta": 0.01, "normalisation": 1.0,
-             "search": {"candidates": 1536, "consistent": 0, "chi2": 24.5085561875658}},
+    "fig2": {"c": 2.0, "sigma": 4.0, "w_star": 4.0, "null_rates": [1.4], "delta": 0.1,
+             "normalisation": 0.5,
+             "search": {"candidates": 432, "consistent": 0, "chi2": 13.98592846583555}},
     "fig3": {"c": 2.0, "sigma": 1.0, "w_star": 1.0, "null_rates": [float(w) for w in np.linspace(0.8, 2.0, 9)],
              "delta": 0.01, "normalisation": 0.5, "search": {"candidates": 60, "consistent": 0, "chi2": 413.10889118244575}},
 }

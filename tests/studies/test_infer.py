@@ -132,3 +132,14 @@ def test_the_readme_quotes_the_fig1b_hypotheses():
     lr05 = next(r for r in rows if r["hypothesis"] == "unit-variance inputs, lr 0.05")
     assert f"ends at epoch {lr05['exit_epoch']:,}" in readme
     assert f"holds {lr05['loss_3k']:.3f}-{lr05['loss_10k']:.3f} from epoch 3k to 10k" in readme
+
+
+def test_the_readme_quotes_the_searches():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    fig2, fig3 = _doc("infer_fig2.json"), _doc("infer_fig3.json")
+    assert fig2["consistent"] == 0 and fig3["consistent"] == 0
+    assert f"{fig2['candidates']} settings) all end at χ² ≈ {fig2['best']['chi2']:.0f}" in readme
+    assert f"worst point {fig2['best']['max_abs_residual_sigmas']:.1f} sigmas off" in readme
+    assert f"({fig3['candidates']} settings, m = 10) the best is χ² = {fig3['best']['chi2']:.0f}" in readme
