@@ -746,7 +746,7 @@ class Infer(Command):
         return {f.name: f.default for f in dataclasses.fields(Space)}
 
     def run(self, args):
-        from .studies.infer import PAPER_WIDTH, ReadOff, Space, infer, paper_points
+        from .studies.infer import PAPER_WIDTH, ReadOff, Space, infer, paper_points, solve_count
 
         if (args.figure is None) == (args.points is None):
             raise InputError("points", "give either --figure or --points", mentions=("figure",))
@@ -767,7 +767,8 @@ class Infer(Command):
                       normalisation=tuple(args.normalisation))
         if not 1 <= args.top <= 1000:
             raise InputError("top", f"must be 1..1000, got {args.top}")
-        with self.progress_bar(desc="infer", unit="solve") as bar:
+        memories = sorted({float(x) for p in points for x in p.x})
+        with self.progress_bar(desc="infer", unit="solve", total=solve_count(space, memories)) as bar:
             return infer(points, space, top=args.top, progress=bar.update)
 
     def show(self, out, args):

@@ -207,13 +207,14 @@ def infer(points: Sequence[ReadOff], space: Space, *, t1: float | None = None, c
                          "relative_gap": None if predicted is None else predicted / float(v) - 1})
             k += 1
     return {"points": [asdict(p) for p in points], "space": asdict(space), "t1": t1,
-            "candidates": len(pred["settings"]), "solves": _solves(space, memories),
+            "candidates": len(pred["settings"]), "solves": solve_count(space, memories),
             "consistent": int(np.sum(sc["consistent"])), "unresolved": int(np.sum(~np.isfinite(sc["chi2"]))),
             "settings": ranked, "best": {**ranked[0], "rows": rows},
             "curves": {"memory": memories, **{q: [finite(t) for t in pred[q][b]] for q in QUANTITIES}}}
 
 
-def _solves(space: Space, memories) -> int:
+def solve_count(space: Space, memories) -> int:
+    """How many solves :func:`predict` runs: (w*, threshold) runs x memories x c x sigma x starts."""
     thresholds = {d / k for d in space.delta for k in space.normalisation} | set(space.delta)
     return len(space.w_star) * len(thresholds) * len(memories) * len(space.c) * len(space.sigma) * len(space.null_min)
 
@@ -225,4 +226,5 @@ def paper_points(figure: str, uncertainty: float = 0.2) -> tuple[ReadOff, ...]:
     return tuple(ReadOff(p.figure, p.quantity, p.x, p.values, uncertainty) for p in PAPER_POINTS[figure])
 
 
-__all__ = ["FAMILY", "PAPER_POINTS", "PAPER_WIDTH", "ReadOff", "Space", "infer", "paper_points", "predict", "score"]
+__all__ = ["FAMILY", "PAPER_POINTS", "PAPER_WIDTH", "ReadOff", "Space", "infer", "paper_points", "predict", "score",
+           "solve_count"]
