@@ -120,7 +120,8 @@ class ChunkStore:
             if self.folder.exists() and not self.folder.is_dir():
                 raise InputError("out", f"{self.folder} exists and is not a folder")
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = manifest.with_suffix(".tmp")
+            # one temporary name per process: the processes of a distributed sweep all write the (same) manifest
+            tmp = self.folder / f".sweep.{os.getpid()}.tmp"
             tmp.write_text(json.dumps({"key": self.key, "description": description}, indent=1))
             os.replace(tmp, manifest)
 
