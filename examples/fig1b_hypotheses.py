@@ -18,9 +18,9 @@ import numpy as np
 
 from memdyn.rnn.model import RNNSpec, rho_grid
 from memdyn.rnn.train import TrainConfig, train
+from memdyn.studies.problems import AIRY
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "fig1b_hypotheses.json"
-AIRY = "airyai(2.25*(t - 3))"
 EPOCHS, SEEDS, MARKS = 40000, 10, (3000, 10000, 25000, 40000)
 PAPER = {"level": 2.5e-2, "level_range": [2e-2, 3e-2], "exit_epoch": 25000, "loss_30k": 6e-3, "loss_40k": 3e-3}
 

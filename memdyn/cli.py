@@ -767,8 +767,7 @@ class Infer(Command):
                       normalisation=tuple(args.normalisation))
         if not 1 <= args.top <= 1000:
             raise InputError("top", f"must be 1..1000, got {args.top}")
-        memories = sorted({float(x) for p in points for x in p.x})
-        with self.progress_bar(desc="infer", unit="solve", total=solve_count(space, memories)) as bar:
+        with self.progress_bar(desc="infer", unit="solve", total=solve_count(space, points)) as bar:
             return infer(points, space, top=args.top, progress=bar.update)
 
     def show(self, out, args):

@@ -92,8 +92,10 @@ class Space:
             raise InputError("null-min", f"must be below --null-max = {self.null_max:g}")
 
     @property
-    def size(self) -> int:
-        return math.prod(len(getattr(self, k)) for k in ("c", "sigma", "w_star", "null_min", "delta", "normalisation"))
+    def thresholds(self) -> list[float]:
+        """The thresholds on memdyn's J solved for: the paper's delta on kappa*J is delta/kappa on J, and a
+        parameter threshold delta stays delta."""
+        return sorted({d / k for d in self.delta for k in self.normalisation} | set(self.delta))
 
     def null_rates(self, lo: float) -> list[float]:
         return [lo] if self.width == 2 else [float(w) for w in np.linspace(lo, self.null_max, self.width - 1)]
@@ -129,13 +131,11 @@ def predict(space: Space, memories: Sequence[float], *, t1: float = 1e9, config:
     memories = [float(x) for x in memories]
     tg = make_target(FAMILY, {"ws": list(space.w_star), "c": list(space.c), "sigma": list(space.sigma),
                               "mu": memories})
-    # the paper's delta on kappa*J is delta/kappa on J; a parameter threshold delta stays delta
-    thresholds = sorted({d / k for d in space.delta for k in space.normalisation} | set(space.delta))
     n_mu, n_c, n_s, n_n = len(memories), len(space.c), len(space.sigma), len(space.null_min)
     raw: dict[tuple[float, float], dict[str, np.ndarray]] = {}
     for ws in space.w_star:
         starts = np.stack([mstar_start(space.null_rates(lo), w_star=ws) for lo in space.null_min])
-        for d in thresholds:
+        for d in space.thresholds:
             res = run_sweep(tg, {"ws": ws}, "mu", memories, starts, delta=d, t1=t1, config=config, chunk=chunk,
                             grid=[("c", space.c), ("sigma", space.sigma)], progress=progress)
             # a solve that ended otherwise than at its events or t1 (the step budget) is unresolved: NaN
@@ -185,7 +185,7 @@ def infer(points: Sequence[ReadOff], space: Space, *, t1: float | None = None, c
     points = tuple(points)
     if not points:
         raise InputError("points", "no read-off points given")
-    memories = sorted({float(x) for p in points for x in p.x})
+    memories = _memories(points)
     if t1 is None:
         t1 = 20.0 * max(v for p in points for v in p.values) * max(space.normalisation)
     pred = predict(space, memories, t1=t1, config=config, progress=progress)
@@ -207,16 +207,20 @@ def infer(points: Sequence[ReadOff], space: Space, *, t1: float | None = None, c
                          "relative_gap": None if predicted is None else predicted / float(v) - 1})
             k += 1
     return {"points": [asdict(p) for p in points], "space": asdict(space), "t1": t1,
-            "candidates": len(pred["settings"]), "solves": solve_count(space, memories),
+            "candidates": len(pred["settings"]), "solves": solve_count(space, points),
             "consistent": int(np.sum(sc["consistent"])), "unresolved": int(np.sum(~np.isfinite(sc["chi2"]))),
             "settings": ranked, "best": {**ranked[0], "rows": rows},
             "curves": {"memory": memories, **{q: [finite(t) for t in pred[q][b]] for q in QUANTITIES}}}
 
 
-def solve_count(space: Space, memories) -> int:
-    """How many solves :func:`predict` runs: (w*, threshold) runs x memories x c x sigma x starts."""
-    thresholds = {d / k for d in space.delta for k in space.normalisation} | set(space.delta)
-    return len(space.w_star) * len(thresholds) * len(memories) * len(space.c) * len(space.sigma) * len(space.null_min)
+def _memories(points: Sequence[ReadOff]) -> list[float]:
+    return sorted({float(x) for p in points for x in p.x})
+
+
+def solve_count(space: Space, points: Sequence[ReadOff]) -> int:
+    """How many solves :func:`infer` runs: (w*, threshold) runs x memories x c x sigma x starts."""
+    memories = _memories(points)
+    return len(space.w_star) * len(space.thresholds) * len(memories) * len(space.c) * len(space.sigma) * len(space.null_min)
 
 
 def paper_points(figure: str, uncertainty: float = 0.2) -> tuple[ReadOff, ...]:

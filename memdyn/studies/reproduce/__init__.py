@@ -129,12 +129,7 @@ def summary(results: dict) -> dict:
                    "jackson_within_bound": all(e <= b for e, b in zip(rates["jackson_l1_error"], rates["jackson_bound"])),
                    "curse_laws": {k["rho"]: k["law"] for k in results["approx"]["curse"]["kernels"]}},
         "training": training.summary(results["training"]),
-        "fidelity": {"rows": len(results["fidelity"]["rows"]),
-                     "within_tolerance": sum(r["relative_gap"] is not None and abs(r["relative_gap"]) <= 0.25
-                                             for r in results["fidelity"]["rows"]),
-                     "unexplained": sum(r["explanation"] is None and (r["relative_gap"] is None
-                                                                       or abs(r["relative_gap"]) > 0.25)
-                                        for r in results["fidelity"]["rows"])},
+        "fidelity": fidelity.counts(results["fidelity"]),
         "timing_s": results["timing_s"],
     }
 

@@ -10,7 +10,7 @@ from ... import report
 from ...rnn import bridge
 from ...rnn.model import RNNSpec, random_exponential_sum, rho_grid
 from ...rnn.train import TrainConfig, train
-from ..problems import DELTA, RHO
+from ..problems import AIRY, DELTA, RHO
 
 TITLE = "Real RNNs trained on sampled inputs (JMLR Figs. 1 and 4) and the bridge to the flow"
 STEPS = 3
@@ -36,7 +36,7 @@ def compute(p, config, progress) -> dict:
     fig1_spec = RNNSpec(width=16, dt=0.1, horizon=6.4)
     fig1 = {}
     for name, rho in (("exponential sum (m* = 8)", random_exponential_sum(8, seed=0)),
-                      ("Airy Ai(2.25 (t - 3))", "airyai(2.25*(t - 3))")):
+                      ("Airy Ai(2.25 (t - 3))", AIRY)):
         cfg = TrainConfig(optimizer="gd", lr=FIG1_LR, epochs=p.fig1_epochs, samples=None, chunk=4000)
         res = train(fig1_spec, rho_grid(rho, {}, fig1_spec), cfg, seeds=p.fig1_seeds)
         fig1[name] = {"rho": rho, **_curve(res)}
