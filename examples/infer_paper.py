@@ -1,6 +1,6 @@
 """Which settings of target (99), M* starts, delta and loss normalisation fit the paper's Figs. 2 and 3?
 
-    python examples/infer_paper.py [fig2] [fig3]   # writes docs/infer_fig2.json, docs/infer_fig3.json (~15 min on 2 cores)
+    python examples/infer_paper.py [fig2] [fig2_off] [fig3]   # writes docs/infer_<name>.json (~15 min each, 2 cores)
 
 The same search as `memdyn infer --figure fig2` (and fig3 with the grid below), kept as committed
 artefacts that the README quotes and tests/studies/test_infer.py checks.
@@ -20,6 +20,11 @@ SPACES = {
     # this grid is centred there and reaches past it.
     "fig2": Space(width=2, c=(1.0, 2.0, 4.0), sigma=(2.0, 3.0, 4.0), w_star=(2.0, 3.0, 4.0),
                   null_min=(0.8, 1.0, 1.2, 1.4), delta=(0.01, 0.1), normalisation=(1.0, 0.5)),
+    # Off M*: neuron 1 starts with amplitude 0 (nothing captured; the loss drops onto the plateau first, as
+    # the paper's Fig. 2 describes), the null neuron anywhere from slow to fast.
+    "fig2_off": Space(width=2, c=(0.5, 1.0, 2.0, 4.0), sigma=(1.0, 2.0, 4.0), w_star=(1.0, 2.0, 4.0),
+                      null_min=(0.1, 0.2, 0.3, 0.5, 0.8), amplitude=(0.0,), delta=(0.01, 0.1),
+                      normalisation=(1.0, 0.5)),
     "fig3": Space(width=10, c=(0.5, 1.0, 2.0), sigma=(1.0, 2.0), null_min=(0.5, 0.6, 0.7, 0.8, 0.9),
                   delta=(0.01,), normalisation=(1.0, 0.5)),
 }
@@ -28,11 +33,11 @@ SPACES = {
 def main(figures=tuple(SPACES)):
     for figure in figures:
         space = SPACES[figure]
-        out = infer(paper_points(figure), space)
+        out = infer(paper_points(figure.split("_")[0]), space)
         (DOCS / f"infer_{figure}.json").write_text(json.dumps(out, indent=1) + "\n")
         best = out["best"]
         print(f"{figure}: {out['candidates']} candidates, {out['consistent']} consistent; best "
-              + ", ".join(f"{k} {best[k]:g}" for k in ("c", "sigma", "w_star", "null_min", "delta", "normalisation"))
+              + ", ".join(f"{k} {best[k]:g}" for k in ("c", "sigma", "w_star", "amplitude", "null_min", "delta", "normalisation"))
               + f", chi2 {best['chi2']:.3g}", flush=True)
 
 

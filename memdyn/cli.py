@@ -708,8 +708,10 @@ class Cache(Command):
 class Infer(Command):
     name = "infer"
     help = "which unstated settings of the paper fit its read-off hitting times (Figs. 2-3)"
-    description = ("Search target (99) exp(-w* t) + c exp(-(t - mu)^2/(2 sigma^2)), starts on M* (neuron 1 = (1, w*), "
-                   "null neurons from --null-min to --null-max), the threshold delta and the loss normalisation kappa "
+    description = ("Search target (99) exp(-w* t) + c exp(-(t - mu)^2/(2 sigma^2)), starts with neuron 1 = "
+                   "(--amplitude, w*) (amplitude 1: on M*; 0: nothing captured, off M*) and null neurons from "
+                   "--null-min to --null-max, the threshold delta (the loss hitting time is the plateau's exit: J "
+                   "delta below its level on M*) and the loss normalisation kappa "
                    "(the paper's loss = kappa J) with batched sweeps, and report the settings whose hitting times "
                    "are within 2 read-off sigmas of every point, best (least chi^2) first, or the best one and its "
                    "residuals when none is (memdyn/studies/infer.py).")
@@ -728,7 +730,8 @@ class Infer(Command):
         p.add_argument("--m", type=int, default=None, help="width (default: 2, or 10 with --figure fig3)")
         sp = self._space_defaults()
         for name, text in (("c", "bump amplitudes"), ("sigma", "bump widths"), ("w-star", "rates w* of the fitted "
-                           "exponential"), ("null-min", "smallest null rates"), ("delta", "thresholds on the paper's loss"),
+                           "exponential"), ("amplitude", "neuron 1's start amplitudes (1: on M*, 0: off M*)"),
+                          ("null-min", "smallest null rates"), ("delta", "thresholds on the paper's loss"),
                            ("normalisation", "kappa: the paper's loss is kappa J (0.5 for a loss with 1/2)")):
             default = sp[name.replace("-", "_")]
             p.add_argument(f"--{name}", type=_floats(f"--{name}"), default=list(default), metavar="V1,..",
@@ -764,7 +767,7 @@ class Infer(Command):
         m = args.m or PAPER_WIDTH.get(args.figure, 2)
         space = Space(width=m, c=tuple(args.c), sigma=tuple(args.sigma), w_star=tuple(args.w_star),
                       null_min=tuple(args.null_min), null_max=args.null_max, delta=tuple(args.delta),
-                      normalisation=tuple(args.normalisation))
+                      normalisation=tuple(args.normalisation), amplitude=tuple(args.amplitude))
         if not 1 <= args.top <= 1000:
             raise InputError("top", f"must be 1..1000, got {args.top}")
         with self.progress_bar(desc="infer", unit="solve", total=solve_count(space, points)) as bar:
@@ -773,9 +776,10 @@ class Infer(Command):
     def show(self, out, args):
         print(f"{out['candidates']} candidate settings ({out['solves']} solves): {out['consistent']} consistent "
               f"with every point within 2 read-off sigmas")
-        print(f"{'c':>6} {'sigma':>6} {'w*':>5} {'null_min':>8} {'delta':>7} {'kappa':>6} {'chi2':>9} {'max|r|/u':>9}")
+        print(f"{'c':>6} {'sigma':>6} {'w*':>5} {'a1':>4} {'null_min':>8} {'delta':>7} {'kappa':>6} {'chi2':>9} "
+              f"{'max|r|/u':>9}")
         for s in out["settings"]:
-            print(f"{s['c']:>6g} {s['sigma']:>6g} {s['w_star']:>5g} {s['null_min']:>8g} {s['delta']:>7g} "
+            print(f"{s['c']:>6g} {s['sigma']:>6g} {s['w_star']:>5g} {s['amplitude']:>4g} {s['null_min']:>8g} {s['delta']:>7g} "
                   f"{s['normalisation']:>6g} {s['chi2']:>9.3g} {s['max_abs_residual_sigmas']:>9.2f}"
                   + ("  consistent" if s["consistent"] else ""))
         print("best setting, point by point:")

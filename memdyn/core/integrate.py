@@ -168,7 +168,7 @@ class HittingTimes:
     """The compiled hitting-time solve of one target and solver config (see module docstring).
 
     ``hit(data, theta0, delta, t1)`` returns :func:`~memdyn.core.integrate.make_hitting_times`'s dict
-    (vmapped over ``data`` and ``theta0`` when ``batched``); :meth:`prepare` loads or builds the
+    (vmapped over ``data``, ``theta0`` and ``delta`` when ``batched``: a scalar delta is broadcast); :meth:`prepare` loads or builds the
     executable for given argument shapes ahead of the first call (to time compilation apart).
     """
 
@@ -179,15 +179,18 @@ class HittingTimes:
         self.heavy_ball = friction is not None
         self.friction = 0.0 if friction is None else float(friction)
 
-    def _runtime(self, delta, t1) -> tuple:
-        return (float(delta), float(t1), float(self.config.rtol), float(self.config.atol), self.friction)
+    def _runtime(self, delta, t1, theta0) -> tuple:
+        # batched: one threshold per element (a scalar is broadcast), so a sweep can set each element's
+        # threshold from its own start (e.g. relative to a plateau level) in the same compiled call
+        delta = np.broadcast_to(np.asarray(delta, float), theta0.shape[:1]) if self.batched else float(delta)
+        return (delta, float(t1), float(self.config.rtol), float(self.config.atol), self.friction)
 
     def _function(self) -> Callable:
         from .solve import make_hitting_times  # Diffrax: imported only to trace
 
         fn = make_hitting_times(self.target.lowered(), self.config.static, heavy_ball=self.heavy_ball)
         if self.batched:
-            fn = jax.vmap(fn, in_axes=(0, 0, None, None, None, None, None))
+            fn = jax.vmap(fn, in_axes=(0, 0, 0, None, None, None, None))
         return jax.jit(fn)
 
     def _disk_key(self, shapes) -> str:
@@ -205,7 +208,7 @@ class HittingTimes:
             return _EXECUTABLES[key]
         if device is not None:
             data, theta0 = jax.device_put((data, theta0), device)
-        args = (data, theta0, *self._runtime(0.0, 1.0))
+        args = (data, theta0, *self._runtime(1.0, 1.0, theta0))
         executable = None
         if cache.enabled():  # JAX's own compilation cache was pointed at ours at import (core.precision)
             disk_key = self._disk_key(shapes)
@@ -239,7 +242,7 @@ class HittingTimes:
         """Dispatch the solve (asynchronously: the result is a dict of arrays still being computed)."""
         if device is not None:
             data, theta0 = jax.device_put((data, theta0), device)
-        return self.prepare(data, theta0, device)(data, theta0, *self._runtime(delta, t1))
+        return self.prepare(data, theta0, device)(data, theta0, *self._runtime(delta, t1, theta0))
 
 
 def forget_compiled() -> None:
@@ -260,10 +263,12 @@ MAX_T1 = 1e30
 and checked against an independent SciPy solve with restarts beyond 1e16."""
 
 
-def check_horizon(delta: float, t1: float) -> None:
-    """Validate a hitting-time threshold and a horizon."""
-    if not (np.isfinite(delta) and delta > 0):
-        raise InputError("delta", f"must be a positive number, got {delta}")
+def check_horizon(delta, t1: float) -> None:
+    """Validate a hitting-time threshold (or one per element) and a horizon."""
+    bad = np.asarray(delta, float).ravel()
+    bad = bad[~(np.isfinite(bad) & (bad > 0))]
+    if bad.size:
+        raise InputError("delta", f"must be a positive number, got {bad[0]}")
     if not (np.isfinite(t1) and 0 < t1 <= MAX_T1):
         raise InputError("t1", f"must be in (0, {MAX_T1:g}], got {t1}")
 

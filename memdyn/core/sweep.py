@@ -147,8 +147,15 @@ def bucket(n: int) -> int:
     return 1 << max(0, int(n) - 1).bit_length()
 
 
+def _digest(delta):
+    """A threshold for the manifest: the number, or a digest of the per-element thresholds."""
+    if np.ndim(delta) == 0:
+        return float(delta)
+    return hashlib.sha256(np.ascontiguousarray(delta, dtype=float).tobytes()).hexdigest()[:16]
+
+
 def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequence[float],
-              starts: np.ndarray, *, delta: float, t1: float, config: SolverConfig = SolverConfig(),
+              starts: np.ndarray, *, delta: float | np.ndarray, t1: float, config: SolverConfig = SolverConfig(),
               friction: float | None = None, chunk: int | None = None,
               progress: Callable[[int], None] | None = None, out_dir=None,
               on_resume: Callable[[int, int], None] | None = None,
@@ -160,6 +167,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
         target: the lowered kernel; ``base`` the values of its other parameters.
         param, values: the swept parameter and its values.
         starts: (n_starts, 2m) initial conditions theta0 = (a0, w0).
+        delta: the hitting times' threshold, or one per element (values x grid x starts, starts inner).
         friction: integrate the heavy-ball ODE with this friction instead of gradient flow.
         chunk: batch elements per compiled call (default: all at once), padded up to a power of two
             (:func:`bucket`); ``progress(k)`` is called with the number of elements finished after each
@@ -192,6 +200,8 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     if len(set(names)) < len(names):
         raise InputError("param", f"a parameter is swept twice: {', '.join(names)}")
     check_horizon(delta, t1)
+    if np.ndim(delta) not in (0, 1):
+        raise InputError("delta", "must be a number or one number per element")
     axes = [(name, [float(v) for v in vals]) for name, vals in axes]
     for name, vals in axes:
         if not vals:
@@ -220,25 +230,28 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     order = np.argsort(cost, kind="stable") if balance and step < n else np.arange(n)
     data = KernelData(*(x[order] for x in data))
     theta0 = theta0[order]
+    if np.ndim(delta) == 1 and len(delta) != n:
+        raise InputError("delta", f"has {len(delta)} thresholds for {n} elements")
+    deltas = np.broadcast_to(np.asarray(delta, float), (n,))[order]
     size = bucket(step)  # the compiled batch: step elements, padded
     check_solve(m, size, "starts")
     fn = compiled_hitting_times(target, config, batched=True, friction=friction)
 
     def piece(lo):
         idx = np.minimum(np.arange(lo, lo + size), min(lo + step, n) - 1)  # pad with the piece's last element
-        return jax.tree_util.tree_map(lambda x: x[idx], data), theta0[idx]
+        return jax.tree_util.tree_map(lambda x: x[idx], data), theta0[idx], deltas[idx]
 
     store = None
     if out_dir is not None:
         store = ChunkStore(out_dir, {
             "target": target.fingerprint, "base": {k: float(v) for k, v in sorted(base.items())}, "param": param,
-            "values": values, "grid": [[name, vals] for name, vals in axes[1:]], "starts": np.asarray(starts, float).tolist(), "delta": float(delta), "t1": float(t1),
+            "values": values, "grid": [[name, vals] for name, vals in axes[1:]], "starts": np.asarray(starts, float).tolist(), "delta": _digest(delta), "t1": float(t1),
             "config": repr(config), "friction": friction, "chunk": step, "elements": n, "balance": balance})
     chunks = range(0, n, step)
     done = set(store.done()) if store else set()
     if on_resume and done:
         on_resume(len(done), len(chunks))
-    d0, th0 = piece(0)
+    d0, th0, _ = piece(0)
     devs = available[:devices] if devices > 1 else [None]
     start = time.perf_counter()
     if any(k not in done and k % processes == me for k in range(len(chunks))):
@@ -266,8 +279,8 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
             continue
         if len(in_flight) == len(devs):  # every device busy: wait for the oldest chunk
             finish(*in_flight.pop(0))
-        d, th = piece(lo)
-        in_flight.append((k, lo, fn(d, th, delta, t1, devs[k % len(devs)])))
+        d, th, de = piece(lo)
+        in_flight.append((k, lo, fn(d, th, de, t1, devs[k % len(devs)])))
     for item in in_flight:
         finish(*item)
     if processes > 1:  # gather the other processes' chunks through the shared folder

@@ -123,6 +123,28 @@ class TrainResult:
         return out
 
 
+def plateau_escape(loss: np.ndarray, *, flat: float = 0.05, drop: float = 0.5, first: int = 10
+                   ) -> tuple[float | None, int | None]:
+    """A plateau read off a loss curve as one reads it off a log-log plot: ``(level, escape epoch)``.
+
+    The plateau starts at the first epoch ``n >= first`` where the loss changes by less than ``flat``
+    (relative) over the doubling ``[n, 2n]`` (if there is none, at the flattest such doubling); its level
+    is the loss there, and the escape is the first later epoch whose loss is below ``drop`` times it.
+    ``(None, None)`` when the curve is not finite; the escape is None when the loss never drops that far.
+    """
+    loss = np.asarray(loss, dtype=float)
+    n_last = loss.size - 1
+    if not np.isfinite(loss).all() or n_last < 2 * first:
+        return None, None
+    n = np.unique(np.geomspace(first, n_last // 2, 80).astype(int))
+    change = np.abs(np.log(loss[2 * n] / loss[n]))
+    flat_at = np.flatnonzero(change < np.log1p(flat))
+    start = int(n[flat_at[0]] if flat_at.size else n[np.argmin(change)])
+    level = float(loss[start])
+    below = np.flatnonzero(loss[start:] < drop * level)
+    return level, (start + int(below[0]) if below.size else None)
+
+
 def exit_epoch(loss: np.ndarray, delta: float) -> int | None:
     """First epoch n with ``|L_n - L_0| > delta`` (the discrete tau_loss); None if never or not finite."""
     loss = np.asarray(loss)

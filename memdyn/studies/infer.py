@@ -11,9 +11,16 @@ Family searched (:class:`Space`):
 * target  rho(t) = exp(-w* t) + c exp(-(t - mu)^2 / (2 sigma^2)), mu = 1/omega (JMLR eq. 99, a* = 1:
   an overall scale of rho is a rescaling of time and of J, which ``normalisation`` and ``delta`` cover
   only in part, so it is left fixed and said so);
-* starts on M*: neuron 1 = (1, w*), the other m - 1 neurons null at rates evenly spaced from
-  ``null_min`` to ``null_max`` (one rate, ``null_min``, for m = 2) -- Theorem 20's setting;
-* the threshold ``delta`` of the hitting time, on the paper's loss;
+* starts: neuron 1 = (``amplitude``, w*), the other m - 1 neurons null at rates evenly spaced from
+  ``null_min`` to ``null_max`` (one rate, ``null_min``, for m = 2). ``amplitude`` 1 is on M*
+  (Theorem 20's setting: the start is the plateau); other amplitudes start off M*, above the plateau
+  (0: a network that has captured nothing, whose loss first drops in O(1) time onto the plateau, as
+  the paper's Fig. 2 describes);
+* the threshold ``delta`` of the hitting time, on the paper's loss. The loss hitting time is the
+  plateau's exit, the first time J falls ``delta`` below the plateau's level J(M*) = J at the
+  amplitude-1 start (for a start on M*, |J - J0| > delta as before; off M*, the sweep's threshold for
+  that element is J0 - J(M*) + delta, one per element in the same compiled call); the parameter
+  hitting time stays ||theta - theta0|| > delta;
 * the loss normalisation ``kappa``: the paper's loss is ``kappa * J`` with memdyn's
   J = int (rho_hat - rho)^2 dt (kappa = 1/2 for a loss with the customary 1/2). Its flow then runs
   ``kappa`` times faster: paper time = memdyn time / kappa, and a loss change delta on the paper's
@@ -32,9 +39,12 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ..core.integrate import SolverConfig
+from ..core.loss import loss
 from ..core.pipeline import target as make_target
 from ..core.sweep import run_sweep
 from ..errors import InputError
@@ -78,6 +88,8 @@ class Space:
     w_star: tuple[float, ...] = (1.0,)
     null_min: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
     null_max: float = 2.0
+    amplitude: tuple[float, ...] = (1.0,)
+    """Neuron 1's amplitude at the start: 1 on M*, others off it (0: nothing captured yet)."""
     delta: tuple[float, ...] = (1e-3, 1e-2, 1e-1)
     normalisation: tuple[float, ...] = (1.0, 0.5)
 
@@ -88,6 +100,8 @@ class Space:
             values = getattr(self, name)
             if not values or not all(math.isfinite(v) and v > 0 for v in values):
                 raise InputError(name.replace("_", "-"), "needs positive, finite values")
+        if not self.amplitude or not all(math.isfinite(a) and 0 <= a <= 10 for a in self.amplitude):
+            raise InputError("amplitude", "needs finite values in [0, 10]")
         if self.width > 2 and max(self.null_min) >= self.null_max:
             raise InputError("null-min", f"must be below --null-max = {self.null_max:g}")
 
@@ -131,28 +145,49 @@ def predict(space: Space, memories: Sequence[float], *, t1: float = 1e9, config:
     memories = [float(x) for x in memories]
     tg = make_target(FAMILY, {"ws": list(space.w_star), "c": list(space.c), "sigma": list(space.sigma),
                               "mu": memories})
-    n_mu, n_c, n_s, n_n = len(memories), len(space.c), len(space.sigma), len(space.null_min)
+    n_mu, n_c, n_s, n_a, n_n = len(memories), len(space.c), len(space.sigma), len(space.amplitude), len(space.null_min)
     raw: dict[tuple[float, float], dict[str, np.ndarray]] = {}
     for ws in space.w_star:
-        starts = np.stack([mstar_start(space.null_rates(lo), w_star=ws) for lo in space.null_min])
+        starts = np.stack([mstar_start(space.null_rates(lo), w_star=ws, a_star=a)
+                           for a in space.amplitude for lo in space.null_min])
+        above = _above_plateau(tg, ws, memories, space, starts)  # (n_mu * n_c * n_s * n_a * n_n,)
         for d in space.thresholds:
-            res = run_sweep(tg, {"ws": ws}, "mu", memories, starts, delta=d, t1=t1, config=config, chunk=chunk,
+            # the loss threshold: delta below the plateau's level; a start already below it has no exit (NaN)
+            deltas = np.where(above > -d / 2, above + d, d)
+            res = run_sweep(tg, {"ws": ws}, "mu", memories, starts, delta=deltas, t1=t1, config=config, chunk=chunk,
                             grid=[("c", space.c), ("sigma", space.sigma)], progress=progress)
             # a solve that ended otherwise than at its events or t1 (the step budget) is unresolved: NaN
             resolved = np.array([st in ("ok", "t1_reached") for st in res.column("status")])
-            raw[ws, d] = {q: np.where(resolved, [t1 if t is None else t for t in res.column(q)], np.nan).reshape(
-                n_mu, n_c, n_s, n_n) for q in QUANTITIES}
+            shape = (n_mu, n_c, n_s, n_a, n_n)
+            tau_loss = np.where(resolved & (above > -d / 2), [t1 if t is None else t for t in res.column("tau_loss")],
+                                np.nan)
+            tau_param = np.where(resolved, [t1 if t is None else t for t in res.column("tau_param")], np.nan)
+            raw[ws, d] = {"tau_loss": tau_loss.reshape(shape), "tau_param": tau_param.reshape(shape)}
     settings, loss_t, param_t = [], [], []
-    for ws, c_i, s_i, n_i, delta, kappa in itertools.product(
-            space.w_star, range(n_c), range(n_s), range(n_n), space.delta, space.normalisation):
-        settings.append({"w_star": ws, "c": space.c[c_i], "sigma": space.sigma[s_i], "null_min": space.null_min[n_i],
-                         "null_rates": space.null_rates(space.null_min[n_i]), "delta": delta, "normalisation": kappa})
+    for ws, c_i, s_i, a_i, n_i, delta, kappa in itertools.product(
+            space.w_star, range(n_c), range(n_s), range(n_a), range(n_n), space.delta, space.normalisation):
+        settings.append({"w_star": ws, "c": space.c[c_i], "sigma": space.sigma[s_i], "amplitude": space.amplitude[a_i],
+                         "null_min": space.null_min[n_i], "null_rates": space.null_rates(space.null_min[n_i]),
+                         "delta": delta, "normalisation": kappa})
         # the paper's time is memdyn's / kappa
-        loss_t.append(raw[ws, delta / kappa]["tau_loss"][:, c_i, s_i, n_i] / kappa)
-        param_t.append(raw[ws, delta]["tau_param"][:, c_i, s_i, n_i] / kappa)
+        loss_t.append(raw[ws, delta / kappa]["tau_loss"][:, c_i, s_i, a_i, n_i] / kappa)
+        param_t.append(raw[ws, delta]["tau_param"][:, c_i, s_i, a_i, n_i] / kappa)
     return {"memories": memories, "settings": settings, "tau_loss": np.array(loss_t), "tau_param": np.array(param_t),
             "t1": t1}
 
+
+
+def _above_plateau(tg, ws: float, memories: Sequence[float], space: Space, starts: np.ndarray) -> np.ndarray:
+    """J(theta0) - J(M*) per sweep element (memory, c, sigma outer, starts inner): how far each start's
+    loss lies above the plateau's level, the loss at the amplitude-1 start with the same null rates."""
+    points = [{"ws": ws, "mu": mu, "c": c, "sigma": sg} for mu, c, sg in itertools.product(memories, space.c, space.sigma)]
+    mstar = np.stack([mstar_start(space.null_rates(lo), w_star=ws) for lo in space.null_min])
+    tg = tg.lowered()  # the loss's closed form (a warm target from the cache holds only the solve's data)
+    data = tg.data_batch(points)
+    per_point = jax.jit(jax.vmap(jax.vmap(lambda d, th: loss(tg, d, th), in_axes=(None, 0)), in_axes=(0, None)))
+    J0 = np.asarray(per_point(data, jnp.asarray(tg.internal(starts))))  # (points, n_a * n_n)
+    Jp = np.asarray(per_point(data, jnp.asarray(tg.internal(mstar))))  # (points, n_n)
+    return (J0 - np.tile(Jp, (1, len(space.amplitude)))).ravel()
 
 
 def score(prediction: dict, points: Sequence[ReadOff]) -> dict:
@@ -220,7 +255,8 @@ def _memories(points: Sequence[ReadOff]) -> list[float]:
 def solve_count(space: Space, points: Sequence[ReadOff]) -> int:
     """How many solves :func:`infer` runs: (w*, threshold) runs x memories x c x sigma x starts."""
     memories = _memories(points)
-    return len(space.w_star) * len(space.thresholds) * len(memories) * len(space.c) * len(space.sigma) * len(space.null_min)
+    return (len(space.w_star) * len(space.thresholds) * len(memories) * len(space.c) * len(space.sigma)
+            * len(space.amplitude) * len(space.null_min))
 
 
 def paper_points(figure: str, uncertainty: float = 0.2) -> tuple[ReadOff, ...]:

@@ -61,6 +61,24 @@ def test_chunked_sweep_matches_one_batch(bump):
     assert whole.memory == [8.0, 8.0, 10.0, 10.0]
 
 
+def test_per_element_thresholds_equal_one_sweep_per_threshold(bump):
+    """delta may be one number per element (values outer, starts inner), chunked and reordered by cost
+    like the elements themselves: each element's times are those of a sweep with its scalar delta."""
+    start = np.array([[1.0, 0.0, 1.0, 0.5], [1.0, 0.0, 1.0, 0.4]])
+    deltas = np.array([0.01, 0.03, 0.003, 0.01])
+    mixed = run_sweep(bump, {}, "mu", MEMORIES[:2], start, delta=deltas, t1=1e12, chunk=2)
+    for d in set(deltas.tolist()):
+        alone = run_sweep(bump, {}, "mu", MEMORIES[:2], start, delta=d, t1=1e12)
+        for i in np.flatnonzero(deltas == d):
+            for key in ("tau_param", "tau_loss"):
+                assert mixed.column(key)[i] == pytest.approx(alone.column(key)[i], rel=1e-9)
+    assert len(set(mixed.column("tau_loss"))) == 4  # the thresholds did differ per element
+    with pytest.raises(memdyn.InputError, match="delta: has 3 thresholds for 4 elements"):
+        run_sweep(bump, {}, "mu", MEMORIES[:2], start, delta=deltas[:3], t1=1e12)
+    with pytest.raises(memdyn.InputError, match="delta: must be a positive number"):
+        run_sweep(bump, {}, "mu", MEMORIES[:2], start, delta=-deltas, t1=1e12)
+
+
 def test_invariant_set_and_random_starts():
     k = memdyn.parse_kernel("2*exp(-t) - 0.5*exp(-3*t) + exp(-(t - mu)**2)", {"mu": 10.0})
     short = exponential_part(k, {"mu": 10.0})

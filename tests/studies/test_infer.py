@@ -64,6 +64,29 @@ def test_normalisation_rescales_time_and_the_loss_threshold():
     assert pred["tau_param"][by[1.0], 0] == pytest.approx(param_ref, rel=1e-5)
 
 
+def test_an_off_mstar_start_exits_when_the_loss_falls_delta_below_the_plateau():
+    """Amplitude 0 (nothing captured): the loss first drops onto the plateau, then the exit is the first time
+    J < J(M*) - delta. Reference: SciPy on the same flow from (0, 0 | 1, 0.5) with the threshold
+    ||rho||^2 - ||bump||^2 + delta, both norms by scipy quad (rho_hat = 0 at the start; on M* the residual is
+    the bump)."""
+    from scipy.integrate import quad
+
+    pred = predict(Space(width=2, c=(0.5,), sigma=(1.0,), null_min=(0.5,), delta=(0.01,), normalisation=(1.0,),
+                         amplitude=(1.0, 0.0)), [10.0, 11.0], t1=1e7)
+    by = {s["amplitude"]: i for i, s in enumerate(pred["settings"])}
+    for j, mu in enumerate((10.0, 11.0)):
+        bump = lambda t: 0.5 * math.exp(-(t - mu) ** 2 / 2)  # noqa: E731
+        norm2, bump2 = (sum(quad(f, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for lo, hi in ((0, mu), (mu, np.inf)))
+                        for f in (lambda t: (math.exp(-t) + bump(t)) ** 2, lambda t: bump(t) ** 2))
+        tg = make_target(FAMILY, {"ws": 1.0, "c": 0.5, "sigma": 1.0, "mu": mu})
+        ref = scipy_hitting_times(tg, tg.data({"ws": 1.0, "c": 0.5, "sigma": 1.0, "mu": mu}), [0.0, 0.0], [1.0, 0.5],
+                                  delta=norm2 - bump2 + 0.01, t1=1e7)
+        assert pred["tau_loss"][by[0.0], j] == pytest.approx(ref["tau_loss"], rel=1e-5)
+        # the start on M* is the plateau itself: its exit is the usual |J - J0| > delta, and comes sooner
+        assert pred["tau_loss"][by[1.0], j] == pytest.approx(scipy_tau(mu, 0.01, w0=0.5)["tau_loss"], rel=1e-5)
+        assert pred["tau_loss"][by[0.0], j] > 2 * pred["tau_loss"][by[1.0], j]
+
+
 def test_score_is_the_log_residual_in_read_off_sigmas():
     pred = {"memories": [1.0, 2.0], "tau_loss": np.array([[10.0, 100.0], [10.0 * 1.2 ** 2.01, 100.0]]),
             "tau_param": np.zeros((2, 2))}

@@ -42,7 +42,9 @@ def _row(figure, quantity, x, paper, memdyn, setting, explanation=None) -> dict:
 def _setting_text(s: dict) -> str:
     rates = s["null_rates"]
     nulls = f"null rate {rates[0]:g}" if len(rates) == 1 else f"{len(rates)} null rates {rates[0]:g}..{rates[-1]:g}"
-    return (f"c = {s['c']:g}, sigma = {s['sigma']:g}, w* = {s['w_star']:g}, M* start ({nulls}), delta = {s['delta']:g}, "
+    a = s.get("amplitude", 1.0)
+    start = "M* start" if a == 1 else f"start off M* (neuron 1 amplitude {a:g})"
+    return (f"c = {s['c']:g}, sigma = {s['sigma']:g}, w* = {s['w_star']:g}, {start} ({nulls}), delta = {s['delta']:g}, "
             f"loss = {s['normalisation']:g} J")
 
 
@@ -53,7 +55,7 @@ def _flow_curve(figure: str, memories, config, t1: float) -> dict:
     rates = s["null_rates"]
     space = Space(width=len(rates) + 1, c=(s["c"],), sigma=(s["sigma"],), w_star=(s["w_star"],), null_min=(rates[0],),
                   null_max=rates[-1] if len(rates) > 1 else Space.null_max, delta=(s["delta"],),
-                  normalisation=(s["normalisation"],))
+                  normalisation=(s["normalisation"],), amplitude=(s.get("amplitude", 1.0),))
     memories = sorted(float(x) for x in memories)
     pred = predict(space, memories, t1=t1, config=config)
     reached = lambda t: float(t) if np.isfinite(t) and t * s["normalisation"] < t1 else None  # noqa: E731
