@@ -123,26 +123,37 @@ class TrainResult:
         return out
 
 
-def plateau_escape(loss: np.ndarray, *, flat: float = 0.05, drop: float = 0.5, first: int = 10
+def plateau_escape(loss, epochs=None, *, flat: float = 0.05, drop: float = 0.5, first: int = 10
                    ) -> tuple[float | None, int | None]:
     """A plateau read off a loss curve as one reads it off a log-log plot: ``(level, escape epoch)``.
 
-    The plateau starts at the first epoch ``n >= first`` where the loss changes by less than ``flat``
-    (relative) over the doubling ``[n, 2n]`` (if there is none, at the flattest such doubling); its level
-    is the loss there, and the escape is the first later epoch whose loss is below ``drop`` times it.
+    ``loss`` at ``epochs`` (default 0, 1, 2, ...; recorded points of a longer run will do: the curve is
+    interpolated in log-log). On doublings ``[n, 2n]`` (n from ``first`` to half the last epoch, 80
+    log-spaced), the plateau is the longest stretch of consecutive doublings over which the loss changes
+    by less than ``flat`` (relative), or the flattest doubling if none is; its level is the loss where it
+    starts, and the escape is the first later epoch whose loss is below ``drop`` times that level.
     ``(None, None)`` when the curve is not finite; the escape is None when the loss never drops that far.
     """
     loss = np.asarray(loss, dtype=float)
-    n_last = loss.size - 1
-    if not np.isfinite(loss).all() or n_last < 2 * first:
+    epochs = np.arange(loss.size) if epochs is None else np.asarray(epochs, dtype=float)
+    if not np.isfinite(loss).all() or loss.size < 2 or epochs[-1] < 2 * first or np.any(loss <= 0):
         return None, None
-    n = np.unique(np.geomspace(first, n_last // 2, 80).astype(int))
-    change = np.abs(np.log(loss[2 * n] / loss[n]))
-    flat_at = np.flatnonzero(change < np.log1p(flat))
-    start = int(n[flat_at[0]] if flat_at.size else n[np.argmin(change)])
-    level = float(loss[start])
-    below = np.flatnonzero(loss[start:] < drop * level)
-    return level, (start + int(below[0]) if below.size else None)
+    log_e, log_l = np.log(np.maximum(epochs, 0.5)), np.log(loss)
+    n = np.geomspace(first, epochs[-1] / 2, 80)
+    change = np.abs(np.interp(np.log(2 * n), log_e, log_l) - np.interp(np.log(n), log_e, log_l))
+    flat_at = np.append(change < np.log1p(flat), False)
+    runs, k = [], 0  # (length in ln n, first index) of each stretch of flat doublings
+    while k < len(n):
+        if flat_at[k]:
+            end = k + int(np.argmin(flat_at[k:]))
+            runs.append((math.log(n[end - 1] / n[k]), -k))
+            k = end
+        else:
+            k += 1
+    start = n[-max(runs)[1]] if runs else n[int(np.argmin(change))]
+    level = float(np.exp(np.interp(math.log(start), log_e, log_l)))
+    below = np.flatnonzero((epochs > start) & (loss < drop * level))
+    return level, (int(epochs[below[0]]) if below.size else None)
 
 
 def exit_epoch(loss: np.ndarray, delta: float) -> int | None:

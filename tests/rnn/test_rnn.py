@@ -146,3 +146,23 @@ def test_cli_train_tanh_adam_on_random_cosines_over_seeds(capsys):
     seeds = np.array(out["loss_seeds"])
     assert seeds.shape == (2, len(out["epochs"])) and np.all(seeds[:, -1] < seeds[:, 0])
     np.testing.assert_allclose(out["loss"], seeds.mean(axis=0), rtol=1e-12)
+
+
+def test_plateau_escape_reads_a_curve_as_a_log_log_plot_does():
+    """A drop in O(1) epochs onto a plateau at 0.3, left at epoch 1000 for 0.01: the plateau is the longest
+    stretch where the curve changes by under 5% per doubling (so its level, read where it starts, is within
+    5% of 0.3), the escape where the loss falls below half that level; recorded points give the same."""
+    from memdyn.rnn.train import plateau_escape
+
+    n = np.arange(20001)
+    loss = 0.01 + 0.29 / (1 + np.exp((n - 1000) / 50)) + np.exp(-n / 3)
+    level, escape = plateau_escape(loss)
+    assert 0.3 < level < 0.3 * 1.05 + 1e-3  # not the later shoulder at 0.01 (1.3k-20k: a shorter flat stretch)
+    # the sigmoid crosses level / 2 at x (the initial drop is below 1e-140 there): the first epoch past it
+    x = 1000 + 50 * np.log(0.29 / (level / 2 - 0.01) - 1)
+    assert escape == math.floor(x) + 1 and 995 < escape < 1010
+    recorded = np.unique(np.geomspace(1, 20000, 400).astype(int))
+    level_r, escape_r = plateau_escape(loss[recorded], recorded)
+    assert level_r == pytest.approx(level, rel=0.02) and abs(escape_r - escape) <= 30  # the recorded grid's spacing
+    assert plateau_escape(np.full(2000, 0.3))[1] is None  # a plateau never left
+    assert plateau_escape(np.where(n < 500, loss, np.nan)) == (None, None)  # a diverged run
