@@ -101,5 +101,7 @@ INFERRED = {
                                 "chi2": 13.98592846583555}]},
     "fig3": {"c": 2.0, "sigma": 1.0, "w_star": 1.0, "null_rates": [float(w) for w in np.linspace(0.8, 2.0, 9)],
              "delta": 0.01, "normalisation": 0.5, "search": {"artefact": "infer_fig3.json", "candidates": 60, "consistent": 0,
-                                                             "chi2": 413.10889118244575}},
+                                                             "chi2": 413.10889118244575},
+             "also_searched": [{"artefact": "infer_fig3_off.json", "start": "off M*", "candidates": 216, "consistent": 0,
+                                "chi2": 11427.035551047522}]},
 }

@@ -205,12 +205,28 @@ def test_fig1b_a_finite_dataset_spreads_the_seeds():
 def test_the_readme_quotes_the_searches():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
     fig2, fig3 = _doc("infer_fig2.json"), _doc("infer_fig3.json")
     assert fig2["consistent"] == 0 and fig3["consistent"] == 0
     assert f"{fig2['candidates']} settings) all end at χ² ≈ {fig2['best']['chi2']:.0f}" in readme
     assert f"worst point {fig2['best']['max_abs_residual_sigmas']:.1f} sigmas off" in readme
     assert f"({fig3['candidates']} settings, m = 10) the best is χ² = {fig3['best']['chi2']:.0f}" in readme
+    flat = readme
+    off2, off3 = _doc("infer_fig2_off.json"), _doc("infer_fig3_off.json")
+    b = off2["best"]
+    assert (f"of {off2['candidates']:,} settings, {off2['consistent']} are consistent with all six points, the best "
+            f"c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, neuron 1 at amplitude {b['amplitude']:g}, null "
+            f"rate {b['null_min']:g}, δ = {b['delta']:g}, loss J (χ² = {b['chi2']:.1f}, worst point "
+            f"{b['max_abs_residual_sigmas']:.2f} sigmas off") in flat and b["normalisation"] == 1
+    slopes = np.diff(np.log([r["memdyn"] for r in b["rows"]]))
+    assert f"Its local slope rises {slopes[0]:.2f} → {slopes[-1]:.2f}" in flat
+    b3 = off3["best"]
+    assert off3["consistent"] == 0 and f"Off M* ({off3['candidates']} settings" in flat
+    assert f"(best: c = {b3['c']:g}, σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2)" in flat
+    separation = [r["memdyn"] for r in b3["rows"] if r["quantity"] == "tau_param"]
+    assert f"the separation time is {min(separation):.2f}-{max(separation):.2f} at every memory" in flat
+    assert f"(χ² = {b3['chi2']:.1e})".replace("e+04", "e4") in flat
+    assert max(abs(r["residual_sigmas"]) for r in b3["rows"] if r["quantity"] == "tau_loss") < 3
 
 
 def test_the_paper_size_fig4_summary_is_the_committed_run():
@@ -235,3 +251,27 @@ def test_the_paper_size_fig4_summary_is_the_committed_run():
     levels = s["bump_scan"]
     assert levels[0.7071]["plateau"] / levels[0.5]["plateau"] == pytest.approx(2.0, rel=0.05)
     assert levels[1.0]["plateau"] / levels[0.5]["plateau"] == pytest.approx(4.0, rel=0.05)
+
+
+def test_the_readme_quotes_the_paper_size_fig4():
+    from pathlib import Path
+
+    from memdyn.studies.problems import FIG4_PAPER_SIZE as s
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    white = s["runs"]["white"]
+    assert (f"tanh + GD leaves its plateau ({white['tanh + GD']['plateau']:.3f}) at epoch "
+            f"{white['tanh + GD']['escape']:,} and tanh + Adam at {white['tanh + Adam']['escape']:,}") in readme
+    lin = white["linear + GD"]
+    assert f"{lin['diverged']} of its 10 seeds diverge and the rest hold {lin['plateau']:.3f}" in readme
+    lr = s["lr_scan"]
+    assert (f"GD escapes at epoch {lr[0.1]['escape']:,} (lr 0.1), {lr[0.25]['escape']:,} (0.25), "
+            f"{lr[0.5]['escape']:,} (0.5; one seed diverges) and not at all at 1.0") in readme
+    assert lr[0.5]["diverged"] == 1 and lr[1.0]["escape"] is None
+    c = s["bump_scan"]
+    assert f"doubles it to {c[0.7071]['plateau']:.3f}" in readme
+    assert f"c = 1 gives {c[1.0]['plateau'] / c[0.5]['plateau']:.2f}x" in readme
+    assert c[0.7071]["escape"] is None
+    minutes = [v["seconds"] / 60 for runs in _doc("fig4_paper_size.json")["runs"].values() for k, v in runs.items()
+               if k.startswith("tanh")]
+    assert f"each took {round(min(minutes))}-{round(max(minutes))} min here" in readme
