@@ -44,7 +44,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core.integrate import SolverConfig
-from ..core.loss import loss
 from ..core.pipeline import target as make_target
 from ..core.sweep import run_sweep
 from ..errors import InputError
@@ -182,6 +181,8 @@ def _above_plateau(tg, ws: float, memories: Sequence[float], space: Space, start
     loss lies above the plateau's level, the loss at the amplitude-1 start with the same null rates."""
     points = [{"ws": ws, "mu": mu, "c": c, "sigma": sg} for mu, c, sg in itertools.product(memories, space.c, space.sigma)]
     mstar = np.stack([mstar_start(space.null_rates(lo), w_star=ws) for lo in space.null_min])
+    from ..core.loss import loss  # imports SymPy: here, not at import (the CLI reads Space's defaults for --help)
+
     tg = tg.lowered()  # the loss's closed form (a warm target from the cache holds only the solve's data)
     data = tg.data_batch(points)
     per_point = jax.jit(jax.vmap(jax.vmap(lambda d, th: loss(tg, d, th), in_axes=(None, 0)), in_axes=(0, None)))
