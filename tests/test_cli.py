@@ -148,6 +148,15 @@ def _readme_quotes_this_run(r):
     assert f"mu^{spectra['fit_smallest']['q']:.0f} e^{{{spectra['fit_smallest']['slope']:.2f} mu}}" in readme
     st = r["timescales"]["stages"]
     assert f"move {st['at_tau_1']['da'] / st['at_tau_1']['dw']:.0f}x further" in readme
+    from memdyn.studies.reproduce.fidelity import counts
+
+    n = counts(r["fidelity"])
+    rows = r["fidelity"]["rows"]
+    untested = {f: sum(x["figure"].startswith(f) and x["cause_tested"] is False for x in rows) for f in ("Fig. 3", "Fig. 4")}
+    assert n["cause_untested"] == sum(untested.values())
+    assert (f"the quick profile's table has {n['rows']} rows, {n['within_tolerance']} within 25% and every other one "
+            f"explained; {n['cause_untested']} of those explanations ({untested['Fig. 3']} of Fig. 3, {untested['Fig. 4']} "
+            "of Fig. 4) only report what was measured") in " ".join(readme.split())
     assert f"reaches {max(st['stiffness']):.0e}.".replace("e+0", "e") in readme
     saddle = {k: v["exponent"] for k, v in r["momentum"]["saddle"].items()}
     assert f"`eps^{saddle['gradient flow']:.3f}`" in readme and f"`eps^{saddle['heavy ball, gamma = 0']:.3f}`" in readme
