@@ -22,7 +22,7 @@ from ..infer import Space, predict
 from ..problems import (AIRY, FIG4_PAPER_SIZE, INFERRED, PAPER_FIG1B, PAPER_FIG2_EXIT, PAPER_FIG3, PAPER_FIG4_ESCAPE,
                         PAPER_FIG4_LINEAR_GD, PAPER_FIG4_PLATEAU)
 
-TITLE = "Fidelity: the paper's read-off values beside memdyn's, every gap explained"
+TITLE = "Fidelity: the paper's read-off values beside memdyn's, every gap explained or its cause marked untested"
 STEPS = 1
 NEEDS_RESULTS = True
 """compute() also receives the sections computed before it (Figs. 1b and 4 from 'training', the bound from 'sweeps')."""
