@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from memdyn.rnn.model import RNNSpec, rho_grid
-from memdyn.rnn.train import TrainConfig, train
+from memdyn.rnn.train import TrainConfig, halved_after, train
 from memdyn.studies.problems import AIRY
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "fig1b_hypotheses.json"
@@ -59,18 +59,12 @@ def main():
                "diverged": int((~finite).sum()), "initial": float(mean[0]),
                **{f"loss_{m // 1000}k": float(mean[m]) for m in MARKS},
                **{f"sem_{m // 1000}k": float(losses[:, m].std(ddof=1) / np.sqrt(len(losses)) / mean[m]) for m in MARKS},
-               "exit_epoch": exit_after(mean, MARKS[0]),
-               "seed_exit_epochs": [exit_after(row, MARKS[0]) for row in losses],
+               "exit_epoch": halved_after(mean, MARKS[0]),
+               "seed_exit_epochs": [halved_after(row, MARKS[0]) for row in losses],
                "level_ratio_to_paper": level / PAPER["level"]}
         rows.append(row)
         print(json.dumps(row), flush=True)
     OUT.write_text(json.dumps({"paper": PAPER, "epochs": EPOCHS, "seeds": SEEDS, "rows": rows}, indent=1) + "\n")
-
-
-def exit_after(loss: np.ndarray, start: int) -> int | None:
-    """The first epoch after ``start`` where the loss is below half its value there (None if never)."""
-    below = np.flatnonzero(loss[start:] < loss[start] / 2)
-    return int(start + below[0]) if below.size else None
 
 
 if __name__ == "__main__":

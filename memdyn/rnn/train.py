@@ -156,6 +156,13 @@ def plateau_escape(loss, epochs=None, *, flat: float = 0.05, drop: float = 0.5, 
     return level, (int(epochs[below[0]]) if below.size else None)
 
 
+def halved_after(loss, start: int) -> int | None:
+    """The first epoch after ``start`` whose loss is below half the loss at ``start`` (None if never)."""
+    loss = np.asarray(loss)
+    below = np.flatnonzero(loss[start:] < loss[start] / 2)
+    return int(start + below[0]) if below.size else None
+
+
 def exit_epoch(loss: np.ndarray, delta: float) -> int | None:
     """First epoch n with ``|L_n - L_0| > delta`` (the discrete tau_loss); None if never or not finite."""
     loss = np.asarray(loss)

@@ -152,13 +152,14 @@ def predict(space: Space, memories: Sequence[float], *, t1: float = 1e9, config:
         above = _above_plateau(tg, ws, memories, space, starts)  # (n_mu * n_c * n_s * n_a * n_n,)
         for d in space.thresholds:
             # the loss threshold: delta below the plateau's level; a start already below it has no exit (NaN)
-            deltas = np.where(above > -d / 2, above + d, d)
+            exits = above > -d / 2
+            deltas = np.where(exits, above + d, d)
             res = run_sweep(tg, {"ws": ws}, "mu", memories, starts, delta=deltas, t1=t1, config=config, chunk=chunk,
                             grid=[("c", space.c), ("sigma", space.sigma)], progress=progress)
             # a solve that ended otherwise than at its events or t1 (the step budget) is unresolved: NaN
             resolved = np.array([st in ("ok", "t1_reached") for st in res.column("status")])
             shape = (n_mu, n_c, n_s, n_a, n_n)
-            tau_loss = np.where(resolved & (above > -d / 2), [t1 if t is None else t for t in res.column("tau_loss")],
+            tau_loss = np.where(resolved & exits, [t1 if t is None else t for t in res.column("tau_loss")],
                                 np.nan)
             tau_param = np.where(resolved, [t1 if t is None else t for t in res.column("tau_param")], np.nan)
             raw[ws, d] = {"tau_loss": tau_loss.reshape(shape), "tau_param": tau_param.reshape(shape)}

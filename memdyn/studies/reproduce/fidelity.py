@@ -17,7 +17,7 @@ import numpy as np
 
 from ... import report
 from ...rnn.model import RNNSpec, rho_grid
-from ...rnn.train import TrainConfig, train
+from ...rnn.train import TrainConfig, halved_after, train
 from ..infer import Space, predict
 from ..problems import (AIRY, FIG4_PAPER_SIZE, INFERRED, PAPER_FIG1B, PAPER_FIG2_EXIT, PAPER_FIG3, PAPER_FIG4_ESCAPE,
                         PAPER_FIG4_LINEAR_GD, PAPER_FIG4_PLATEAU)
@@ -77,7 +77,7 @@ def _fig1b(p) -> dict:
     finite = np.isfinite(res.loss).all(axis=1)
     L = res.loss[finite]
     first = min(PAPER_FIG1B)
-    exits = [int(first + np.flatnonzero(row[first:] < row[first] / 2)[0]) for row in L if (row[first:] < row[first] / 2).any()]
+    exits = [e for e in (halved_after(row, first) for row in L) if e is not None]
     return {"epochs": list(PAPER_FIG1B), "mean": [float(L[:, e].mean()) for e in PAPER_FIG1B],
             "sem": [float(L[:, e].std(ddof=1) / np.sqrt(len(L))) for e in PAPER_FIG1B],
             "seed_exits": sorted(exits), "seeds": p.fig1_seeds, "diverged": int((~finite).sum())}
@@ -156,6 +156,7 @@ THM20 = ("Theorem 20 is a lower bound (slope >= w_min), not an estimate: the slo
 def _fig4_paper_size() -> list[dict]:
     """Rows of the paper-size Fig. 4 run: the plateau's level and escape epoch per input kind and training."""
     run, rows = FIG4_PAPER_SIZE, []
+
     def escape(v):
         return "none" if v["escape"] is None else f"{v['escape']:,}"
 
