@@ -62,6 +62,10 @@ class RNNSpec:
     """False freezes U (the bridge to the reduced model sets U = 1 so that c = a)."""
     noise: str = "brownian"
     """White-noise scaling: "brownian" x_k ~ N(0, 1/dt), "unit" x_k ~ N(0, 1) (loss x dt)."""
+    input_scale: float = 1.0
+    """The network reads ``input_scale * x_k`` while the target stays the convolution of x: with "unit" noise and
+    ``input_scale = dt`` this is the follow-up repository's data (inputs ``dt * randn``, outputs the sum
+    ``sum_s rho(s dt) inputs_(t-s)`` without a dt): the same targets, inputs dt times smaller."""
 
     def __post_init__(self):
         if self.width < 1:
@@ -74,6 +78,8 @@ class RNNSpec:
             raise InputError("horizon", f"must be a whole number of steps dt = {self.dt}, got {self.horizon}")
         if self.activation not in ACTIVATIONS:
             raise InputError("activation", f"must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
+        if not (math.isfinite(self.input_scale) and self.input_scale > 0):
+            raise InputError("input-scale", f"must be positive, got {self.input_scale}")
         if self.noise not in NOISES:
             raise InputError("noise", f"must be one of {', '.join(NOISES)}, got {self.noise!r}")
         if self.recurrence not in RECURRENCES:
@@ -134,11 +140,11 @@ def forward(spec: RNNSpec, params: dict, x: jax.Array) -> jax.Array:
     runs the recurrence.
     """
     if spec.activation == "linear":
-        return spec.dt * (x[:, ::-1] @ impulse_response(spec, params))
+        return spec.dt * spec.input_scale * (x[:, ::-1] @ impulse_response(spec, params))
     W, U, sigma = _matrix(params), params["U"], _sigma(spec)
 
     def step(h, xk):
-        return h + spec.dt * sigma(h @ W.T + xk[:, None] * U), None
+        return h + spec.dt * sigma(h @ W.T + xk[:, None] * (spec.input_scale * U)), None
 
     h, _ = jax.lax.scan(step, jnp.zeros((x.shape[0], spec.width)), x.T)
     return h @ params["c"]
@@ -173,9 +179,9 @@ def sampled_loss(spec: RNNSpec, params: dict, x: jax.Array, y: jax.Array) -> jax
 
 def population_loss(spec: RNNSpec, params: dict, rho_grid: jax.Array) -> jax.Array:
     """The white-noise expectation of :func:`sampled_loss`: ``dt * sum_j (khat_j - rho_j)^2`` (times dt
-    again for unit-variance noise)."""
+    again for unit-variance noise), the impulse response times ``input_scale``."""
     scale = spec.dt if spec.noise == "brownian" else spec.dt ** 2
-    return scale * jnp.sum((impulse_response(spec, params) - rho_grid) ** 2)
+    return scale * jnp.sum((spec.input_scale * impulse_response(spec, params) - rho_grid) ** 2)
 
 
 def white_noise(key, n: int, spec: RNNSpec) -> jax.Array:

@@ -35,6 +35,9 @@ class TrainConfig:
     batch: int | None = None
     """Minibatch size for sgd (default 32) and adam (default: full batch); gd is always full batch."""
     inputs: str = "white"
+    modes: int = 4
+    """Cosine modes J per input sequence (JMLR Fig. 4b; the paper does not state J). The output's power, and
+    with it every loss, grows like J."""
     delta: float = 0.01
     seed: int = 0
     chunk: int = 500
@@ -51,6 +54,8 @@ class TrainConfig:
             raise InputError("samples", f"must be a positive integer or 'inf', got {self.samples}")
         if self.inputs not in INPUTS:
             raise InputError("inputs", f"must be one of {', '.join(INPUTS)}, got {self.inputs!r}")
+        if not 1 <= self.modes <= 64:
+            raise InputError("modes", f"must be 1..64, got {self.modes}")
         if self.samples is None and self.inputs != "white":
             raise InputError("samples", "the population loss exists for white noise only")
         if self.samples is None and self.optimizer == "sgd":
@@ -113,9 +118,11 @@ class TrainResult:
             "seeds": self.seeds,
             "spec": {"width": self.spec.width, "dt": self.spec.dt, "T": self.spec.horizon, "steps": self.spec.steps,
                      "activation": self.spec.activation, "recurrence": self.spec.recurrence,
-                     "train_input": self.spec.train_input, "noise": self.spec.noise},
+                     "train_input": self.spec.train_input, "noise": self.spec.noise,
+                     "input_scale": self.spec.input_scale},
             "train": {"optimizer": self.config.optimizer, "lr": self.config.lr, "epochs": self.config.epochs,
-                      "samples": self.config.samples, "batch": self.config.minibatch, "inputs": self.config.inputs},
+                      "samples": self.config.samples, "batch": self.config.minibatch, "inputs": self.config.inputs,
+                      **({"modes": self.config.modes} if self.config.inputs == "cosine" else {})},
         }
         if len(self.seeds) > 1:
             out["loss_std"] = self.loss.std(axis=0)[idx].tolist()
@@ -264,8 +271,10 @@ def train(spec: RNNSpec, rho: np.ndarray, config: TrainConfig, *, seeds: int = 1
         if config.samples is None:
             data = {"rho": rho}
         else:
-            draw = white_noise if config.inputs == "white" else random_cosines
-            x = draw(k_data, config.samples, spec)
+            if config.inputs == "white":
+                x = white_noise(k_data, config.samples, spec)
+            else:
+                x = random_cosines(k_data, config.samples, spec, modes=config.modes)
             data = {"x": x, "y": targets(spec, rho, x)}
         return params, opt.init(params), data, k_order
 

@@ -166,3 +166,46 @@ def test_plateau_escape_reads_a_curve_as_a_log_log_plot_does():
     assert level_r == pytest.approx(level, rel=0.02) and abs(escape_r - escape) <= 30  # the recorded grid's spacing
     assert plateau_escape(np.full(2000, 0.3))[1] is None  # a plateau never left
     assert plateau_escape(np.where(n < 500, loss, np.nan)) == (None, None)  # a diverged run
+
+
+@pytest.mark.parametrize("modes", [1, 3])
+def test_cosine_inputs_output_power_grows_like_the_mode_count(modes):
+    """E y^2 on J-mode cosines is J times one mode's (the alphas are independent, zero-mean, unit-variance),
+    and one mode's is (1/10) int_0^10 (dt sum_j rho_j cos(lambda t_{K-1-j}))^2 d lambda (scipy quadrature);
+    the mean over 200,000 drawn inputs is within 4 of its own standard errors (1.2% of it at J = 1)."""
+    from scipy.integrate import quad
+
+    spec = rnn.RNNSpec(width=2, dt=0.1, horizon=6.4)
+    grid = rnn.rho_grid("exp(-t/2)", {}, spec)
+    lags = spec.dt * (spec.steps - 1 - np.arange(spec.steps))
+
+    def one_mode(lam):
+        return (spec.dt * np.sum(grid * np.cos(lam * lags))) ** 2
+
+    exact = modes * quad(one_mode, 0.0, 10.0, limit=400, epsabs=0, epsrel=1e-10)[0] / 10.0
+    x = rnn.random_cosines(jax.random.PRNGKey(3), 200_000, spec, modes=modes)
+    power = np.asarray(rnn.targets(spec, jnp.asarray(grid), x)) ** 2
+    se = power.std() / np.sqrt(power.size)
+    assert abs(power.mean() - exact) < 4 * se < 0.06 * exact
+    with pytest.raises(rnn_train.InputError, match="modes"):
+        rnn_train.TrainConfig(inputs="cosine", modes=0)
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh"])
+def test_input_scale_is_the_input_weights_scaled(activation):
+    """Reading s * x is U -> s U (exact, both activations; the population loss too), while the target keeps x."""
+    s = 0.1
+    spec = rnn.RNNSpec(width=4, dt=0.1, horizon=3.2, activation=activation, noise="unit")
+    scaled = rnn.RNNSpec(width=4, dt=0.1, horizon=3.2, activation=activation, noise="unit", input_scale=s)
+    params = rnn.init_params(spec, jax.random.PRNGKey(1))
+    moved = {**params, "U": s * params["U"]}
+    x = rnn.white_noise(jax.random.PRNGKey(2), 16, spec)
+    grid = jnp.asarray(rnn.rho_grid("exp(-t)", {}, spec))
+    y = rnn.targets(scaled, grid, x)
+    np.testing.assert_allclose(y, rnn.targets(spec, grid, x), rtol=0)
+    np.testing.assert_allclose(rnn.sampled_loss(scaled, params, x, y), rnn.sampled_loss(spec, moved, x, y), rtol=1e-13)
+    if activation == "linear":
+        np.testing.assert_allclose(rnn.population_loss(scaled, params, grid), rnn.population_loss(spec, moved, grid),
+                                   rtol=1e-13)
+    with pytest.raises(rnn_train.InputError, match="input-scale"):
+        rnn.RNNSpec(input_scale=0.0)
