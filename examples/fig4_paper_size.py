@@ -7,11 +7,16 @@ The paper's setting where it is stated (../shared/notes/paper.md section 4.4): t
 width 16, full W, dt 0.1, T 32, 128 input samples, GD at lr 1.0 and Adam at lr 0.001, 10 starts, 20,000
 epochs, white-noise and random-cosine inputs. Where it is not: the white noise is unit-variance per step
 (the scaling that puts Fig. 1b at the paper's level, docs/fig1b_hypotheses.json), the bump has memdyn's
-c = 0.5, sigma = 1, and the cosines are memdyn's ``random_cosines``. Each (inputs, training) pair is one
+c = 0.5, sigma = 1, and the cosines are memdyn's ``random_cosines`` of one mode (J = 1, below). Each (inputs, training) pair is one
 vmapped run; a finished pair is kept in the JSON, so an interrupted run resumes where it stopped.
 
 Then linear + GD on white noise again at lr 0.1, 0.25, 0.5 and 1.0 (key ``lr_scan``): where the paper's
-lr sits for GD in this input scaling; and at lr 0.25 with the bump's c = 0.5, 0.7071 and 1 (key ``bump_scan``).
+lr sits for GD in this input scaling; and at lr 0.25 with the bump's c = 0.5, 0.7071 and 1 (key ``bump_scan``); and linear + GD on cosines of
+J = 1, 2 and 4 modes at lr 0.1, of one mode at the paper's lr 1.0, and of one mode with c = 0.7071 (key
+``modes_scan``: the paper does not state J, and the level grows with it). The main cosine runs take one mode,
+the count that puts linear + GD's plateau and escape at the paper's. Last, GD at the paper's lr 1.0 on white noise
+read at input scale dt (key ``scale_scan``: the follow-up repository's inputs are dt * randn with the same
+targets): linear at c = 0.5 and 0.7071, tanh at 0.7071.
 The plateau and its escape are read off each mean curve by :func:`memdyn.rnn.train.plateau_escape` (the
 longest stretch where the loss changes by under 5% per doubling of the epoch, then the first epoch below half
 its level), as off the paper's figure; the tanh runs take ``--tanh-seeds`` starts (a tanh run costs many times
@@ -36,6 +41,8 @@ from memdyn.studies.reproduce.training import FIG4_PAPER, fig4_run, fig4_trainin
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SCAN_LRS = (0.1, 0.25, 0.5, 1.0)
 BUMP_CS, BUMP_LR = (0.5, 0.7071, 1.0), 0.25
+SCALE_SCAN = (("linear + GD", 0.1, 0.5), ("linear + GD", 0.1, 0.7071), ("tanh + GD", 0.1, 0.7071))  # (training, scale, c)
+MODES_SCAN = ((1, 0.1, 0.5), (2, 0.1, 0.5), (4, 0.1, 0.5), (1, 1.0, 0.5), (1, 0.1, 0.7071))  # (cosine modes J, lr, c)
 
 
 def main(argv=None):
@@ -53,8 +60,13 @@ def main(argv=None):
     if {k: doc.get(k) for k in size} != size:
         doc = {**size, "setting": FIG4_PAPER, "paper_escape": PAPER, "runs": {}}
     doc["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
-    todo = [(i, t) for i in ("white", "cosine") for t in fig4_trainings(FIG4_PAPER, i)
-            if t[0] not in doc["runs"].get(i, {})]
+    doc["setting"] = FIG4_PAPER
+
+    def done(inputs, label):  # run, and with the setting's cosine mode count
+        run = doc["runs"].get(inputs, {}).get(label)
+        return run is not None and run.get("modes") == (FIG4_PAPER["modes"] if inputs == "cosine" else None)
+
+    todo = [(i, t) for i in ("white", "cosine") for t in fig4_trainings(FIG4_PAPER, i) if not done(i, t[0])]
     with tqdm(total=len(todo) * args.epochs, unit="epoch", smoothing=0, mininterval=30) as bar:
         for inputs, training in todo:
             bar.set_description(f"{inputs}: {training[0]}")
@@ -83,6 +95,31 @@ def main(argv=None):
         bumps[f"{c:g}"] = {"c": c, **{k: run[k] for k in ("lr", "escape", "plateau", "diverged", "epochs", "mean")}}
         path.write_text(json.dumps(doc, indent=1) + "\n")
         print(f"white  linear + GD lr {BUMP_LR:g}, c {c:g}: escape {run['escape']}, plateau {run['plateau']}")
+    # the cosines' mode count J (unstated; the input's power grows like J): linear + GD at J = 1, 2, 4 (lr 0.1), at
+    # J = 1 with the paper's lr 1.0, and at J = 1 with the bump that puts the white-noise level at the paper's
+    modes = doc.setdefault("modes_scan", {})
+    cosine = fig4_trainings(FIG4_PAPER, "cosine")[0]
+    for j, lr, c in (x for x in MODES_SCAN if "{} modes, lr {:g}, c {:g}".format(*x) not in modes):
+        run = fig4_run("cosine", (*cosine[:3], lr), args.epochs, args.seeds, {**FIG4_PAPER, "modes": j, "c": c})
+        modes[f"{j} modes, lr {lr:g}, c {c:g}"] = {"modes": j, "c": c, **{
+            k: run[k] for k in ("lr", "escape", "plateau", "diverged", "epochs", "mean")}}
+        path.write_text(json.dumps(doc, indent=1) + "\n")
+        print(f"cosine linear + GD, {j} modes, lr {lr:g}, c {c:g}: escape {run['escape']}, plateau {run['plateau']}, "
+              f"diverged {run['diverged']}")
+    # the follow-up repository's input convention (inputs dt * randn, the same targets): the network reads the white
+    # noise at input scale dt = 0.1; GD at the paper's lr 1.0, linear at c = 0.5 and 0.7071, tanh at 0.7071
+    scales = doc.setdefault("scale_scan", {})
+    for label, scale, c in SCALE_SCAN:
+        key = f"{label}, input scale {scale:g}, c {c:g}"
+        if key in scales:
+            continue
+        training = next(t for t in fig4_trainings(FIG4_PAPER, "white") if t[0] == label)
+        seeds = size["tanh_seeds"] if training[1] == "tanh" else args.seeds
+        run = fig4_run("white", training, args.epochs, seeds, {**FIG4_PAPER, "input_scale": scale, "c": c})
+        scales[key] = {"input_scale": scale, "c": c, "seeds": seeds, **{
+            k: run[k] for k in ("lr", "escape", "plateau", "diverged", "epochs", "mean")}}
+        path.write_text(json.dumps(doc, indent=1) + "\n")
+        print(f"white {key}: escape {run['escape']}, plateau {run['plateau']}, diverged {run['diverged']}")
     figure(doc, args.out / "fig4_paper_size.png")
 
 

@@ -9,6 +9,7 @@ artefacts that the README quotes and tests/studies/test_infer.py checks.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from memdyn.studies.infer import Space, infer, paper_points
@@ -31,8 +32,19 @@ SPACES = {
     # Fig. 3 off M* (m = 10): neuron 1 below its amplitude, nine null neurons, around Fig. 2's off-M* best.
     "fig3_off": Space(width=10, c=(1.0, 2.0), sigma=(1.0, 2.0, 4.0), w_star=(1.0, 3.0, 9.0), null_min=(0.5, 0.8, 1.2),
                       amplitude=(0.5, 0.75), delta=(0.01,), normalisation=(1.0, 0.5)),
-    "fig3": Space(width=10, c=(0.5, 1.0, 2.0), sigma=(1.0, 2.0), null_min=(0.5, 0.6, 0.7, 0.8, 0.9),
-                  delta=(0.01,), normalisation=(1.0, 0.5)),
+    # Fig. 3 on M*: two grids came first, each best on its edge: c 0.5..2, sigma 1..2, w* 1, null rate 0.5..0.9
+    # (60 settings; best c 2, sigma 1, null rate 0.8, chi2 413), then c 2..8, sigma 0.5..1, w* 1 and 3, null rate
+    # 0.7..1 (144 settings; best c 8, sigma 1, w* 3, null rate 0.9, chi2 298, its separation times 3-8 sigmas
+    # short of the paper's while its plateau times are long). Then "fig3_lambda" below (kept: it compares the
+    # parameter distance's normalisations), and a grid past its edge (c 16..64, sigma 0.75..1.5, w* 9, null rate
+    # 0.85..1, kappa 1 and 1/2, lambda 1/sqrt(20) and 0.1; 144 settings) that found the same best, now inside the
+    # grid in c, sigma, null rate and lambda. This grid refines it and searches delta, held at 0.01 until here.
+    "fig3": Space(width=10, c=(12.0, 16.0, 24.0), sigma=(0.75, 1.0, 1.25), w_star=(9.0,), null_min=(0.85, 0.9, 0.95),
+                  delta=(0.003, 0.01, 0.03), normalisation=(1.0,), param_normalisation=(1 / math.sqrt(20),)),
+    # The parameter distance's normalisation: lambda = 1 (the 2-norm) or 1/sqrt(2m) (an RMS over the 2m parameters:
+    # the paper's delta is then sqrt(20) delta on memdyn's 2-norm), c 4..16, sigma 0.5..1, w* 3 and 9.
+    "fig3_lambda": Space(width=10, c=(4.0, 8.0, 16.0), sigma=(0.5, 1.0), w_star=(3.0, 9.0), null_min=(0.8, 0.9, 1.0),
+                         delta=(0.01,), normalisation=(1.0, 0.5), param_normalisation=(1.0, 1 / math.sqrt(20))),
 }
 
 

@@ -537,9 +537,15 @@ class Train(Command):
                        help="training sequences, or 'inf' for the exact white-noise expectation (linear only) (default 128)")
         p.add_argument("--batch", type=int, default=None, help="minibatch size (default 32 for sgd, full batch for adam)")
         p.add_argument("--inputs", default="white", help="white or cosine (default white)")
+        p.add_argument("--modes", type=int, default=4,
+                       help="random cosines summed per cosine input, J of JMLR Fig. 4b (unstated there); every loss "
+                            "grows like J (default 4)")
         p.add_argument("--noise", default="brownian",
                        help="white-noise scaling: brownian x_k ~ N(0, 1/dt) or unit x_k ~ N(0, 1) per step, which makes "
                             "every loss dt times smaller (the scaling of the paper's Fig. 1b; default brownian)")
+        p.add_argument("--input-scale", type=_number("--input-scale"), default=1.0,
+                       help="the network reads this times the input, the target does not: with --noise unit and "
+                            "--input-scale DT, the follow-up repository's data (inputs dt*randn) (default 1)")
         p.add_argument("--seeds", type=int, default=1, help="networks trained at once, seeds SEED..SEED+n-1 (default 1)")
         p.add_argument("--seed", type=int, default=0, help="first seed: start, data and minibatch order (default 0)")
         p.add_argument("--delta", type=_number("--delta"), default=0.01, help="exit threshold on |L - L_0| (default 0.01)")
@@ -564,7 +570,7 @@ class Train(Command):
             result = train(args.rho, self.params(args), width=args.width, dt=args.dt, horizon=args.T,
                            activation=args.activation, recurrence=args.recurrence, optimizer=args.optimizer,
                            lr=args.lr, epochs=args.epochs, samples=samples, batch=args.batch, inputs=args.inputs,
-                           noise=args.noise, seeds=args.seeds, seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0,
+                           modes=args.modes, noise=args.noise, input_scale=args.input_scale, seeds=args.seeds, seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0,
                            progress=bar.update)
         finally:
             bar.close()
@@ -572,8 +578,9 @@ class Train(Command):
 
     def show(self, out, args):
         sp, tr = out["spec"], out["train"]
+        modes = f" ({tr['modes']}-mode)" if "modes" in tr else ""
         print(f"{sp['activation']} {sp['recurrence']} RNN, width {sp['width']}, dt {sp['dt']:g}, T {sp['T']:g}; "
-              f"{tr['optimizer']} lr {tr['lr']:g}, {tr['samples'] or 'exact (inf)'} {tr['inputs']} samples, "
+              f"{tr['optimizer']} lr {tr['lr']:g}, {tr['samples'] or 'exact (inf)'} {tr['inputs']}{modes} samples, "
               f"seeds {out['seeds'][0]}..{out['seeds'][-1]}")
         epochs = out["epochs"]
         marks = sorted({0, *[e for e in (1, 10, 100, 1000, 10000, 100000) if e <= epochs[-1]], epochs[-1]})
@@ -732,7 +739,9 @@ class Infer(Command):
         for name, text in (("c", "bump amplitudes"), ("sigma", "bump widths"), ("w-star", "rates w* of the fitted "
                            "exponential"), ("amplitude", "neuron 1's start amplitudes (1: on M*, 0: off M*)"),
                           ("null-min", "smallest null rates"), ("delta", "thresholds on the paper's loss"),
-                           ("normalisation", "kappa: the paper's loss is kappa J (0.5 for a loss with 1/2)")):
+                           ("normalisation", "kappa: the paper's loss is kappa J (0.5 for a loss with 1/2)"),
+                           ("param-normalisation", "lambda: the paper's parameter distance is lambda ||theta - theta0|| "
+                                                   "(1/sqrt(2m) for an RMS)")):
             default = sp[name.replace("-", "_")]
             p.add_argument(f"--{name}", type=_floats(f"--{name}"), default=list(default), metavar="V1,..",
                            help=f"{text} (default {','.join(f'{v:g}' for v in default)})")
@@ -767,7 +776,8 @@ class Infer(Command):
         m = args.m or PAPER_WIDTH.get(args.figure, 2)
         space = Space(width=m, c=tuple(args.c), sigma=tuple(args.sigma), w_star=tuple(args.w_star),
                       null_min=tuple(args.null_min), null_max=args.null_max, delta=tuple(args.delta),
-                      normalisation=tuple(args.normalisation), amplitude=tuple(args.amplitude))
+                      normalisation=tuple(args.normalisation), amplitude=tuple(args.amplitude),
+                      param_normalisation=tuple(args.param_normalisation))
         if not 1 <= args.top <= 1000:
             raise InputError("top", f"must be 1..1000, got {args.top}")
         with self.progress_bar(desc="infer", unit="solve", total=solve_count(space, points)) as bar:
@@ -776,11 +786,11 @@ class Infer(Command):
     def show(self, out, args):
         print(f"{out['candidates']} candidate settings ({out['solves']} solves): {out['consistent']} consistent "
               f"with every point within 2 read-off sigmas")
-        print(f"{'c':>6} {'sigma':>6} {'w*':>5} {'a1':>4} {'null_min':>8} {'delta':>7} {'kappa':>6} {'chi2':>9} "
+        print(f"{'c':>6} {'sigma':>6} {'w*':>5} {'a1':>4} {'null_min':>8} {'delta':>7} {'kappa':>6} {'lambda':>6} {'chi2':>9} "
               f"{'max|r|/u':>9}")
         for s in out["settings"]:
             print(f"{s['c']:>6g} {s['sigma']:>6g} {s['w_star']:>5g} {s['amplitude']:>4g} {s['null_min']:>8g} {s['delta']:>7g} "
-                  f"{s['normalisation']:>6g} {s['chi2']:>9.3g} {s['max_abs_residual_sigmas']:>9.2f}"
+                  f"{s['normalisation']:>6g} {s.get('param_normalisation', 1.0):>6.3g} {s['chi2']:>9.3g} {s['max_abs_residual_sigmas']:>9.2f}"
                   + ("  consistent" if s["consistent"] else ""))
         print("best setting, point by point:")
         print(f"{'quantity':>9} {'1/omega':>8} {'paper':>10} {'memdyn':>10} {'gap':>8} {'r/u':>6}")

@@ -24,7 +24,10 @@ Family searched (:class:`Space`):
 * the loss normalisation ``kappa``: the paper's loss is ``kappa * J`` with memdyn's
   J = int (rho_hat - rho)^2 dt (kappa = 1/2 for a loss with the customary 1/2). Its flow then runs
   ``kappa`` times faster: paper time = memdyn time / kappa, and a loss change delta on the paper's
-  loss is delta / kappa on J (the parameter threshold is unchanged).
+  loss is delta / kappa on J (the parameter threshold is unchanged);
+* the parameter distance's normalisation ``lambda``: the paper's distance is ``lambda * ||theta - theta0||``
+  (lambda = 1/sqrt(2m) for a root-mean-square over the 2m parameters), so its threshold delta is
+  delta / lambda on memdyn's 2-norm.
 
 Consistency (:func:`score`): point i has residual r_i = ln(predicted / read-off) and one-sigma
 read-off uncertainty u = ln(1 + uncertainty); a setting is consistent when every |r_i| <= 2u, and
@@ -91,11 +94,13 @@ class Space:
     """Neuron 1's amplitude at the start: 1 on M*, others off it (0: nothing captured yet)."""
     delta: tuple[float, ...] = (1e-3, 1e-2, 1e-1)
     normalisation: tuple[float, ...] = (1.0, 0.5)
+    param_normalisation: tuple[float, ...] = (1.0,)
+    """lambda: the paper's parameter distance is lambda ||theta - theta0|| (1/sqrt(2m): an RMS)."""
 
     def __post_init__(self):
         if not 2 <= self.width <= 16:
             raise InputError("width", f"must be 2..16, got {self.width}")
-        for name in ("c", "sigma", "w_star", "null_min", "delta", "normalisation"):
+        for name in ("c", "sigma", "w_star", "null_min", "delta", "normalisation", "param_normalisation"):
             values = getattr(self, name)
             if not values or not all(math.isfinite(v) and v > 0 for v in values):
                 raise InputError(name.replace("_", "-"), "needs positive, finite values")
@@ -106,9 +111,10 @@ class Space:
 
     @property
     def thresholds(self) -> list[float]:
-        """The thresholds on memdyn's J solved for: the paper's delta on kappa*J is delta/kappa on J, and a
-        parameter threshold delta stays delta."""
-        return sorted({d / k for d in self.delta for k in self.normalisation} | set(self.delta))
+        """The thresholds solved for: the paper's delta on kappa*J is delta/kappa on memdyn's J, and on
+        lambda ||theta - theta0|| it is delta/lambda on memdyn's 2-norm."""
+        return sorted({d / k for d in self.delta for k in self.normalisation}
+                      | {d / lam for d in self.delta for lam in self.param_normalisation})
 
     def null_rates(self, lo: float) -> list[float]:
         return [lo] if self.width == 2 else [float(w) for w in np.linspace(lo, self.null_max, self.width - 1)]
@@ -164,14 +170,15 @@ def predict(space: Space, memories: Sequence[float], *, t1: float = 1e9, config:
             tau_param = np.where(resolved, [t1 if t is None else t for t in res.column("tau_param")], np.nan)
             raw[ws, d] = {"tau_loss": tau_loss.reshape(shape), "tau_param": tau_param.reshape(shape)}
     settings, loss_t, param_t = [], [], []
-    for ws, c_i, s_i, a_i, n_i, delta, kappa in itertools.product(
-            space.w_star, range(n_c), range(n_s), range(n_a), range(n_n), space.delta, space.normalisation):
+    for ws, c_i, s_i, a_i, n_i, delta, kappa, lam in itertools.product(
+            space.w_star, range(n_c), range(n_s), range(n_a), range(n_n), space.delta, space.normalisation,
+            space.param_normalisation):
         settings.append({"w_star": ws, "c": space.c[c_i], "sigma": space.sigma[s_i], "amplitude": space.amplitude[a_i],
                          "null_min": space.null_min[n_i], "null_rates": space.null_rates(space.null_min[n_i]),
-                         "delta": delta, "normalisation": kappa})
+                         "delta": delta, "normalisation": kappa, "param_normalisation": lam})
         # the paper's time is memdyn's / kappa
         loss_t.append(raw[ws, delta / kappa]["tau_loss"][:, c_i, s_i, a_i, n_i] / kappa)
-        param_t.append(raw[ws, delta]["tau_param"][:, c_i, s_i, a_i, n_i] / kappa)
+        param_t.append(raw[ws, delta / lam]["tau_param"][:, c_i, s_i, a_i, n_i] / kappa)
     return {"memories": memories, "settings": settings, "tau_loss": np.array(loss_t), "tau_param": np.array(param_t),
             "t1": t1}
 

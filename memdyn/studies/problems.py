@@ -13,6 +13,7 @@ Settings (the paper leaves its own unstated; these are memdyn's documented defau
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -70,24 +71,45 @@ PAPER_FIG4_PLATEAU = {"white": 0.08, "cosine": 0.045}
 # examples/fig4_paper_size.py's run (docs/fig4_paper_size.json, x86_64, 2 cores; a test holds these equal to it):
 # the paper's setting where stated, 20,000 epochs, 10 seeds (tanh: 2), plateau level and escape epoch read off
 # each mean curve (memdyn.rnn.train.plateau_escape; None: not left within the run), seeds that diverged; then
-# linear + GD on white noise at other learning rates, and at lr 0.25 with other bump amplitudes c.
+# linear + GD on white noise at other learning rates, and at lr 0.25 with other bump amplitudes c; linear + GD on
+# cosines of (modes J, lr, c); and GD at lr 1.0 on white noise read at an input scale, (training, scale, c).
 FIG4_PAPER_SIZE = {
-    "epochs": 20000, "seeds": 10, "tanh_seeds": 2,
+    "epochs": 20000, "seeds": 10, "tanh_seeds": 2, "modes": 1,
     "runs": {
-        "white": {"linear + GD": {"lr": 1.0, "seeds": 10, "diverged": 3, "plateau": 0.04173030692922639, "escape": None},
-                  "tanh + GD": {"lr": 1.0, "seeds": 2, "diverged": 0, "plateau": 0.03458480653427192, "escape": 1139},
-                  "tanh + Adam": {"lr": 0.001, "seeds": 2, "diverged": 0, "plateau": 0.031179170955200963, "escape": 835}},
-        "cosine": {"linear + GD": {"lr": 0.1, "seeds": 10, "diverged": 2, "plateau": 0.2129284948537374, "escape": 16591},
-                   "tanh + GD": {"lr": 0.1, "seeds": 2, "diverged": 1, "plateau": 0.21277507636073892, "escape": 1071},
-                   "tanh + Adam": {"lr": 0.001, "seeds": 2, "diverged": 0, "plateau": 0.22644193397997125,
-                                   "escape": 507}}},
-    "lr_scan": {0.1: {"plateau": 0.0414782870656176, "escape": 20000, "diverged": 0},
-                0.25: {"plateau": 0.04011574781193036, "escape": 8900, "diverged": 0},
-                0.5: {"plateau": 0.03952519565344723, "escape": 13763, "diverged": 1},
-                1.0: {"plateau": 0.04173030692922639, "escape": None, "diverged": 3}},
-    "bump_scan": {0.5: {"plateau": 0.04011574781193036, "escape": 8900, "diverged": 0},
-                  0.7071: {"plateau": 0.08124661661343711, "escape": None, "diverged": 1},
-                  1.0: {"plateau": 0.1575351290609889, "escape": None, "diverged": 1}},
+        "white": {
+            "linear + GD": {"lr": 1.0, "seeds": 10, "diverged": 3, "plateau": 0.04173030692922639, "escape": None},
+            "tanh + GD": {"lr": 1.0, "seeds": 2, "diverged": 0, "plateau": 0.03458480653427192, "escape": 1139},
+            "tanh + Adam": {"lr": 0.001, "seeds": 2, "diverged": 0, "plateau": 0.031179170955200963, "escape": 835},
+        },
+        "cosine": {
+            "linear + GD": {"lr": 0.1, "seeds": 10, "diverged": 0, "plateau": 0.04719557106436147, "escape": 3285, "modes": 1},
+            "tanh + GD": {"lr": 0.1, "seeds": 2, "diverged": 0, "plateau": 0.03936241342623388, "escape": 835, "modes": 1},
+            "tanh + Adam": {"lr": 0.001, "seeds": 2, "diverged": 0, "plateau": 0.0009178068614772888, "escape": None, "modes": 1},
+        },
+    },
+    "lr_scan": {
+        0.1: {"plateau": 0.0414782870656176, "escape": 20000, "diverged": 0},
+        0.25: {"plateau": 0.04011574781193036, "escape": 8900, "diverged": 0},
+        0.5: {"plateau": 0.03952519565344723, "escape": 13763, "diverged": 1},
+        1.0: {"plateau": 0.04173030692922639, "escape": None, "diverged": 3},
+    },
+    "bump_scan": {
+        0.5: {"plateau": 0.04011574781193036, "escape": 8900, "diverged": 0},
+        0.7071: {"plateau": 0.08124661661343711, "escape": None, "diverged": 1},
+        1.0: {"plateau": 0.1575351290609889, "escape": None, "diverged": 1},
+    },
+    "modes_scan": {
+        (1, 0.1, 0.5): {"plateau": 0.04719557106436147, "escape": 3285, "diverged": 0},
+        (2, 0.1, 0.5): {"plateau": 0.11797856692462758, "escape": 5755, "diverged": 0},
+        (1, 1.0, 0.5): {"plateau": 0.02918408473753803, "escape": None, "diverged": 4},
+        (4, 0.1, 0.5): {"plateau": 0.2129284948537374, "escape": 16591, "diverged": 2},
+        (1, 0.1, 0.7071): {"plateau": 0.10823261573933242, "escape": 2561, "diverged": 2},
+    },
+    "scale_scan": {
+        ("linear + GD", 0.1, 0.5): {"seeds": 10, "plateau": 0.040548433495470604, "escape": None, "diverged": 0},
+        ("linear + GD", 0.1, 0.7071): {"seeds": 10, "plateau": 0.0759721053109384, "escape": None, "diverged": 1},
+        ("tanh + GD", 0.1, 0.7071): {"seeds": 2, "plateau": 0.06914018470775742, "escape": None, "diverged": 0},
+    },
 }
 
 # The best settings examples/infer_paper.py found for Figs. 2-3 (docs/infer_<search>.json, named by "search";
@@ -99,9 +121,10 @@ INFERRED = {
                         "chi2": 9.892702491974992},
              "also_searched": [{"artefact": "infer_fig2.json", "start": "on M*", "candidates": 432, "consistent": 0,
                                 "chi2": 13.98592846583555}]},
-    "fig3": {"c": 2.0, "sigma": 1.0, "w_star": 1.0, "null_rates": [float(w) for w in np.linspace(0.8, 2.0, 9)],
-             "delta": 0.01, "normalisation": 0.5, "search": {"artefact": "infer_fig3.json", "candidates": 60, "consistent": 0,
-                                                             "chi2": 413.10889118244575},
+    "fig3": {"c": 16.0, "sigma": 1.25, "w_star": 9.0, "null_rates": [float(w) for w in np.linspace(0.95, 2.0, 9)],
+             "delta": 0.01, "normalisation": 1.0, "param_normalisation": 1 / math.sqrt(20),
+             "search": {"artefact": "infer_fig3.json", "candidates": 81, "consistent": 0,
+                        "chi2": 91.9038418094471},
              "also_searched": [{"artefact": "infer_fig3_off.json", "start": "off M*", "candidates": 216, "consistent": 0,
                                 "chi2": 11427.035551047522}]},
 }

@@ -64,6 +64,17 @@ def test_normalisation_rescales_time_and_the_loss_threshold():
     assert pred["tau_param"][by[1.0], 0] == pytest.approx(param_ref, rel=1e-5)
 
 
+def test_param_normalisation_rescales_the_parameter_threshold_only():
+    """lambda = 1/2: the paper's distance ||theta - theta0|| / 2 passes delta when memdyn's passes 2 delta; the loss
+    hitting time and the clock are unchanged (SciPy LSODA references at both thresholds)."""
+    pred = predict(Space(width=2, c=(0.5,), sigma=(1.0,), null_min=(0.6,), delta=(0.01,), normalisation=(1.0,),
+                         param_normalisation=(1.0, 0.5)), [10.0], t1=1e7)
+    by = {s["param_normalisation"]: i for i, s in enumerate(pred["settings"])}
+    assert pred["tau_param"][by[0.5], 0] == pytest.approx(scipy_tau(10.0, 0.02)["tau_param"], rel=1e-5)
+    assert pred["tau_param"][by[1.0], 0] == pytest.approx(scipy_tau(10.0, 0.01)["tau_param"], rel=1e-5)
+    assert pred["tau_loss"][by[0.5], 0] == pred["tau_loss"][by[1.0], 0]
+
+
 def test_an_off_mstar_start_exits_when_the_loss_falls_delta_below_the_plateau():
     """Amplitude 0 (nothing captured): the loss first drops onto the plateau, then the exit is the first time
     J < J(M*) - delta. Reference: SciPy on the same flow from (0, 0 | 1, 0.5) with the threshold
@@ -121,7 +132,7 @@ def test_the_inferred_settings_are_the_committed_searches_best(figure):
     s = INFERRED[figure]
     out = _doc(s["search"]["artefact"])
     best = out["best"]
-    keys = ("c", "sigma", "w_star", "amplitude", "delta", "normalisation")  # amplitude 1 (on M*) where not named
+    keys = ("c", "sigma", "w_star", "amplitude", "delta", "normalisation", "param_normalisation")  # 1 where not named
     assert {k: best.get(k, 1.0) for k in keys} == {k: s.get(k, 1.0) for k in keys}
     assert np.allclose(best["null_rates"], s["null_rates"])
     assert s["search"] == {"artefact": s["search"]["artefact"], "candidates": out["candidates"],
@@ -210,7 +221,20 @@ def test_the_readme_quotes_the_searches():
     assert fig2["consistent"] == 0 and fig3["consistent"] == 0
     assert f"{fig2['candidates']} settings) all end at χ² ≈ {fig2['best']['chi2']:.0f}" in readme
     assert f"worst point {fig2['best']['max_abs_residual_sigmas']:.1f} sigmas off" in readme
-    assert f"({fig3['candidates']} settings, m = 10) the best is χ² = {fig3['best']['chi2']:.0f}" in readme
+    b3 = fig3["best"]
+    assert (f"({fig3['candidates']} settings, m = 10) with the best χ² = {b3['chi2']:.0f}: c = {b3['c']:g}, "
+            f"σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2, δ = {b3['delta']:g}, loss J, "
+            "and the paper's parameter distance an RMS") in readme
+    assert b3["normalisation"] == 1 and b3["param_normalisation"] == 1 / math.sqrt(20)
+    later = max(abs(r["residual_sigmas"]) for r in b3["rows"] if r["x"] >= 12)
+    assert later <= 2.7 and f"within {math.ceil(later * 10) / 10:.1f} sigmas" in readme
+    at10 = {r["quantity"]: r for r in b3["rows"] if r["x"] == 10}
+    assert (f"the best M* start's is {at10['tau_param']['memdyn']:.1f} of {at10['tau_loss']['memdyn']:.0f} "
+            f"({at10['tau_param']['residual_sigmas']:.1f} sigmas off)") in readme
+    sep = _doc("fig3_separation.json")["rows"]
+    entry = {f"{r['from_entry']:.2f}" for r in sep}
+    assert len(entry) == 1 and f"it is {entry.pop()} at every memory" in readme
+    assert f"slowest point {sep[0]['departure']:.0f} → {sep[-1]['departure']:,.0f}" in readme
     flat = readme
     off2, off3 = _doc("infer_fig2_off.json"), _doc("infer_fig3_off.json")
     b = off2["best"]
@@ -235,17 +259,32 @@ def test_the_paper_size_fig4_summary_is_the_committed_run():
     from memdyn.rnn.train import plateau_escape
     from memdyn.studies.problems import FIG4_PAPER_SIZE, PAPER_FIG4_ESCAPE
 
+    from memdyn.studies.reproduce.training import FIG4_PAPER
+
     doc, s = _doc("fig4_paper_size.json"), FIG4_PAPER_SIZE
     assert (doc["epochs"], doc["seeds"], doc["tanh_seeds"]) == (s["epochs"], s["seeds"], s["tanh_seeds"]) == (20000, 10, 2)
-    assert doc["paper_escape"] == PAPER_FIG4_ESCAPE
+    assert doc["paper_escape"] == PAPER_FIG4_ESCAPE and doc["setting"] == FIG4_PAPER and s["modes"] == FIG4_PAPER["modes"]
     for inputs, runs in doc["runs"].items():
         for label, run in runs.items():
             assert s["runs"][inputs][label] == {"lr": run["lr"], "seeds": len(run["seeds"]), "diverged": run["diverged"],
-                                                "plateau": run["plateau"], "escape": run["escape"]}
+                                                "plateau": run["plateau"], "escape": run["escape"],
+                                                **({"modes": s["modes"]} if inputs == "cosine" else {})}
+            assert run.get("modes") == (s["modes"] if inputs == "cosine" else None)
             assert plateau_escape(run["mean"], run["epochs"]) == (run["plateau"], run["escape"])
             assert run["epochs"][-1] == 20000
+    fields = ("plateau", "escape", "diverged")
     for key in ("lr_scan", "bump_scan"):
-        assert {float(k): {f: v[f] for f in ("plateau", "escape", "diverged")} for k, v in doc[key].items()} == s[key]
+        assert {float(k): {f: v[f] for f in fields} for k, v in doc[key].items()} == s[key]
+    assert {(v["modes"], v["lr"], v["c"]): {f: v[f] for f in fields} for v in doc["modes_scan"].values()} == s["modes_scan"]
+    assert {(k.split(",")[0], v["input_scale"], v["c"]): {"seeds": v["seeds"], **{f: v[f] for f in fields}}
+            for k, v in doc["scale_scan"].items()} == s["scale_scan"]
+    for scan in ("modes_scan", "scale_scan"):
+        for v in doc[scan].values():
+            assert plateau_escape(v["mean"], v["epochs"]) == (v["plateau"], v["escape"])
+    # one mode is the run the table quotes; the level grows with the modes and with c
+    modes = s["modes_scan"]
+    assert modes[(1, 0.1, 0.5)] == {f: s["runs"]["cosine"]["linear + GD"][f] for f in fields}
+    assert modes[(1, 0.1, 0.5)]["plateau"] < modes[(2, 0.1, 0.5)]["plateau"] < modes[(4, 0.1, 0.5)]["plateau"]
     # the paper's GD lr diverges for some seeds in this scaling, and the level grows like c^2 (the bump's energy)
     assert s["lr_scan"][1.0]["diverged"] > 0 and s["lr_scan"][0.25]["diverged"] == 0
     levels = s["bump_scan"]
@@ -272,6 +311,66 @@ def test_the_readme_quotes_the_paper_size_fig4():
     assert f"doubles it to {c[0.7071]['plateau']:.3f}" in readme
     assert f"c = 1 gives {c[1.0]['plateau'] / c[0.5]['plateau']:.2f}x" in readme
     assert c[0.7071]["escape"] is None
+    modes, scale = s["modes_scan"], s["scale_scan"]
+    one, two, four = modes[(1, 0.1, 0.5)], modes[(2, 0.1, 0.5)], modes[(4, 0.1, 0.5)]
+    assert (f"plateau {one['plateau']:.3f} (the paper's 0.045), left at epoch {one['escape']:,} (the paper's ~3,000); two "
+            f"modes give {two['plateau']:.3f} and four {four['plateau']:.3f} (left at {two['escape']:,} and "
+            f"{four['escape']:,})") in readme
+    assert f"diverges on them: {modes[(1, 1.0, 0.5)]['diverged']} of 10 seeds" in readme
+    assert f"puts the cosines' at {modes[(1, 0.1, 0.7071)]['plateau']:.3f}" in readme
+    tanh, linear = scale[("tanh + GD", 0.1, 0.7071)], scale[("linear + GD", 0.1, 0.7071)]
+    assert f"({tanh['plateau']:.3f} and {linear['plateau']:.3f} at c = 0.7071)" in readme
+    assert all(v["escape"] is None for v in scale.values())
+    from memdyn.studies.problems import PAPER_FIG4_ESCAPE, PAPER_FIG4_PLATEAU
+
+    cosine = s["runs"]["cosine"]["linear + GD"]
+    gaps = (cosine["plateau"] / PAPER_FIG4_PLATEAU["cosine"] - 1, cosine["escape"] / PAPER_FIG4_ESCAPE["cosine"]["linear + GD"] - 1)
+    assert f"paper's (within {abs(gaps[0]):.1%} and {abs(gaps[1]):.1%})" in readme
     minutes = [v["seconds"] / 60 for runs in _doc("fig4_paper_size.json")["runs"].values() for k, v in runs.items()
                if k.startswith("tanh")]
     assert f"each took {round(min(minutes))}-{round(max(minutes))} min here" in readme
+
+
+def test_fig3_separation_readings_are_the_committed_runs():
+    """docs/fig3_separation.json: its 'from the start' column is the off-M* search's best (same setting), and
+    its 1/omega = 10 row is what examples/fig3_separation.py's readings give when run again; no reading is
+    within the read-offs' 2-sigma band at every memory (the README says the paper's count is not found)."""
+    import importlib.util
+    from pathlib import Path
+
+    doc, off = _doc("fig3_separation.json"), _doc("infer_fig3_off.json")
+    assert doc["setting"] == {k: off["best"][k] for k in doc["setting"]}
+    start = {p["x"]: p["memdyn"] for p in off["best"]["rows"] if p["quantity"] == "tau_param"}
+    assert [r["from_start"] for r in doc["rows"]] == [start[r["memory"]] for r in doc["rows"]]
+    path = Path(__file__).resolve().parents[2] / "examples" / "fig3_separation.py"
+    spec = importlib.util.spec_from_file_location("fig3_separation", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    row = doc["rows"][0]
+    again = script.readings(doc["setting"], row["memory"], dict(zip(off["curves"]["memory"], off["curves"]["tau_loss"]))[row["memory"]])
+    for key in ("exit", "entry", "from_entry", "slowest", "departure"):
+        assert again[key] == pytest.approx(row[key], rel=1e-6), key
+    band = 2 * math.log1p(doc["uncertainty"])
+    for key in ("from_start", "from_entry", "departure"):
+        assert max(abs(math.log(r[key] / r["paper"])) for r in doc["rows"]) > band, key
+
+
+def test_every_committed_search_is_its_scripts_grid():
+    """docs/infer_<name>.json was made by examples/infer_paper.py's SPACES[name] (fields added to Space since an
+    artefact was written take their defaults, under which the search is the same)."""
+    import dataclasses
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "infer_paper.py"
+    spec = importlib.util.spec_from_file_location("infer_paper", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    defaults = json.loads(json.dumps(dataclasses.asdict(Space())))
+    for name, space in script.SPACES.items():
+        stored = _doc(f"infer_{name}.json")["space"]
+        assert {**defaults, **stored} == {**defaults, **json.loads(json.dumps(dataclasses.asdict(space)))}, name
+    # the lambda grid: every one of its ten best settings reads the paper's distance as an RMS
+    lam = _doc("infer_fig3_lambda.json")
+    assert set(lam["space"]["param_normalisation"]) == {1.0, 1 / math.sqrt(20)}
+    assert {s["param_normalisation"] for s in lam["settings"]} == {1 / math.sqrt(20)}

@@ -28,10 +28,11 @@ BRIDGE_MU, BRIDGE_START = 8.0, ([1.0, 0.0], [1.0, 0.5])
 # (docs/fig1b_hypotheses.json); examples/fig4_paper_size.py runs the latter at 20,000 epochs x 10 seeds.
 FIG4_MEMDYN = {"width": 16, "dt": 0.1, "T": 32.0, "mu": FIG4_MU, "samples": 128, "noise": "brownian",
                "gd_lr": FIG4_GD_LR, "adam_lr": ADAM_LR}
-# memdyn's cosines carry about ten times more output power per unit of white noise than the paper's (its
-# cosine plateau is 6x its white one, the paper's 0.56x), and GD at lr 1.0 diverges on them: the cosine runs
-# take lr 0.1, which for a linear network is the same as the paper's lr on inputs scaled by 1/sqrt(10).
-FIG4_PAPER = {**FIG4_MEMDYN, "noise": "unit", "gd_lr": 1.0, "gd_lr_cosine": 0.1}
+# The cosines: one mode (J = 1, unstated in the paper) puts linear + GD's plateau at the paper's level and its
+# escape at the paper's epoch (docs/fig4_paper_size.json, key modes_scan; memdyn's default is 4 modes, whose
+# level is 4.5x one mode's). GD at lr 1.0 diverges on them (4 of 10 seeds at J = 1), so the cosine runs take
+# lr 0.1, which for a linear network is the paper's lr on inputs scaled by 1/sqrt(10).
+FIG4_PAPER = {**FIG4_MEMDYN, "noise": "unit", "gd_lr": 1.0, "gd_lr_cosine": 0.1, "modes": 1}
 
 
 def fig4_trainings(setting: dict, inputs: str = "white") -> tuple[tuple[str, str, str, float], ...]:
@@ -46,13 +47,14 @@ def fig4_run(inputs: str, training: tuple, epochs: int, seeds: int, setting: dic
     level and escape epoch read off that mean curve (:func:`memdyn.rnn.train.plateau_escape`)."""
     _, act, opt, lr = training
     spec = RNNSpec(width=setting["width"], dt=setting["dt"], horizon=setting["T"], activation=act,
-                   noise=setting["noise"])
-    cfg = TrainConfig(optimizer=opt, lr=lr, epochs=epochs, samples=setting["samples"], inputs=inputs)
+                   noise=setting["noise"], input_scale=setting.get("input_scale", 1.0))
+    cfg = TrainConfig(optimizer=opt, lr=lr, epochs=epochs, samples=setting["samples"], inputs=inputs,
+                      modes=setting.get("modes", TrainConfig.modes))
     rho = bump_formula(c=setting.get("c", 0.5))
     res = train(spec, rho_grid(rho, {"mu": setting["mu"]}, spec), cfg, seeds=seeds, progress=progress)
     curve = _curve(res)
     level, escape = plateau_escape(curve["mean"], curve["epochs"])  # read off the mean curve, as off the paper's
-    return {"lr": lr, **curve, "plateau": level, "escape": escape}
+    return {"lr": lr, **({"modes": cfg.modes} if inputs == "cosine" else {}), **curve, "plateau": level, "escape": escape}
 
 
 def _curve(res, points: int = 160) -> dict:
