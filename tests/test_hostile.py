@@ -131,6 +131,7 @@ def test_unwritable_output_folders_are_refused_before_computing(capsys, tmp_path
     (["infer", "--points", "10:14", "--m", "40"], "--m"),
     (["infer", "--figure", "fig3", "--null-min", "2.5"], "--null-min"),
     (["infer", "--points", "10:14", "--amplitude", "-1"], "--amplitude"),
+    (["infer", "--points", "10:14", "--param-normalisation", "0"], "--param-normalisation"),
 ])
 def test_library_errors_reach_the_cli_as_one_line(capsys, argv, fragment):
     code, out, err, _ = run(capsys, *argv)

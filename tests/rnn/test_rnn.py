@@ -131,7 +131,8 @@ def test_cli_train_json_and_errors(capsys):
     assert L[-1] < L[0] - 0.01
     for argv, arg in ((["--activation", "relu"], "--activation"), (["--samples", "many"], "--samples"),
                       (["--T", "6.45"], "--T"), (["--optimizer", "sgd", "--samples", "inf"], "--optimizer"),
-                      (["--activation", "tanh", "--samples", "inf"], "--samples"), (["--a0", "1"], "--w0")):
+                      (["--activation", "tanh", "--samples", "inf"], "--samples"), (["--a0", "1"], "--w0"),
+                      (["--inputs", "cosine", "--modes", "0"], "--modes"), (["--input-scale", "-1"], "--input-scale")):
         code = cli.main(["train", "--rho", "exp(-t)", "--epochs", "2", *argv])
         err = capsys.readouterr().err
         assert code == 2 and arg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
