@@ -125,6 +125,8 @@ INFERRED = {
              "delta": 0.01, "normalisation": 1.0, "param_normalisation": 1 / math.sqrt(20),
              "search": {"artefact": "infer_fig3.json", "candidates": 81, "consistent": 0,
                         "chi2": 91.9038418094471},
-             "also_searched": [{"artefact": "infer_fig3_off.json", "start": "off M*", "candidates": 216, "consistent": 0,
+             "also_searched": [{"artefact": "infer_fig3_lambda.json", "start": "on M*", "candidates": 144, "consistent": 0,
+                                "chi2": 98.04526063514545},
+                               {"artefact": "infer_fig3_off.json", "start": "off M*", "candidates": 216, "consistent": 0,
                                 "chi2": 11427.035551047522}]},
 }

@@ -224,12 +224,13 @@ def _search_explanation(figure: str) -> str:
                 f"{found['consistent']} of {found['candidates']} searched settings consistent with every point "
                 f"(docs/{found['artefact']}); also searched: {tried}")
     return (f"no searched setting is within 2 read-off sigmas of every point: best chi2 {found['chi2']:.3g} of "
-            f"{found['candidates']}, {_start_text(s)} (docs/{found['artefact']})" + (f"; also searched: {tried}" if tried else "")
+            f"{found['candidates']} settings, {_start_text(s)} (docs/{found['artefact']})" + (f"; also searched: {tried}" if tried else "")
             + f"; the paper's {OFF_MSTAR[figure]}")
 
 
 OFF_MSTAR = {"fig2": "loss drops in O(1) time before its plateau (Fig. 2's panels): its start is off M*",
-             "fig3": ("plateau times come within 3 sigmas from starts off M*, where the parameters move at once "
+             "fig3": ("separation time at the shortest memory is a far smaller part of its plateau time than any M* "
+                      "start's (the worst misfit on M*); its plateau times come within 3 sigmas from starts off M*, where the parameters move at once "
                       "(separation ~0.36 at every memory), while its separation times grow like an M* start's; "
                       "counted instead from the plateau's entry, or as the departure from the flow's slowest point "
                       "(Theorem 23's reading), they fit no better (docs/fig3_separation.json)")}
