@@ -52,27 +52,20 @@ def test_the_search_recovers_the_setting_that_made_the_points(synthetic):
     assert not any(s["consistent"] for s in out["settings"] if s["null_min"] != 0.6)
 
 
-def test_normalisation_rescales_time_and_the_loss_threshold():
-    """kappa = 1/2: the paper's loss J/2 moves delta when J moves 2 delta, on a flow twice as slow."""
-    pred = predict(Space(width=2, c=(0.5,), sigma=(1.0,), null_min=(0.6,), delta=(0.01,), normalisation=(1.0, 0.5)),
-                   [10.0], t1=1e7)
-    by = {s["normalisation"]: i for i, s in enumerate(pred["settings"])}
-    ref = scipy_tau(10.0, 0.02)["tau_loss"]
-    assert pred["tau_loss"][by[0.5], 0] == pytest.approx(ref / 0.5, rel=1e-5)
-    param_ref = scipy_tau(10.0, 0.01)["tau_param"]
-    assert pred["tau_param"][by[0.5], 0] == pytest.approx(param_ref / 0.5, rel=1e-5)
-    assert pred["tau_param"][by[1.0], 0] == pytest.approx(param_ref, rel=1e-5)
-
-
-def test_param_normalisation_rescales_the_parameter_threshold_only():
-    """lambda = 1/2: the paper's distance ||theta - theta0|| / 2 passes delta when memdyn's passes 2 delta; the loss
-    hitting time and the clock are unchanged (SciPy LSODA references at both thresholds)."""
-    pred = predict(Space(width=2, c=(0.5,), sigma=(1.0,), null_min=(0.6,), delta=(0.01,), normalisation=(1.0,),
+def test_normalisations_rescale_time_and_each_threshold():
+    """kappa = 1/2: the paper's loss J/2 moves delta when J moves 2 delta, on a flow twice as slow; lambda = 1/2:
+    the paper's distance ||theta - theta0|| / 2 passes delta when memdyn's passes 2 delta, the loss's hitting time
+    and the clock unchanged (SciPy LSODA references at both thresholds)."""
+    pred = predict(Space(width=2, c=(0.5,), sigma=(1.0,), null_min=(0.6,), delta=(0.01,), normalisation=(1.0, 0.5),
                          param_normalisation=(1.0, 0.5)), [10.0], t1=1e7)
-    by = {s["param_normalisation"]: i for i, s in enumerate(pred["settings"])}
-    assert pred["tau_param"][by[0.5], 0] == pytest.approx(scipy_tau(10.0, 0.02)["tau_param"], rel=1e-5)
-    assert pred["tau_param"][by[1.0], 0] == pytest.approx(scipy_tau(10.0, 0.01)["tau_param"], rel=1e-5)
-    assert pred["tau_loss"][by[0.5], 0] == pred["tau_loss"][by[1.0], 0]
+    by = {(s["normalisation"], s["param_normalisation"]): i for i, s in enumerate(pred["settings"])}
+    ref, wide = scipy_tau(10.0, 0.01), scipy_tau(10.0, 0.02)
+    for lam in (1.0, 0.5):
+        assert pred["tau_loss"][by[0.5, lam], 0] == pytest.approx(wide["tau_loss"] / 0.5, rel=1e-5)
+        assert pred["tau_loss"][by[1.0, lam], 0] == pytest.approx(ref["tau_loss"], rel=1e-5)
+    for kappa in (1.0, 0.5):
+        assert pred["tau_param"][by[kappa, 1.0], 0] == pytest.approx(ref["tau_param"] / kappa, rel=1e-5)
+        assert pred["tau_param"][by[kappa, 0.5], 0] == pytest.approx(wide["tau_param"] / kappa, rel=1e-5)
 
 
 def test_an_off_mstar_start_exits_when_the_loss_falls_delta_below_the_plateau():
