@@ -56,6 +56,7 @@ def refused(capsys, *argv, fragment: str, within: float = 10.0):
     ("exp(-ｔ)", "only ASCII characters"),
     ("exp(-t)·2", "only ASCII characters"),
     ("t**1001", "larger than 1000"),
+    ("gamma(t+1)", "not finite on [0, oo)"),  # rho^2 overflows float64 at t ~ 170 (found by the fuzz test below)
 ])
 def test_hostile_formulas_are_refused_in_one_line(capsys, rho, fragment):
     refused(capsys, "loss", "--rho=" + rho, "--a", "1", "--w", "1", fragment=fragment)

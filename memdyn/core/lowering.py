@@ -295,11 +295,15 @@ class Target:
                     return float(value)
                 if isinstance(value, mpmath.mpf) and mpmath.isinf(value):
                     raise InputError("rho", "rho is not square-integrable (int rho^2 dt diverges); the loss would be infinite")
+        def squared(t):  # an overflow is an infinity, which the rule refuses below (not a warning)
+            with np.errstate(over="ignore"):
+                return rho(t) ** 2
+
         try:
-            rule = adapted_rule([lambda t: rho(t) ** 2])
+            rule = adapted_rule([squared])
         except FloatingPointError:
             raise InputError("rho", "rho is not finite on [0, oo); the loss would be infinite") from None
-        samples = rho(rule.t) ** 2
+        samples = squared(rule.t)
         total = float(np.sum(rule.weights * samples))
         if rule.truncated:
             # An algebraic tail rho^2 ~ t^-q beyond t_end adds t_end rho(t_end)^2 / (q - 1),
