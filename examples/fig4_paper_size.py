@@ -42,6 +42,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 SCAN_LRS = (0.1, 0.25, 0.5, 1.0)
 BUMP_CS, BUMP_LR = (0.5, 0.7071, 1.0), 0.25
 SCALE_SCAN = (("linear + GD", 0.1, 0.5), ("linear + GD", 0.1, 0.7071), ("tanh + GD", 0.1, 0.7071))  # (training, scale, c)
+SCAN_KEYS = ("lr", "escape", "plateau", "diverged", "epochs", "mean")  # what a scan keeps of a run
 MODES_SCAN = ((1, 0.1, 0.5), (2, 0.1, 0.5), (4, 0.1, 0.5), (1, 1.0, 0.5), (1, 0.1, 0.7071))  # (cosine modes J, lr, c)
 
 
@@ -83,7 +84,7 @@ def main(argv=None):
     linear = fig4_trainings(FIG4_PAPER, "white")[0]
     for lr in (x for x in SCAN_LRS if f"{x:g}" not in scan):
         run = fig4_run("white", (*linear[:3], lr), args.epochs, args.seeds, FIG4_PAPER)
-        scan[f"{lr:g}"] = {k: run[k] for k in ("lr", "escape", "plateau", "diverged", "epochs", "mean")}
+        scan[f"{lr:g}"] = kept(run)
         path.write_text(json.dumps(doc, indent=1) + "\n")
         print(f"white  linear + GD lr {lr:g}: escape {run['escape']}, plateau {run['plateau']}, "
               f"diverged {run['diverged']}")
@@ -92,20 +93,21 @@ def main(argv=None):
     bumps = doc.setdefault("bump_scan", {})
     for c in (x for x in BUMP_CS if f"{x:g}" not in bumps):
         run = fig4_run("white", (*linear[:3], BUMP_LR), args.epochs, args.seeds, {**FIG4_PAPER, "c": c})
-        bumps[f"{c:g}"] = {"c": c, **{k: run[k] for k in ("lr", "escape", "plateau", "diverged", "epochs", "mean")}}
+        bumps[f"{c:g}"] = kept(run, c=c)
         path.write_text(json.dumps(doc, indent=1) + "\n")
         print(f"white  linear + GD lr {BUMP_LR:g}, c {c:g}: escape {run['escape']}, plateau {run['plateau']}")
     # the cosines' mode count J (unstated; the input's power grows like J): linear + GD at J = 1, 2, 4 (lr 0.1), at
     # J = 1 with the paper's lr 1.0, and at J = 1 with the bump that puts the white-noise level at the paper's
     modes = doc.setdefault("modes_scan", {})
     cosine = fig4_trainings(FIG4_PAPER, "cosine")[0]
-    for j, lr, c in (x for x in MODES_SCAN if "{} modes, lr {:g}, c {:g}".format(*x) not in modes):
+    for j, lr, c in MODES_SCAN:
+        key = f"{j} modes, lr {lr:g}, c {c:g}"
+        if key in modes:
+            continue
         run = fig4_run("cosine", (*cosine[:3], lr), args.epochs, args.seeds, {**FIG4_PAPER, "modes": j, "c": c})
-        modes[f"{j} modes, lr {lr:g}, c {c:g}"] = {"modes": j, "c": c, **{
-            k: run[k] for k in ("lr", "escape", "plateau", "diverged", "epochs", "mean")}}
+        modes[key] = kept(run, modes=j, c=c)
         path.write_text(json.dumps(doc, indent=1) + "\n")
-        print(f"cosine linear + GD, {j} modes, lr {lr:g}, c {c:g}: escape {run['escape']}, plateau {run['plateau']}, "
-              f"diverged {run['diverged']}")
+        print(f"cosine linear + GD, {key}: escape {run['escape']}, plateau {run['plateau']}, diverged {run['diverged']}")
     # the follow-up repository's input convention (inputs dt * randn, the same targets): the network reads the white
     # noise at input scale dt = 0.1; GD at the paper's lr 1.0, linear at c = 0.5 and 0.7071, tanh at 0.7071
     scales = doc.setdefault("scale_scan", {})
@@ -116,11 +118,15 @@ def main(argv=None):
         training = next(t for t in fig4_trainings(FIG4_PAPER, "white") if t[0] == label)
         seeds = size["tanh_seeds"] if training[1] == "tanh" else args.seeds
         run = fig4_run("white", training, args.epochs, seeds, {**FIG4_PAPER, "input_scale": scale, "c": c})
-        scales[key] = {"input_scale": scale, "c": c, "seeds": seeds, **{
-            k: run[k] for k in ("lr", "escape", "plateau", "diverged", "epochs", "mean")}}
+        scales[key] = kept(run, input_scale=scale, c=c, seeds=seeds)
         path.write_text(json.dumps(doc, indent=1) + "\n")
         print(f"white {key}: escape {run['escape']}, plateau {run['plateau']}, diverged {run['diverged']}")
     figure(doc, args.out / "fig4_paper_size.png")
+
+
+def kept(run: dict, **setting) -> dict:
+    """A scan's entry: what set the run apart, then what it measured."""
+    return {**setting, **{k: run[k] for k in SCAN_KEYS}}
 
 
 def figure(doc: dict, path: Path):

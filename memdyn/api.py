@@ -224,13 +224,14 @@ def describe(rho: str, params: Mapping[str, float] | None = None, *, m: int | No
 def train(rho: str, params: Mapping[str, float] | None = None, *, width: int = 16, dt: float = 0.1,
           horizon: float = 6.4, activation: str = "linear", recurrence: str = "full", optimizer: str = "gd",
           lr: float | None = None, epochs: int = 2000, samples: int | None = 128, batch: int | None = None,
-          inputs: str = "white", modes: int = 4, noise: str = "brownian", input_scale: float = 1.0, seeds: int = 1, seed: int = 0, delta: float = 0.01,
-          a0=None, w0=None, progress: Callable[[int], None] | None = None) -> TrainResult:
+          inputs: str = "white", modes: int = 4, noise: str = "brownian", input_scale: float = 1.0, seeds: int = 1,
+          seed: int = 0, delta: float = 0.01, a0=None, w0=None,
+          progress: Callable[[int], None] | None = None) -> TrainResult:
     """Train a discrete RNN on ``rho`` (see :mod:`memdyn.rnn`). With ``a0``/``w0`` the network is the
     diagonal linear RNN with U = 1, c = a0, w = w0: the discrete counterpart of :func:`flow`.
     ``lr`` defaults to 0.01 (gd, sgd) or 1e-3 (adam); ``samples=None`` is the exact white-noise loss;
     ``noise`` scales white noise: "brownian" x_k ~ N(0, 1/dt), "unit" x_k ~ N(0, 1) (every loss x dt);
-    ``modes`` is the number of random cosines summed per cosine input (every loss grows like it);
+    ``modes`` is the number of random cosines summed per cosine input (the target's mean power grows like it);
     the network reads ``input_scale`` times the input, the target does not (see :class:`memdyn.rnn.model.RNNSpec`)."""
     from .rnn.model import RNNSpec, diagonal_start, rho_grid
     from .rnn.train import TrainConfig

@@ -538,8 +538,8 @@ class Train(Command):
         p.add_argument("--batch", type=int, default=None, help="minibatch size (default 32 for sgd, full batch for adam)")
         p.add_argument("--inputs", default="white", help="white or cosine (default white)")
         p.add_argument("--modes", type=int, default=4,
-                       help="random cosines summed per cosine input, J of JMLR Fig. 4b (unstated there); every loss "
-                            "grows like J (default 4)")
+                       help="random cosines summed per cosine input, J of JMLR Fig. 4b (unstated there); the "
+                            "target's mean power grows like J (default 4)")
         p.add_argument("--noise", default="brownian",
                        help="white-noise scaling: brownian x_k ~ N(0, 1/dt) or unit x_k ~ N(0, 1) per step, which makes "
                             "every loss dt times smaller (the scaling of the paper's Fig. 1b; default brownian)")
@@ -570,8 +570,8 @@ class Train(Command):
             result = train(args.rho, self.params(args), width=args.width, dt=args.dt, horizon=args.T,
                            activation=args.activation, recurrence=args.recurrence, optimizer=args.optimizer,
                            lr=args.lr, epochs=args.epochs, samples=samples, batch=args.batch, inputs=args.inputs,
-                           modes=args.modes, noise=args.noise, input_scale=args.input_scale, seeds=args.seeds, seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0,
-                           progress=bar.update)
+                           modes=args.modes, noise=args.noise, input_scale=args.input_scale, seeds=args.seeds,
+                           seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0, progress=bar.update)
         finally:
             bar.close()
         return result.to_json(points=args.points)
@@ -786,11 +786,12 @@ class Infer(Command):
     def show(self, out, args):
         print(f"{out['candidates']} candidate settings ({out['solves']} solves): {out['consistent']} consistent "
               f"with every point within 2 read-off sigmas")
-        print(f"{'c':>6} {'sigma':>6} {'w*':>5} {'a1':>4} {'null_min':>8} {'delta':>7} {'kappa':>6} {'lambda':>6} {'chi2':>9} "
-              f"{'max|r|/u':>9}")
+        print(f"{'c':>6} {'sigma':>6} {'w*':>5} {'a1':>4} {'null_min':>8} {'delta':>7} {'kappa':>6} {'lambda':>6} "
+              f"{'chi2':>9} {'max|r|/u':>9}")
         for s in out["settings"]:
             print(f"{s['c']:>6g} {s['sigma']:>6g} {s['w_star']:>5g} {s['amplitude']:>4g} {s['null_min']:>8g} {s['delta']:>7g} "
-                  f"{s['normalisation']:>6g} {s.get('param_normalisation', 1.0):>6.3g} {s['chi2']:>9.3g} {s['max_abs_residual_sigmas']:>9.2f}"
+                  f"{s['normalisation']:>6g} {s.get('param_normalisation', 1.0):>6.3g} {s['chi2']:>9.3g} "
+                  f"{s['max_abs_residual_sigmas']:>9.2f}"
                   + ("  consistent" if s["consistent"] else ""))
         print("best setting, point by point:")
         print(f"{'quantity':>9} {'1/omega':>8} {'paper':>10} {'memdyn':>10} {'gap':>8} {'r/u':>6}")

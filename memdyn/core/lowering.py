@@ -295,6 +295,7 @@ class Target:
                     return float(value)
                 if isinstance(value, mpmath.mpf) and mpmath.isinf(value):
                     raise InputError("rho", "rho is not square-integrable (int rho^2 dt diverges); the loss would be infinite")
+
         def squared(t):  # an overflow is an infinity, which the rule refuses below (not a warning)
             with np.errstate(over="ignore"):
                 return rho(t) ** 2

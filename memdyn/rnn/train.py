@@ -36,8 +36,8 @@ class TrainConfig:
     """Minibatch size for sgd (default 32) and adam (default: full batch); gd is always full batch."""
     inputs: str = "white"
     modes: int = 4
-    """Cosine modes J per input sequence (JMLR Fig. 4b; the paper does not state J). The output's power, and
-    with it every loss, grows like J."""
+    """Cosine modes J per input sequence (JMLR Fig. 4b; the paper does not state J). The target's mean power grows
+    like J (the plateau's level grows with it, though not in proportion: docs/fig4_paper_size.json)."""
     delta: float = 0.01
     seed: int = 0
     chunk: int = 500

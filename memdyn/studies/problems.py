@@ -82,9 +82,9 @@ FIG4_PAPER_SIZE = {
             "tanh + Adam": {"lr": 0.001, "seeds": 2, "diverged": 0, "plateau": 0.031179170955200963, "escape": 835},
         },
         "cosine": {
-            "linear + GD": {"lr": 0.1, "seeds": 10, "diverged": 0, "plateau": 0.04719557106436147, "escape": 3285, "modes": 1},
-            "tanh + GD": {"lr": 0.1, "seeds": 2, "diverged": 0, "plateau": 0.03936241342623388, "escape": 835, "modes": 1},
-            "tanh + Adam": {"lr": 0.001, "seeds": 2, "diverged": 0, "plateau": 0.0009178068614772888, "escape": None, "modes": 1},
+            "linear + GD": {"lr": 0.1, "seeds": 10, "diverged": 0, "plateau": 0.04719557106436147, "escape": 3285},
+            "tanh + GD": {"lr": 0.1, "seeds": 2, "diverged": 0, "plateau": 0.03936241342623388, "escape": 835},
+            "tanh + Adam": {"lr": 0.001, "seeds": 2, "diverged": 0, "plateau": 0.0009178068614772888, "escape": None},
         },
     },
     "lr_scan": {

@@ -175,19 +175,23 @@ def _fig4_paper_size() -> list[dict]:
         for label, r in run["runs"][inputs].items():
             setting = (f"paper-size run (examples/fig4_paper_size.py): {r['seeds']} seeds ({r['diverged']} diverged), "
                        f"{run['epochs']:,} epochs, lr {r['lr']:g}, c = 0.5, sigma = 1, "
-                       + ("unit-variance white noise" if inputs == "white" else f"{r['modes']}-mode cosines"))
+                       + ("unit-variance white noise" if inputs == "white" else f"{run['modes']}-mode cosines"))
             if label == "linear + GD":
                 level = (FIG4_WHITE_LEVEL.format(scans=cs, joint=joint) if inputs == "white"
                          else FIG4_COSINE_LEVEL.format(levels=_modes_text(modes)))
                 rows.append(_row(figure, "plateau level, linear + GD", 20.0, PAPER_FIG4_PLATEAU[inputs], r["plateau"],
                                  setting, level))
-                why, tested = FIG4_ESCAPE.format(scans=scans), True
+                lr1 = run["lr_scan"][1.0]
+                why, tested = FIG4_ESCAPE.format(scans=scans, diverged=lr1["diverged"], seeds=run["seeds"]), True
             else:
                 linear = run["runs"][inputs]["linear + GD"]
-                why = FIG4_NO_PLATEAU.format(level=r["plateau"]) if r["escape"] is None else FIG4_TANH.format(
-                    tanh=escape(r), small=scale[("tanh + GD", 0.1, 0.7071)]["plateau"],
-                    small_linear=scale[("linear + GD", 0.1, 0.7071)]["plateau"],
-                    linear="not within 20,000 epochs" if linear["escape"] is None else f"at {linear['escape']:,}")
+                epochs = f"{run['epochs']:,}"
+                why = FIG4_NO_PLATEAU.format(level=r["plateau"], paper=PAPER_FIG4_ESCAPE[inputs][label]) \
+                    if r["escape"] is None else FIG4_TANH.format(
+                        tanh=escape(r), small=scale[("tanh + GD", 0.1, 0.7071)]["plateau"],
+                        small_linear=scale[("linear + GD", 0.1, 0.7071)]["plateau"], epochs=epochs,
+                        seeds=run["tanh_seeds"], paper_seeds=run["seeds"],
+                        linear=f"not within {epochs} epochs" if linear["escape"] is None else f"at {linear['escape']:,}")
                 tested = False
             rows.append(_row(figure, f"plateau escape epoch, {label}", 20.0, PAPER_FIG4_ESCAPE[inputs][label],
                              r["escape"], setting, why, tested=tested))
@@ -204,13 +208,14 @@ FIG4_WHITE_LEVEL = ("the plateau is the bump's uncaptured energy, which grows li
 FIG4_COSINE_LEVEL = ("the paper does not state its cosines' mode count J; linear + GD's level: {levels} "
                      "(docs/fig4_paper_size.json, modes_scan)")
 FIG4_ESCAPE = ("the escape epoch is not reproduced, and it depends strongly on what the paper leaves unstated: "
-               "{scans}; the paper's lr 1.0 is past GD's stable range at memdyn's input scale (3 of 10 seeds diverge)")
+               "{scans}; the paper's lr 1.0 is past GD's stable range at memdyn's input scale ({diverged} of {seeds} seeds "
+               "diverge)")
 FIG4_NO_PLATEAU = ("its mean curve passes the paper's plateau level without holding it, so the reading finds only its "
-                   "final flat stretch, at {level:.2g}; why the paper's holds to ~1.5k epochs is not tested")
+                   "final flat stretch, at {level:.2g}; why the paper's holds to ~{paper:,} epochs is not tested")
 FIG4_TANH = ("memdyn's tanh network leaves at epoch {tanh}, its linear one {linear}, while the paper's leave together; "
              "on white noise read at scale dt (the follow-up repository's inputs) tanh and linear + GD track each other "
-             "(levels {small:.3g} and {small_linear:.3g}) but neither leaves by epoch 20,000: no tested setting gives "
-             "the paper's escape (2 tanh seeds, not 10)")
+             "(levels {small:.3g} and {small_linear:.3g}) but neither leaves by epoch {epochs}: no tested setting gives "
+             "the paper's escape ({seeds} tanh seeds, not {paper_seeds})")
 
 
 def _search_explanation(figure: str) -> str:
@@ -230,10 +235,11 @@ def _search_explanation(figure: str) -> str:
 
 OFF_MSTAR = {"fig2": "loss drops in O(1) time before its plateau (Fig. 2's panels): its start is off M*",
              "fig3": ("separation time at the shortest memory is a far smaller part of its plateau time than any M* "
-                      "start's (the worst misfit on M*); its plateau times come within 3 sigmas from starts off M*, where the parameters move at once "
-                      "(separation ~0.36 at every memory), while its separation times grow like an M* start's; "
-                      "counted instead from the plateau's entry, or as the departure from the flow's slowest point "
-                      "(Theorem 23's reading), they fit no better (docs/fig3_separation.json)")}
+                      "start's (the worst misfit on M*); its plateau times come within 3 sigmas from starts off M*, "
+                      "where the parameters move at once (separation ~0.36 at every memory), while its separation "
+                      "times grow like an M* start's; counted instead from the plateau's entry (as Theorem 23 counts "
+                      "from a time the short memory is fitted), or as the departure from the flow's slowest point, "
+                      "they fit no better (docs/fig3_separation.json)")}
 
 
 def _fitted(figure: str) -> bool:
