@@ -396,8 +396,9 @@ class Approx(Command):
                        help="keep every fitted decay rate >= this (spectrum below -min-rate: the inverse theorem, Thm 11)")
         p.add_argument("--norm", choices=("l2", "l1", "sup"), default=None,
                        help="best fits in this norm by the extended-precision engine (256-bit; widths to 40): l2 by "
-                            "variable projection and Newton, sup by the Remez exchange with its equioscillation "
-                            "certificate, l1 by Newton between the error's zeros (first-order residual stated). "
+                            "variable projection and Newton, sup by a Remez-type iteration that equalises the error's "
+                            "extrema between its zeros (Hackbusch's variables) with its equioscillation certificate, "
+                            "l1 by Newton between the error's zeros (first-order residual stated). "
                             "Default: the float64 L2 fits above")
 
     def run(self, args):
@@ -465,7 +466,7 @@ def _show_fits(out):
         extra = ""
         if sup:
             n = len(r.get("alternation", []))
-            extra = f" {num(r.get('lower_bound'))} {n:>5}/{2 * r['m'] + 1:<5}" if r["converged"] else "  (Remez did not converge)"
+            extra = f" {num(r.get('lower_bound'))} {n:>5}/{2 * r['m'] + 1:<5}" if r["converged"] else "  (no equioscillation reached)"
         flag = "" if r["improved"] else "  (kept m-1)"
         print(f"{r['m']:>3} {num(r['l2_error'])} {num(r['l1_error'])} {num(r['sup_error'])}{extra}{flag}".rstrip())
 

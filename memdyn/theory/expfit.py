@@ -11,16 +11,23 @@ only the optimiser's step, which needs no such accuracy, runs in float64:
   b_i = int rho e^{-w_i t} dt (Laplace transform of rho, by the trapezoidal rule in u = ln t,
   exponentially convergent there); the rates minimise ln J by L-BFGS with the exact gradient
   dJ/dw_i = 2 a_i (int t rho e^{-w_i t} - sum_j a_j/(w_i + w_j)^2).
-* ``sup`` -- the Remez exchange: the best uniform fit's error equioscillates at 2m + 1 points
-  (exponential sums of m terms form a varisolvent family of degree 2m: Braess, *Nonlinear
-  Approximation Theory*, 1986, ch. IV/VI). Newton solves rho(x_j) - rho_hat(x_j) = (-1)^j E for
-  (a, ln w, E) on the reference, the reference moves to the extrema of the new error, until the
-  largest error is within :data:`REMEZ_TOL` of |E|. Started from the L2 fit's extrema.
-  Certificate: de la Vallee Poussin, min_j |e(x_j)| <= E* <= max_t |e(t)|, both in the JSON.
-* ``l1`` -- ||rho - rho_hat||_L1 = sup_t ||H_t - H_hat_t|| (JMLR Lemma 15), by L-BFGS over
-  (a, ln w) from the L2 fit, with the value and gradient in closed form between the zeros of the
-  residual (int_x^inf rho by mpmath quadrature). Certificate: the first-order condition
-  int sign(e) d e/d theta_k = 0, its largest relative violation in the JSON.
+* ``sup`` -- the best uniform fit's error equioscillates at 2m + 1 points (exponential sums of m
+  terms form a varisolvent family of degree 2m: Braess, *Nonlinear Approximation Theory*, 1986,
+  ch. IV/VI). The classical Remez exchange (Newton for (a, ln w, E) on a reference) stalls near
+  width 19 for 1/(1+t): its Newton steps leave their region of convergence. Following Hackbusch
+  (Comput. Vis. Sci. 20, 2019), the independent variables are instead the 2m zeros xi of the
+  error: the sum interpolating rho there is found by Newton, the error's extrema between the zeros
+  by safeguarded Newton, and the zeros move (Newton, with the sensitivities in closed form) until
+  the 2m + 1 extrema agree to :data:`REMEZ_TOL`. Started from the width m-1 fit's zeros, stretched.
+  Certificate: de la Vallee Poussin, min_j |e(x_j)| <= E* <= max_t |e(t)|, both in the JSON;
+  checked against the published tables (:mod:`memdyn.theory.hackbusch`) to width 40.
+* ``l1`` -- ||rho - rho_hat||_L1 = sup_t ||H_t - H_hat_t|| (JMLR Lemma 15). The error of the best
+  fit changes sign at 2m points z, and its first-order conditions int sign(e) d rho_hat/d theta = 0
+  become conditions on z alone once rho_hat is the interpolant through rho there (the canonical
+  points of L1 approximation, with closed-form integrals of t^p e^{-w t}); Newton in ln z solves
+  them with the same node moves as the sup fits. Certificate: the first-order condition evaluated
+  anew (zeros found on a grid, int_x^inf rho by mpmath quadrature), its largest relative violation
+  in the JSON.
 
 Each width starts from the width m-1 optimum with one rate added (a width-m sum contains every
 width-(m-1) one), so errors are non-increasing in m by construction: a fit that does not beat its
@@ -61,7 +68,8 @@ MAX_RATE = 1e8
 L1_KKT = 1e-6
 """An L1 fit is called converged when |int sign(e) de/dtheta_k| <= L1_KKT int |de/dtheta_k| for every k."""
 REMEZ_TOL = 1e-6
-"""Remez stops when (max |e| - |E|)/|E| < REMEZ_TOL (the two bracket the best error)."""
+"""The sup iteration stops when the extrema agree, max |e(y_j)| / min |e(y_j)| - 1 < REMEZ_TOL
+(the two bracket the best error)."""
 
 _exp = np.frompyfunc(gmpy2.exp, 1, 1)
 _mpfr = np.frompyfunc(gmpy2.mpfr, 1, 1)
@@ -82,9 +90,9 @@ def _f64(x) -> np.ndarray:
 
 
 def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x = A^-1 b for object arrays of MPFR numbers: Gaussian elimination with partial pivoting,
-    vectorised over rows (7x faster than ``mpmath.lu_solve`` at 40 x 40, which matters inside the
-    optimisers' loops)."""
+    """x = A^-1 b for object arrays of MPFR numbers (b a vector or a matrix of right-hand sides):
+    Gaussian elimination with partial pivoting, vectorised over rows (7x faster than
+    ``mpmath.lu_solve`` at 40 x 40, which matters inside the optimisers' loops)."""
     A = A.copy()
     b = b.copy()
     n = len(b)
@@ -97,8 +105,8 @@ def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
             raise ZeroDivisionError("singular system")
         f = A[k + 1:, k] / A[k, k]
         A[k + 1:, k:] -= np.outer(f, A[k, k:])
-        b[k + 1:] -= f * b[k]
-    x = np.empty(n, dtype=object)
+        b[k + 1:] -= np.multiply.outer(f, b[k])
+    x = np.empty(b.shape, dtype=object)
     for k in range(n - 1, -1, -1):
         x[k] = (b[k] - A[k, k + 1:] @ x[k + 1:]) / A[k, k] if k < n - 1 else b[k] / A[k, k]
     return x
@@ -125,6 +133,29 @@ class Kernel:
         t = np.atleast_1d(t)
         with mpmath.workprec(PRECISION):
             return np.array([gmpy2.mpfr(str(self._mp(mpmath.mpf(str(x)))), PRECISION) for x in t], dtype=object)
+
+    @cached_property
+    def _mp_derivatives(self):
+        return [sp.lambdify(T, sp.diff(self.expr, T, k), modules="mpmath") for k in range(3)]
+
+    def derivatives(self, t) -> np.ndarray:
+        """rho, rho' and rho'' at the points t (MPFR or float), shape (3, len(t)), from the symbolic
+        derivatives; mpmath.diff where one does not evaluate, NaN where neither does."""
+        t = np.atleast_1d(t)
+        out = np.empty((3, len(t)), dtype=object)
+        with mpmath.workprec(PRECISION):
+            for j, x in enumerate(t):
+                xm = mpmath.mpf(str(x))
+                for k, f in enumerate(self._mp_derivatives):
+                    try:
+                        v = f(xm)
+                    except (TypeError, ValueError, ZeroDivisionError):
+                        try:
+                            v = mpmath.diff(self._mp, xm, k)
+                        except (TypeError, ValueError, ZeroDivisionError):
+                            v = mpmath.nan
+                    out[k, j] = gmpy2.mpfr(str(mpmath.re(v)), PRECISION)
+        return out
 
     @cached_property
     def decay(self) -> float:
@@ -328,10 +359,10 @@ def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: flo
         except (ZeroDivisionError, PrecisionLost):
             return math.inf
 
-    values = [start_value(s) for s in starts]
-    best = starts[int(np.argmin(values))]
+    values = [start_value(s) for s in starts] or [math.inf]  # no start with m distinct rates: none
     x = None
     if math.isfinite(min(values)):
+        best = starts[int(np.argmin(values))]
         try:
             x, J, a, iterations = _newton(kernel, np.log(best), lo)
         except PrecisionLost:
@@ -349,10 +380,9 @@ def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: flo
                {"iterations": iterations}, (a[order], _mpfr(w[order])))
 
 
-# ---------------------------------------------------------------------------- sup: Remez exchange
+# ---------------------------------------------------------------------------- sup: equalised extrema between nodes
 
 GRID = 4000
-"""Points of the search grid for the error's extrema (t = 0, then geometric)."""
 
 
 def _search_grid(kernel: Kernel, level: float) -> np.ndarray:
@@ -365,113 +395,190 @@ def _search_grid(kernel: Kernel, level: float) -> np.ndarray:
     return np.concatenate([[0.0], np.geomspace(1e-6, t_last, GRID - 1)])
 
 
-def _alternation(t: np.ndarray, e: np.ndarray, n: int):
-    """n alternating extrema of e on the grid (one per run of constant sign, the largest, parabolically
-    refined in ln t), or None when e has fewer than n sign runs."""
-    sign = np.sign(e)
-    runs, start = [], 0
-    for k in range(1, len(e) + 1):
-        if k == len(e) or sign[k] != sign[start]:
-            if sign[start] != 0:
-                runs.append(start + int(np.argmax(np.abs(e[start:k]))))
-            start = k
-    if len(runs) < n:
+def _start_nodes(kernel: Kernel, a, w, m: int) -> np.ndarray | None:
+    """2m nodes where rho - rho_hat changes sign (brentq-refined), from the 2m+1 largest sign runs of
+    the error on the search grid (end runs dropped first), or None with fewer than 2m sign changes."""
+    t = _search_grid(kernel, 1e-16)
+    e = _f64(residual(kernel, a, w, t))
+    change = np.nonzero(np.sign(e[:-1]) * np.sign(e[1:]) < 0)[0]
+    if len(change) < 2 * m:
         return None
-    while len(runs) > n:
-        runs.pop(0 if abs(e[runs[0]]) < abs(e[runs[-1]]) else -1)
-    s = np.log(np.maximum(t, 1e-300))
-    out = []
-    for k in runs:
-        if 1 < k < len(t) - 1:  # parabolic refinement in ln t
-            y0, y1, y2 = np.abs(e[k - 1:k + 2])
-            den = y0 - 2 * y1 + y2
-            d = 0.5 * (y0 - y2) / den if den < 0 else 0.0
-            out.append(float(np.exp(s[k] + d * (s[k + 1] - s[k]))))
+    bounds = np.concatenate([[0], change + 1, [len(e)]])
+    peaks = [float(np.max(np.abs(e[lo:hi]))) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    first, last = 0, len(peaks) - 1
+    while last - first > 2 * m:
+        if peaks[first] < peaks[last]:
+            first += 1
         else:
-            out.append(float(t[k]))
-    return np.array(out)
+            last -= 1
+
+    def f(x):
+        return float(residual(kernel, a, w, [x])[0])
+
+    nodes = [optimize.brentq(f, t[k], t[k + 1], xtol=1e-14, rtol=1e-15) for k in change[first:last]]
+    return _mpfr(np.array(nodes))
 
 
-def _remez(kernel: Kernel, a, w, *, ref=None, level=None, max_exchanges: int = 40):
-    """Remez exchange from (a, w) (object arrays) and a reference with its level (both taken from the
-    start's error when not given). Returns (a, w, level, reference, errors there, largest error,
-    exchanges), or None when the error does not alternate 2m+1 times."""
+def _interpolate(kernel: Kernel, a, w, xi, *, max_iter: int = 60):
+    """(a, w) of the exponential sum through rho at the 2m nodes xi: Newton in (a, ln w) from (a, w),
+    ln w steps capped at 1 and halved until the largest relative residual falls. None on failure."""
     m = len(a)
-    n = 2 * m + 1
-    with _ctx():
-        a, w = a.copy(), w.copy()
-        if ref is None:
-            t = _search_grid(kernel, float(np.max(np.abs(_f64(residual(kernel, a, w, np.linspace(0, 50, 200)))))))
-            e = _f64(residual(kernel, a, w, t))
-            ref = _alternation(t, e, n)
-            if ref is None:
-                return None
-            signs = (-1.0) ** np.arange(n) * np.sign(_f64(residual(kernel, a, w, ref[:1]))[0])
-            h = gmpy2.mpfr(float(np.mean(np.abs(_f64(residual(kernel, a, w, ref))))))
-        else:
-            signs = (-1.0) ** np.arange(n) * np.sign(level)
-            h = gmpy2.mpfr(abs(level))
-        a, w, h, ok = _level_newton(kernel, a, w, h, ref, signs)
-        if not ok:
-            return None
-        for exchange in range(1, max_exchanges + 1):
-            t = _search_grid(kernel, abs(float(h)))
-            e = _f64(residual(kernel, a, w, t))
-            upper = float(np.max(np.abs(e)))
-            if (upper - abs(float(h))) / abs(float(h)) < REMEZ_TOL:
-                break
-            new = _alternation(t, e, n)
-            if new is None:
-                return None
-            for frac in (1.0, 0.5, 0.25, 0.125, 0.0625):  # move the reference part-way when Newton fails
-                trial = np.expm1((1 - frac) * np.log1p(ref) + frac * np.log1p(new))
-                a2, w2, h2, ok = _level_newton(kernel, a, w, h, trial, signs)
-                if ok:
-                    a, w, h, ref = a2, w2, h2, trial
-                    break
-            else:
-                return None
-        e_ref = _f64(residual(kernel, a, w, ref))
-        return a, w, abs(float(h)), ref, e_ref, upper, exchange
+    rho = kernel.rho(xi)
 
+    def residual_at(a, w):
+        E = _exp(-np.outer(xi, w))
+        F = rho - E @ a
+        return F, E, float(np.max(np.abs(_f64(F / rho))))
 
-def _level_newton(kernel: Kernel, a, w, h, ref, signs, *, max_iter: int = 40):
-    """Newton for rho(x_j) - rho_hat(x_j) = signs_j h on the reference x (unknowns a, ln w, h), with a
-    trust region of 0.5 in ln w and step halving on the residual's 2-norm. Returns (a, w, h, converged)."""
-    m = len(a)
-    tr = _mpfr(ref)
-    rho = kernel.rho(ref)
-    sg = _mpfr(signs)
-
-    def norm(F):
-        return float(np.sqrt(np.sum(_f64(F) ** 2)))
-
-    Ew = _exp(-np.outer(tr, w))                         # [j, i]
-    F = rho - Ew @ a - sg * h
+    F, E, size = residual_at(a, w)
     for _ in range(max_iter):
-        fnorm = norm(F)
-        if fnorm < 1e-10 * abs(float(h)):
-            return a, w, h, True
-        J = np.concatenate([-Ew, (a * w)[None, :] * tr[:, None] * Ew, -sg[:, None]], axis=1)
+        if size < 1e-50:
+            return a, w
+        J = np.concatenate([E, -(a * w)[None, :] * xi[:, None] * E], axis=1)   # d(sum)/d(a, ln w)
         try:
-            step = solve(J, -F)
+            step = solve(J, F)
         except ZeroDivisionError:
-            return a, w, h, False
-        big = float(np.max(np.abs(_f64(step[m:2 * m]))))
-        if big > 0.5:
-            step = step * gmpy2.mpfr(0.5 / big)
-        for damp in (1, 2, 4, 8, 16, 32, 64, 128):
-            a2 = a + step[:m] / damp
-            w2 = w * _exp(step[m:2 * m] / damp)
-            h2 = h + step[-1] / damp
-            Ew2 = _exp(-np.outer(tr, w2))
-            F2 = rho - Ew2 @ a2 - sg * h2
-            if norm(F2) < fnorm:
-                a, w, h, Ew, F = a2, w2, h2, Ew2, F2
+            return None
+        big = float(np.max(np.abs(_f64(step[m:]))))
+        if not math.isfinite(big):
+            return None
+        if big > 1:
+            step = step / gmpy2.mpfr(big)
+        for damp in (1, 2, 4, 8, 16, 32):
+            a2, w2 = a + step[:m] / damp, w * _exp(step[m:] / damp)
+            F2, E2, size2 = residual_at(a2, w2)
+            if size2 < size:
+                a, w, F, E, size = a2, w2, F2, E2, size2
                 break
         else:
-            return a, w, h, False
-    return a, w, h, False
+            return None
+    return (a, w) if size < 1e-40 else None
+
+
+def _extrema(kernel: Kernel, a, w, xi, guess):
+    """The extremum of e = rho - rho_hat on each of [0, xi_1], [xi_1, xi_2], ..., [xi_2m, inf): Newton
+    on t e'(t) = 0 in u = ln t, kept inside each bracket by bisection, from ``guess`` where it lies
+    inside. The first is t = 0 itself when e moves towards zero from there. Returns (y, e(y))."""
+    n = len(xi) + 1
+    ln_xi = np.array([gmpy2.log(x) for x in xi], dtype=object)
+    lo = np.concatenate([[ln_xi[0] - 40], ln_xi])        # brackets in u
+    hi = np.concatenate([ln_xi, [ln_xi[-1] + 40]])
+    u = (lo + hi) / 2
+    for j, g in enumerate(guess if guess is not None else []):
+        if g is not None and g > 0 and lo[j] < gmpy2.log(g) < hi[j]:
+            u[j] = gmpy2.log(g)
+    e0 = kernel.derivatives(_mpfr(np.array([0.0])))
+    endpoint = False
+    if all(gmpy2.is_finite(v) for v in e0[:2, 0]):
+        value0 = e0[0, 0] - np.sum(a)
+        slope0 = e0[1, 0] + (a * w) @ np.ones(len(w), dtype=object)
+        endpoint = bool(value0 * slope0 <= 0)   # |e| falls from t = 0: the first extremum is the endpoint
+    live = np.ones(n, dtype=bool)
+    if endpoint:
+        live[0] = False
+    for _ in range(100):
+        idx = np.nonzero(live)[0]
+        if len(idx) == 0:
+            break
+        t = _exp(u[idx])
+        r = kernel.derivatives(t)
+        ex = _exp(-np.outer(t, w))
+        e = r[0] - ex @ a
+        e1 = r[1] + ex @ (a * w)
+        e2 = r[2] - ex @ (a * w * w)
+        sign = np.array([1 if v > 0 else -1 for v in e], dtype=object)
+        g = sign * t * e1                                  # > 0 left of the maximum of |e|
+        gp = sign * (t * e1 + t * t * e2)
+        for k, j in enumerate(idx):
+            if g[k] > 0:
+                lo[j] = u[j]
+            else:
+                hi[j] = u[j]
+            new = u[j] - g[k] / gp[k] if gp[k] < 0 else None
+            if new is None or not lo[j] < new < hi[j]:
+                new = (lo[j] + hi[j]) / 2
+            if abs(new - u[j]) < 1e-13 or hi[j] - lo[j] < 1e-13:
+                live[j] = False
+            u[j] = new
+    y = _exp(u)
+    if endpoint:
+        y[0] = gmpy2.mpfr(0)
+    return y, kernel.rho(y) - _exp(-np.outer(y, w)) @ a
+
+
+def _sensitivity(kernel: Kernel, a, w, xi, y):
+    """D_{j nu} = dM_j/d ln xi_nu, the extrema's response to the nodes, with T (the sum's Jacobian in
+    (a, w) at the nodes) and e'(xi). Moving node nu changes the interpolant's parameters by
+    dp = e'(xi_nu) T^-1 e_nu (differentiate sum(xi_mu; p) = rho(xi_mu)), so the extremum values change
+    by -B dp, B the sum's Jacobian at the extrema; their locations' motion drops out (e' = 0 there)."""
+    Ex = _exp(-np.outer(xi, w))
+    Ey = _exp(-np.outer(y, w))
+    T = np.concatenate([Ex, -a[None, :] * xi[:, None] * Ex], axis=1)
+    B = np.concatenate([Ey, -a[None, :] * y[:, None] * Ey], axis=1)
+    L = solve(T.T.copy(), B.T.copy()).T                                # B T^-1, [j, nu]
+    slope = kernel.derivatives(xi)[1] + Ex @ (a * w)                    # e'(xi)
+    return -L * (slope * xi)[None, :], T, slope
+
+
+MAX_NODE_STEP = 1.0
+"""Largest move of a node in one step, in ln t (far from the solution Newton's steps can be far longer)."""
+
+
+def _move_nodes(kernel: Kernel, a, w, xi, step, T, slope, evaluate, merit: float):
+    """Move the nodes by ``step`` in ln xi (shortened to MAX_NODE_STEP), halved (up to 512x) until
+    they stay ordered and ``evaluate(a, w, xi)``'s first entry falls below ``merit``; each move
+    re-interpolates from the first-order change of (a, w), dp = T^-1 (e'(xi) xi step).
+    Returns (a, w, xi, evaluation) or None."""
+    m = len(a)
+    step = step / max(1.0, float(np.max(np.abs(step))) / MAX_NODE_STEP)
+    dp = solve(T, slope * xi * _mpfr(step))
+    ln_xi = np.log(_f64(xi))
+    for damp in 2.0 ** np.arange(10):
+        d = step / damp
+        if np.any(np.diff(ln_xi + d) <= 0):
+            continue
+        xi2 = xi * _exp(_mpfr(d))
+        w0 = w + dp[m:] / damp
+        out = _interpolate(kernel, a + dp[:m] / damp, w0, xi2) if np.all(_f64(w0) > 0) else None
+        out = out or _interpolate(kernel, a, w, xi2)
+        if out is None:
+            continue
+        value = evaluate(*out, xi2)
+        if value[0] < merit:
+            return (*out, xi2, value)
+    return None
+
+
+def _spread(M) -> float:
+    size = np.abs(_f64(M))
+    return float(size.max() / size.min() - 1)
+
+
+def _equalise(kernel: Kernel, a, w, xi, *, max_iter: int = 60):
+    """Best uniform fit from nodes xi (Hackbusch's independent variables, Comput. Vis. Sci. 20, 2019):
+    the sum interpolating rho at the 2m nodes has one extremum M_j of its error between consecutive
+    nodes (and at each end); Newton (:func:`_sensitivity`) moves ln xi until the 2m+1 |M_j| are
+    equal, by :func:`_move_nodes` with the spread max|M|/min|M| - 1 as its merit.
+    Returns (a, w, xi, y, M, iterations, spread)."""
+    n = len(xi) + 1
+    y, M = _extrema(kernel, a, w, xi, None)
+    for it in range(max_iter + 1):  # it: the steps taken
+        if _spread(M) < REMEZ_TOL or it == max_iter:
+            break
+        D, T, slope = _sensitivity(kernel, a, w, xi, y)
+        s = _mpfr(np.sign(_f64(M)))
+        A = np.concatenate([s[:, None] * D, _mpfr(-np.ones((n, 1)))], axis=1)
+        step = _f64(solve(A, -s * M)[:-1])                          # s_j (M_j + D_j . d) = c
+
+        def evaluate(a, w, xi, guess=y):
+            y2, M2 = _extrema(kernel, a, w, xi, guess)
+            return _spread(M2), y2, M2
+
+        moved = _move_nodes(kernel, a, w, xi, step, T, slope, evaluate, _spread(M))
+        if moved is None:
+            break
+        a, w, xi, (_, y, M) = moved
+    return a, w, xi, y, M, it, _spread(M)
 
 
 def _stretch(values: np.ndarray, n: int) -> np.ndarray:
@@ -488,48 +595,47 @@ def _stretch(values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _predict(prev: Fit, before: Fit | None, m: int):
-    """A width-m start for the Remez iteration from the width m-1 (and m-2) best uniform fits: rates,
-    amplitudes and reference resampled by index fraction (in logarithms), the level extrapolated
-    geometrically."""
-    w = np.exp(_stretch(np.log(np.asarray(prev.w)), m))
-    a_prev = np.asarray(prev.a)
+def _predicted_start(kernel: Kernel, previous: Fit, m: int):
+    """Nodes and an interpolating sum of width m from the width m-1 best uniform fit: its nodes and
+    rates stretched by index fraction in logarithms, its amplitudes likewise (sharing the mass among
+    m terms), then interpolated. None when that interpolation fails."""
+    xi = _mpfr(np.exp(_stretch(np.log(previous.certificate["nodes"]), 2 * m)))
+    w = _mpfr(np.exp(_stretch(np.log(previous.w), m)))
+    a_prev = np.asarray(previous.a)
     a = np.exp(_stretch(np.log(a_prev), m)) if np.all(a_prev > 0) else _stretch(a_prev, m)
-    ref_prev = np.log1p(np.asarray(prev.certificate["alternation"]))
-    ref = np.expm1(np.concatenate([[ref_prev[0]], _stretch(ref_prev[1:], 2 * m)]))
-    ratio = prev.error / before.error if before is not None else 0.3
-    level = prev.certificate["alternation_error"][0]
-    return _mpfr(a * prev.m / m), _mpfr(w), np.sort(ref), math.copysign(abs(level) * ratio, level)  # m-1 -> m terms share the mass
+    out = _interpolate(kernel, _mpfr(a * (m - 1) / m), w, xi)
+    return None if out is None else (*out, xi)
 
 
-def fit_sup(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None,
-            before: Fit | None = None) -> Fit | None:
-    """The best uniform fit of width m by the Remez exchange: started from the widths m-1, m-2 best
-    uniform fits (``previous``, ``before``) when given, else (or when that fails) from ``start``, a
-    fit of the same width, and its error's extrema."""
-    out = None
-    if previous is not None:
-        a0, w0, ref, level = _predict(previous, before, m)
-        try:
-            out = _remez(kernel, a0, w0, ref=ref, level=level)
-        except ZeroDivisionError:
-            out = None
-    if out is None:
-        a0, w0 = start.exact
-        try:
-            out = _remez(kernel, a0.copy(), w0.copy())
-        except ZeroDivisionError:
-            out = None
-    if out is None:
-        return None
-    a, w, level, ref, e_ref, upper, exchanges = out
-    order = np.argsort(_f64(w))
-    lower = float(np.min(np.abs(e_ref)))
-    alternates = bool(np.all(np.sign(e_ref[1:]) == -np.sign(e_ref[:-1])))
-    return Fit("sup", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), upper, True,
-               {"alternation": ref.tolist(), "alternation_error": e_ref.tolist(), "alternates": alternates,
-                "lower_bound": lower, "exchanges": exchanges},
-               (a[order], w[order]))
+def fit_sup(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None) -> Fit | None:
+    """The best uniform fit of width m, by :func:`_equalise` from the sign changes of ``start``'s error
+    (a fit of the same width: the sum interpolating rho there is ``start`` itself). None when the start
+    lacks 2m sign changes or its interpolation fails. Certificate: the 2m+1 alternation points, the
+    errors there, de la Vallee Poussin's lower bound min_j |e(y_j)| <= E*, and ``converged`` when the
+    |e(y_j)| agree to REMEZ_TOL and no point of the search grid exceeds their largest."""
+    with _ctx():
+        begin = None
+        if previous is not None and "nodes" in previous.certificate and previous.m == m - 1:
+            begin = _predicted_start(kernel, previous, m)
+        if begin is None:
+            a, w = (v.copy() for v in start.exact)
+            xi = _start_nodes(kernel, a, w, m)
+            if xi is None or _interpolate(kernel, a, w, xi) is None:
+                return None
+            begin = a, w, xi
+        a, w, xi, y, M, iterations, spread = _equalise(kernel, *begin)
+        order = np.argsort(_f64(w))
+        e_ref = _f64(M)
+        grid = float(np.max(np.abs(_f64(residual(kernel, a, w, _search_grid(kernel, float(np.min(np.abs(e_ref)))))))))
+        upper = max(grid, float(np.max(np.abs(e_ref))))
+        lower = float(np.min(np.abs(e_ref)))
+        alternates = bool(np.all(np.sign(e_ref[1:]) == -np.sign(e_ref[:-1])))
+        converged = alternates and spread < REMEZ_TOL and (upper - lower) / lower < 10 * REMEZ_TOL
+        return Fit("sup", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), upper, True,
+                   {"alternation": _f64(y).tolist(), "alternation_error": e_ref.tolist(), "alternates": alternates,
+                    "lower_bound": lower, "iterations": iterations, "nodes": _f64(xi).tolist(),
+                    "converged": converged},
+                   (a[order], w[order]))
 
 
 # ---------------------------------------------------------------------------- errors in every norm
@@ -586,7 +692,7 @@ def errors(kernel: Kernel, fit: Fit) -> dict:
     return {"l2_error": l2_error(kernel, a, w), "l1_error": l1_error(kernel, a, w), "sup_error": sup_error(kernel, a, w)}
 
 
-# ---------------------------------------------------------------------------- L1: Newton between the zeros
+# ---------------------------------------------------------------------------- L1: canonical points
 
 def _segment_moments(w, edges):
     """For each rate and each segment [z_k, z_k+1] (the last to infinity): int t^j e^{-w t}, j = 0, 1, 2."""
@@ -603,85 +709,101 @@ def _segment_moments(w, edges):
     return out
 
 
-def _l1(kernel: Kernel, theta):
-    """(L1, gradient, Hessian) in theta = (a, ln w) (object arrays), between the residual's zeros:
-    grad = int sign(e) d e/d theta, Hessian = int sign(e) d2 e + sum_zeros 2 (de)(de)^T/|e'(z)|."""
-    m = len(theta) // 2
-    a, x = theta[:m], theta[m:]
-    w = _exp(x)
+def _l1(kernel: Kernel, a, w):
+    """(L1 error, its gradient in (a, ln w)) between the residual's zeros found on the search grid:
+    grad = -int sign(e) d rho_hat/d theta (the first-order certificate of an L1 fit)."""
     z = [gmpy2.mpfr(v) for v in zeros(kernel, a, w)]
     edges = [gmpy2.mpfr(0)] + z
     tails = kernel.tails([float(v) for v in edges]) + [gmpy2.mpfr(0)]
-    M0, M1, M2 = _segment_moments(w, edges)
+    M0, M1, _ = _segment_moments(w, edges)
     seg = np.array([tails[k] - tails[k + 1] - M0[k] @ a for k in range(len(edges))], dtype=object)
     sign = np.array([1 if v > 0 else -1 for v in seg], dtype=object)
-    L1 = sign @ seg
-    S0, S1, S2 = sign @ M0, sign @ M1, sign @ M2
-    grad = np.concatenate([-S0, a * w * S1])
-    H = np.zeros((2 * m, 2 * m), dtype=object)
-    H[:] = gmpy2.mpfr(0)
-    idx = np.arange(m)
-    H[idx, m + idx] = H[m + idx, idx] = w * S1
-    H[m + idx, m + idx] = a * (w * S1 - w * w * S2)
-    for zk in z:
-        e = _exp(-w * zk)
-        d = np.concatenate([-e, a * w * zk * e])
-        slope = abs((w * a) @ e + _derivative(kernel, zk))
-        H += 2 * np.outer(d, d) / slope
-    return L1, grad, H
+    return sign @ seg, np.concatenate([-(sign @ M0), a * w * (sign @ M1)])
 
 
-def _derivative(kernel: Kernel, t) -> gmpy2.mpfr:
-    with mpmath.workprec(PRECISION):
-        return gmpy2.mpfr(str(mpmath.diff(kernel._mp, mpmath.mpf(str(t)))), PRECISION)
+def _canonical(kernel: Kernel, a, w, z):
+    """The L1 first-order conditions when e = rho - rho_hat changes sign exactly at the nodes z (and
+    rho_hat interpolates rho there): R_{p,i} = sum_j (-1)^j int_{z_j}^{z_j+1} t^p e^{-w_i t} dt = 0
+    (p = 0, 1; z_0 = 0, z_2m+1 = oo), scaled by w_i^(p+1) (so that each is relative to int t^p e^{-w_i t}),
+    with its Jacobian in ln z: the limits' explicit part 2 (-1)^(nu-1) z_nu^p e^{-w_i z_nu} and the part
+    through the interpolant's rates, dp/dz_nu = e'(z_nu) T^-1 e_nu as in :func:`_sensitivity`.
+    Returns (R, Jacobian, T, e'(z))."""
+    m = len(w)
+    M0, M1, M2 = _segment_moments(w, [gmpy2.mpfr(0)] + list(z))
+    alt = _mpfr((-1.0) ** np.arange(2 * m + 1))
+    R = np.concatenate([alt @ M0, alt @ M1])
+    dR_dw = -np.concatenate([alt @ M1, alt @ M2])                      # each R_{p,i} depends on w_i only
+    scale = np.concatenate([w, w * w])
+    dscale = np.concatenate([w / w, 2 * w])
+    Ez = _exp(-np.outer(z, w))                                         # [nu, i]
+    limits = _mpfr(2 * (-1.0) ** np.arange(2 * m))                     # 2 (-1)^(nu-1), nu = 1..2m
+    explicit = np.concatenate([(Ez * limits[:, None]).T, (Ez * (limits * z)[:, None]).T])
+    T = np.concatenate([Ez, -a[None, :] * z[:, None] * Ez], axis=1)
+    slope = kernel.derivatives(z)[1] + Ez @ (a * w)                    # e'(z)
+    dw = solve(T, np.diag(slope))[m:]                                  # d w_i / d z_nu
+    through = np.concatenate([dw, dw]) * (dR_dw * scale + R * dscale)[:, None]
+    return R * scale, (explicit * scale[:, None] + through) * z[None, :], T, slope
+
+
+def _norm(v) -> float:
+    return float(np.sqrt(np.sum(_f64(v) ** 2)))
 
 
 def fit_l1(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None, max_iter: int = 60) -> Fit:
-    """The best L1 fit of width m: Newton on (a, ln w) from ``start`` (the L2 fit of width m),
-    Levenberg-Marquardt damped whenever a step does not lower the L1 error.
-
-    The L1 error is piecewise smooth: it changes its Hessian where the residual gains or loses a pair
-    of zeros, and from width 6 on ((1+t)^-1.5) Newton crosses such seams for many iterations; the
-    fit then ends below its L2 start but with ``converged`` false and its first-order residual
-    ``kkt`` stated."""
+    """The best L1 fit of width m. Its error changes sign at 2m points z where, for the interpolant
+    through rho there, the sign pattern annihilates every tangent direction: the canonical-point
+    conditions of :func:`_canonical`, solved by Newton in ln z (:func:`_move_nodes`, ||R|| as merit)
+    -- smooth in z, where Newton on (a, ln w) crosses the L1 error's seams as zeros appear and vanish.
+    Started from the width m-1 fit's nodes stretched, else from the sign changes of ``start`` (the L2
+    fit of width m). Certificate: the first-order residual ``kkt`` of :func:`_l1` (zeros found anew
+    on the search grid), ``converged`` when it is below L1_KKT."""
     with _ctx():
-        a0, w0 = start.exact
-        theta = np.concatenate([a0.copy(), np.array([gmpy2.log(v) for v in w0], dtype=object)])
-        L1, g, H = _l1(kernel, theta)
-        lam, it = 1e-8, 0
-        for it in range(1, max_iter + 1):
-            D = np.diag(np.abs(np.diag(H)))
-            try:
-                step = solve(H + gmpy2.mpfr(lam) * D, -g)
-            except ZeroDivisionError:
-                lam *= 100
-                continue
-            cap = float(np.max(np.abs(_f64(step[m:]))))
-            if cap > 0.5:
-                step = step * gmpy2.mpfr(0.5 / cap)
-            trial = theta + step
-            try:
-                L1_new, g_new, H_new = _l1(kernel, trial)
-            except (ZeroDivisionError, ValueError):
-                L1_new = None
-            if L1_new is not None and L1_new <= L1:
-                done = float((L1 - L1_new) / L1) < 1e-13
-                theta, L1, g, H = trial, L1_new, g_new, H_new
-                lam = max(lam / 10, 1e-16)
-                if done:
+        begin = None
+        if previous is not None and "nodes" in previous.certificate and previous.m == m - 1:
+            begin = _predicted_start(kernel, previous, m)
+        if begin is None:
+            a, w = (v.copy() for v in start.exact)
+            z = _start_nodes(kernel, a, w, m)
+            begin = None if z is None or _interpolate(kernel, a, w, z) is None else (a, w, z)
+        if begin is None:
+            a, w = (v.copy() for v in start.exact)
+            it, z = 0, None
+        else:
+            a, w, z = begin
+            a, w = _interpolate(kernel, a, w, z)
+            R, J, T, slope = _canonical(kernel, a, w, z)
+
+            def evaluate(a, w, z):
+                out = _canonical(kernel, a, w, z)
+                return _norm(out[0]), out
+
+            lam = 0.0
+            for it in range(max_iter + 1):
+                if _norm(R) < 1e-30 or it == max_iter:
                     break
-            else:
-                lam = max(lam, 1e-10) * 10
-                if lam > 1e8:
-                    break
-        a, w = theta[:m], _exp(theta[m:])
+                JJ = J.T @ J
+                try:  # Newton, Levenberg-Marquardt damped where it failed: J is near singular far out
+                    step = _f64(solve(JJ + gmpy2.mpfr(lam) * np.diag(np.diag(JJ)), -(J.T @ R)))
+                except ZeroDivisionError:
+                    step = None
+                moved = None if step is None else _move_nodes(kernel, a, w, z, step, T, slope, evaluate, _norm(R))
+                if moved is None:
+                    lam = max(10 * lam, 1e-6)
+                    if lam > 1e6:
+                        break
+                    continue
+                lam = lam / 10 if lam > 1e-9 else 0.0
+                a, w, z, (_, (R, J, T, slope)) = moved
+        L1, g = _l1(kernel, a, w)
         order = np.argsort(_f64(w))
         scale = _f64(np.concatenate([1 / w, np.abs(a) / w]))  # int |d e/d theta_k| dt
         kkt = float(np.max(np.abs(_f64(g)) / np.maximum(scale, 1e-300)))
-        error = float(L1)
-        fit = Fit("l1", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), error, True,
-                  {"iterations": it, "kkt": kkt, "converged": kkt < L1_KKT}, (a[order], w[order]))
-    if previous is not None and error > previous.error:
+        certificate = {"iterations": it, "kkt": kkt, "converged": kkt < L1_KKT}
+        if z is not None:
+            certificate["nodes"] = _f64(z).tolist()
+        fit = Fit("l1", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), float(L1), True, certificate,
+                  (a[order], w[order]))
+    if previous is not None and fit.error > previous.error:
         return previous.widened(m, 1.0, dict(previous.certificate))
     return fit
 
@@ -716,9 +838,11 @@ def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | Non
     """Best fits of widths 1..max(widths) in ``norm`` (each warm-started from the last), reported at
     ``widths`` with their errors in every norm (None where that norm of rho - rho_hat is infinite).
 
-    ``sup`` fits start from the L2 fit of the same width (so L2 fits are computed on the way); a width
-    where the Remez iteration does not converge is reported with ``converged`` false and its L2 fit's
-    errors. ``min_rate`` (rates >= min_rate, Thm 11's setting) applies to ``l2`` fits only.
+    ``sup`` fits start from the width m-1 best uniform fit, else from the L2 fit of the same width (so
+    L2 fits are computed on the way); a width whose extrema were not equalised is reported with
+    ``converged`` false (with the L2 fit's errors when no start had 2m sign changes, as when the L2
+    rates merge into t^k e^{-wt} terms). ``min_rate`` (rates >= min_rate, Thm 11's setting) applies
+    to ``l2`` fits only.
     """
     ms = check_widths(widths)
     if norm not in NORMS:
@@ -730,22 +854,20 @@ def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | Non
         raise InputError("min_rate", "applies to --norm l2 fits only")
     if min_rate is not None and not min_rate > 0:
         raise InputError("min_rate", f"must be positive, got {min_rate}")
-    l2_fit, sups, l1_fit, rows, fits = None, [None, None], None, [], []
+    l2_fit, last_sup, l1_fit, rows, fits = None, None, None, [], []
     for m in range(1, max(ms) + 1):
         l2_fit = fit_l2(kernel, m, previous=l2_fit, min_rate=min_rate)
         fit = l2_fit
         if norm == "l1":
             l1_fit = fit = fit_l1(kernel, m, start=l2_fit, previous=l1_fit)
         if norm == "sup":
-            sup = fit_sup(kernel, m, start=l2_fit, previous=sups[-1], before=sups[-2])
-            if sup is not None and (sups[-1] is None or sup.error <= sups[-1].error):
-                sups.append(sup)
-                fit = sup
-            elif sups[-1] is not None and sup is not None:  # keep the m-1 fit: errors non-increasing
-                fit = sups[-1].widened(m, 1.0, dict(sups[-1].certificate))
-            else:
-                fit = Fit("sup", m, l2_fit.a, l2_fit.w, sup_error(kernel, *l2_fit.exact), False,
+            sup = fit_sup(kernel, m, start=l2_fit, previous=last_sup)
+            if sup is None:  # no equalisation started: the L2 fit, measured in the sup norm
+                sup = Fit("sup", m, l2_fit.a, l2_fit.w, sup_error(kernel, *l2_fit.exact), False,
                           {"converged": False}, l2_fit.exact)
+            if last_sup is not None and sup.error > last_sup.error:  # keep the m-1 fit: errors non-increasing
+                sup = last_sup.widened(m, 1.0, dict(last_sup.certificate))
+            last_sup = fit = sup
         if m in ms:
             row = {**fit.to_json(), **errors(kernel, fit)}
             row.setdefault("converged", True)
