@@ -607,6 +607,20 @@ def _predicted_start(kernel: Kernel, previous: Fit, m: int):
     return None if out is None else (*out, xi)
 
 
+def _node_start(kernel: Kernel, m: int, start: Fit, previous: Fit | None):
+    """(a, w, nodes) of an interpolant to start the sup and L1 iterations from: the width m-1 fit's
+    nodes stretched (:func:`_predicted_start`) when it has them and that works, else the sign changes
+    of ``start`` (a fit of width m) with the sum through rho there. None when neither exists."""
+    if previous is not None and "nodes" in previous.certificate and previous.m == m - 1:
+        begin = _predicted_start(kernel, previous, m)
+        if begin is not None:
+            return begin
+    a, w = (v.copy() for v in start.exact)
+    xi = _start_nodes(kernel, a, w, m)
+    out = None if xi is None else _interpolate(kernel, a, w, xi)
+    return None if out is None else (*out, xi)
+
+
 def fit_sup(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None) -> Fit | None:
     """The best uniform fit of width m, by :func:`_equalise` from the sign changes of ``start``'s error
     (a fit of the same width: the sum interpolating rho there is ``start`` itself). None when the start
@@ -614,15 +628,9 @@ def fit_sup(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None) 
     errors there, de la Vallee Poussin's lower bound min_j |e(y_j)| <= E*, and ``converged`` when the
     |e(y_j)| agree to REMEZ_TOL and no point of the search grid exceeds their largest."""
     with _ctx():
-        begin = None
-        if previous is not None and "nodes" in previous.certificate and previous.m == m - 1:
-            begin = _predicted_start(kernel, previous, m)
+        begin = _node_start(kernel, m, start, previous)
         if begin is None:
-            a, w = (v.copy() for v in start.exact)
-            xi = _start_nodes(kernel, a, w, m)
-            if xi is None or _interpolate(kernel, a, w, xi) is None:
-                return None
-            begin = a, w, xi
+            return None
         a, w, xi, y, M, iterations, spread = _equalise(kernel, *begin)
         order = np.argsort(_f64(w))
         e_ref = _f64(M)
@@ -758,19 +766,12 @@ def fit_l1(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None, m
     fit of width m). Certificate: the first-order residual ``kkt`` of :func:`_l1` (zeros found anew
     on the search grid), ``converged`` when it is below L1_KKT."""
     with _ctx():
-        begin = None
-        if previous is not None and "nodes" in previous.certificate and previous.m == m - 1:
-            begin = _predicted_start(kernel, previous, m)
-        if begin is None:
-            a, w = (v.copy() for v in start.exact)
-            z = _start_nodes(kernel, a, w, m)
-            begin = None if z is None or _interpolate(kernel, a, w, z) is None else (a, w, z)
+        begin = _node_start(kernel, m, start, previous)
         if begin is None:
             a, w = (v.copy() for v in start.exact)
             it, z = 0, None
         else:
             a, w, z = begin
-            a, w = _interpolate(kernel, a, w, z)
             R, J, T, slope = _canonical(kernel, a, w, z)
 
             def evaluate(a, w, z):

@@ -111,24 +111,37 @@ def test_l1_fit_is_a_local_minimum(poly):
                 assert moved > base
 
 
+def _interpolant_at_l2_zeros(k, m: int = 3):
+    """(a, w, nodes): the sum through rho at the sign changes of the width-m L2 fit's error (nodes
+    that are neither equioscillating nor canonical yet, so that every term of a derivative counts)."""
+    start = ef.best_fits(k, [m], "l2").fits[0]
+    a, w = start.exact
+    nodes = ef._start_nodes(k, a, w, m)
+    return (*ef._interpolate(k, a, w, nodes), nodes)
+
+
+def _node_differences(k, a, w, nodes, value, h: float = 1e-7) -> np.ndarray:
+    """d value/d ln node_nu by central differences, re-interpolating rho at the moved nodes
+    (column nu)."""
+    columns = []
+    for nu in range(len(nodes)):
+        values = []
+        for sign in (1, -1):
+            moved = nodes.copy()
+            moved[nu] = moved[nu] * ef.gmpy2.exp(ef.gmpy2.mpfr(sign * h))
+            values.append(ef._f64(value(*ef._interpolate(k, a, w, moved), moved)))
+        columns.append((values[0] - values[1]) / (2 * h))
+    return np.stack(columns, axis=1)
+
+
 def test_canonical_point_jacobian_matches_finite_differences(poly):
-    """The L1 conditions' Jacobian in ln z against central differences, at the L2 fit's zeros (not
-    yet canonical: every term counts there)."""
-    start = ef.best_fits(poly, [3], "l2").fits[0]
+    """The L1 conditions' Jacobian in ln z against central differences, at the L2 fit's zeros."""
     with ef._ctx():
-        a, w = start.exact
-        z = ef._start_nodes(poly, a, w, 3)
-        a, w = ef._interpolate(poly, a, w, z)
+        a, w, z = _interpolant_at_l2_zeros(poly)
         R, J, _, _ = ef._canonical(poly, a, w, z)
         assert np.max(np.abs(ef._f64(R))) > 1e-3
-        h = 1e-7
-        for nu in range(len(z)):
-            values = []
-            for sign in (1, -1):
-                moved = z.copy()
-                moved[nu] = moved[nu] * ef.gmpy2.exp(ef.gmpy2.mpfr(sign * h))
-                values.append(ef._f64(ef._canonical(poly, *ef._interpolate(poly, a, w, moved), moved)[0]))
-            np.testing.assert_allclose((values[0] - values[1]) / (2 * h), ef._f64(J[:, nu]), rtol=1e-6, atol=1e-10)
+        fd = _node_differences(poly, a, w, z, lambda a, w, z: ef._canonical(poly, a, w, z)[0])
+        np.testing.assert_allclose(fd, ef._f64(J), rtol=1e-6, atol=1e-10)
 
 
 def test_merged_rates_keep_the_last_fit_and_leave_sup_unconverged():
@@ -191,23 +204,12 @@ def test_extrema_sensitivity_matches_finite_differences():
     """dM_j/d ln xi_nu in closed form (B T^-1 scaled by e'(xi)) against central differences of
     re-interpolating and re-locating the extrema, at nodes that do not equioscillate yet."""
     k = kernel("1/(1+t)")
-    start = ef.best_fits(k, [3], "l2").fits[0]
     with ef._ctx():
-        a, w = start.exact
-        xi = ef._start_nodes(k, a, w, 3)
-        a, w = ef._interpolate(k, a, w, xi)
+        a, w, xi = _interpolant_at_l2_zeros(k)
         y, M = ef._extrema(k, a, w, xi, None)
         D = ef._f64(ef._sensitivity(k, a, w, xi, y)[0])
-        h = 1e-7
-        for nu in range(len(xi)):
-            values = []
-            for sign in (1, -1):
-                moved = xi.copy()
-                moved[nu] = moved[nu] * ef.gmpy2.exp(ef.gmpy2.mpfr(sign * h))
-                a2, w2 = ef._interpolate(k, a, w, moved)
-                values.append(ef._f64(ef._extrema(k, a2, w2, moved, y)[1]))
-            np.testing.assert_allclose((values[0] - values[1]) / (2 * h), D[:, nu], rtol=1e-6,
-                                       atol=1e-9 * np.max(np.abs(D)))
+        fd = _node_differences(k, a, w, xi, lambda a, w, xi: ef._extrema(k, a, w, xi, y)[1])
+        np.testing.assert_allclose(fd, D, rtol=1e-6, atol=1e-9 * np.max(np.abs(D)))
 
 
 def test_sup_fit_matches_an_independent_minimax(inverse_sup):
