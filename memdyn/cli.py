@@ -729,6 +729,8 @@ class Infer(Command):
         p.add_argument("--figure", choices=("fig2", "fig3"), default=None,
                        help="the paper's read-offs (fig2: exits at 1/omega = 10..15, m = 2; fig3: plateau and "
                             "separation times at 1/omega = 10..19, m = 10); or give --points")
+        p.add_argument("--drop", type=_floats("--drop"), default=[], metavar="X1,..",
+                       help="with --figure: leave out its read-offs at these memories 1/omega, e.g. 10 (default: none)")
         p.add_argument("--points", default=None, metavar="X:T,..",
                        help="your own read-offs: memory 1/omega and hitting time pairs, e.g. 10:14,11:25")
         p.add_argument("--quantity", choices=("tau_loss", "tau_param"), default="tau_loss",
@@ -763,8 +765,10 @@ class Infer(Command):
 
         if (args.figure is None) == (args.points is None):
             raise InputError("points", "give either --figure or --points", mentions=("figure",))
+        if args.drop and not args.figure:
+            raise InputError("drop", "needs --figure (it leaves out some of the paper's read-offs)")
         if args.figure:
-            points = paper_points(args.figure, args.uncertainty)
+            points = paper_points(args.figure, args.uncertainty, drop=args.drop)
         else:
             pairs = [item.split(":") for item in args.points.split(",") if item.strip()]
             try:

@@ -131,6 +131,9 @@ def test_unwritable_output_folders_are_refused_before_computing(capsys, tmp_path
     (["infer", "--points", "10:14", "--sigma", "0,1"], "--sigma"),
     (["infer", "--points", "10:14", "--m", "40"], "--m"),
     (["infer", "--figure", "fig3", "--null-min", "2.5"], "--null-min"),
+    (["infer", "--figure", "fig3", "--drop", "11"], "--drop"),
+    (["infer", "--figure", "fig2", "--drop", "10,11,12,13,14,15"], "--drop"),
+    (["infer", "--points", "10:14", "--drop", "10"], "--drop"),
     (["infer", "--points", "10:14", "--amplitude", "-1"], "--amplitude"),
     (["infer", "--points", "10:14", "--param-normalisation", "0"], "--param-normalisation"),
 ])

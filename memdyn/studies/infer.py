@@ -268,11 +268,21 @@ def solve_count(space: Space, points: Sequence[ReadOff]) -> int:
             * len(space.amplitude) * len(space.null_min))
 
 
-def paper_points(figure: str, uncertainty: float = 0.2) -> tuple[ReadOff, ...]:
-    """The paper's read-offs of ``figure`` ("fig2" or "fig3") with the stated read-off uncertainty."""
+def paper_points(figure: str, uncertainty: float = 0.2, drop: Sequence[float] = ()) -> tuple[ReadOff, ...]:
+    """The paper's read-offs of ``figure`` ("fig2" or "fig3") with the stated read-off uncertainty, leaving
+    out those at the memories ``drop`` (to test whether some points fit the others' setting)."""
     if figure not in PAPER_POINTS:
         raise InputError("figure", f"must be one of {', '.join(PAPER_POINTS)}, got {figure!r}")
-    return tuple(ReadOff(p.figure, p.quantity, p.x, p.values, uncertainty) for p in PAPER_POINTS[figure])
+    drop = {float(x) for x in drop}
+    memories = {x for p in PAPER_POINTS[figure] for x in p.x}
+    if not drop <= memories:
+        raise InputError("drop", f"{figure} has read-offs at 1/omega = {', '.join(f'{x:g}' for x in sorted(memories))} "
+                                 f"only, got {', '.join(f'{x:g}' for x in sorted(drop - memories))}")
+    if drop == memories:
+        raise InputError("drop", "leaves no read-off point")
+    kept = [[(x, v) for x, v in zip(p.x, p.values) if x not in drop] for p in PAPER_POINTS[figure]]
+    return tuple(ReadOff(p.figure, p.quantity, tuple(x for x, _ in k), tuple(v for _, v in k), uncertainty)
+                 for p, k in zip(PAPER_POINTS[figure], kept) if k)
 
 
 __all__ = ["FAMILY", "PAPER_POINTS", "PAPER_WIDTH", "ReadOff", "Space", "infer", "paper_points", "predict", "score",
