@@ -57,6 +57,8 @@ def refused(capsys, *argv, fragment: str, within: float = 10.0):
     ("exp(-t)·2", "only ASCII characters"),
     ("t**1001", "larger than 1000"),
     ("gamma(t+1)", "not finite on [0, oo)"),  # rho^2 overflows float64 at t ~ 170 (found by the fuzz test below)
+    ("t**sqrt(-pi)", "not a real number"),  # the next two found by the fuzz tests below
+    ("\x00", "null byte"),  # a ValueError, not a SyntaxError, from ast.parse on some Python 3.11 builds
 ])
 def test_hostile_formulas_are_refused_in_one_line(capsys, rho, fragment):
     refused(capsys, "loss", "--rho=" + rho, "--a", "1", "--w", "1", fragment=fragment)

@@ -130,6 +130,8 @@ def parse_kernel(
         values[name] = [float(v) for v in vals]
     symbols = {name: _sign_symbol(name, vals) for name, vals in values.items()}
 
+    if "\x00" in formula:  # ast.parse raises SyntaxError or ValueError for it, by Python version
+        raise InputError(argument, "not a formula (it contains a null byte)")
     try:
         # "^" is the power in the notation people type; as Python's XOR it would bind more
         # loosely than "+" (t^2 + 1 = t^(2 + 1)), so it is read as "**" before parsing.
@@ -230,7 +232,11 @@ def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argumen
         left = _build(node.left, symbols, used, argument, depth)
         right = _build(node.right, symbols, used, argument, depth)
         if isinstance(node.op, ast.Pow) and right.is_number:
-            if abs(float(right)) > MAX_EXPONENT:
+            try:
+                size = abs(float(right))
+            except TypeError:  # SymPy's float() of a complex constant
+                raise InputError(argument, f"exponent {_short(right)} is not a real number") from None
+            if size > MAX_EXPONENT:
                 raise InputError(argument, f"exponent {_short(right)} is larger than {MAX_EXPONENT}")
             if left.is_number and left != 0:
                 # Bound the power before SymPy computes it exactly: (9**999)**999 has a million digits.
