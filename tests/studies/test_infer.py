@@ -160,6 +160,7 @@ def test_paper_points_leave_out_the_memories_dropped():
     assert paper_points("fig2", drop=()) == PAPER_POINTS["fig2"]
 
 
+@pytest.mark.slow  # 26 s; the default run holds the same setting by test_the_left_out_fig3_pair_is_what_the_best_setting_gives_there
 def test_cli_infer_drops_read_offs(capsys):
     """`memdyn infer --figure fig3 --drop 10` on docs/infer_fig3_12on.json's best setting scores the eleven other
     points and gives that search's chi^2."""
