@@ -114,6 +114,15 @@ def _doc(name):
     return json.loads((Path(__file__).resolve().parents[2] / "docs" / name).read_text())
 
 
+def _at_memory(out: dict, memory: float = 10.0):
+    """A search artefact's every_setting at ``memory``: its index there, the best setting's entry, and
+    tau'_0 / tau_0 there for every setting."""
+    every, b = out["every_setting"], out["best"]
+    i = every["memory"].index(memory)
+    best = next(s for s in every["settings"] if all(s[k] == b[k] for k in ("c", "sigma", "null_min", "delta")))
+    return i, best, [s["tau_loss"][i] / s["tau_param"][i] for s in every["settings"]]
+
+
 @pytest.mark.parametrize("figure", ["fig2", "fig3"])
 def test_the_inferred_settings_are_the_committed_searches_best(figure):
     """problems.INFERRED (what reproduce's fidelity table solves) is the best of examples/infer_paper.py's
@@ -130,9 +139,7 @@ def test_the_inferred_settings_are_the_committed_searches_best(figure):
     assert np.allclose(best["null_rates"], s["null_rates"])
     dropped = sorted({x for p in PAPER_POINTS[figure] for x in p.x} - {x for p in out["points"] for x in p["x"]})
     if dropped:  # the left-out points' hitting times are there for every setting of the search
-        every = out["every_setting"]
-        i = every["memory"].index(dropped[0])
-        ratios = [r["tau_loss"][i] / r["tau_param"][i] for r in every["settings"]]
+        _, _, ratios = _at_memory(out, dropped[0])
         assert len(dropped) == 1 and len(ratios) == out["candidates"]
     assert s["search"] == {"artefact": s["search"]["artefact"], "candidates": out["candidates"],
                            "consistent": out["consistent"], "chi2": best["chi2"],
@@ -182,17 +189,15 @@ def test_the_left_out_fig3_pair_is_what_the_best_setting_gives_there():
     space = Space(width=10, c=(b["c"],), sigma=(b["sigma"],), w_star=(b["w_star"],), null_min=(b["null_min"],),
                   delta=(b["delta"],), normalisation=(b["normalisation"],),
                   param_normalisation=(b["param_normalisation"],))
-    every = out["every_setting"]
-    i = every["memory"].index(10.0)
+    i, stored, ratios = _at_memory(out)
     got = predict(space, [10.0], t1=out["t1"])
-    stored = next(s for s in every["settings"] if all(s[k] == b[k] for k in ("c", "sigma", "null_min", "delta")))
     for q in ("tau_loss", "tau_param"):
         assert got[q][0, 0] == pytest.approx(stored[q][i], rel=1e-6), q
     # the paper's plateau time there is 20x its separation time; no setting of the search gives half that
     from memdyn.studies.problems import PAPER_FIG3
 
     plateau, separation = PAPER_FIG3[10]
-    assert max(s["tau_loss"][i] / s["tau_param"][i] for s in every["settings"]) < 0.5 * plateau / separation
+    assert max(ratios) < 0.5 * plateau / separation
 
 
 def test_a_smaller_parameter_threshold_shortens_the_separation_alike_at_every_memory():
@@ -299,14 +304,12 @@ def test_the_readme_quotes_the_searches():
             f"{b['null_min']:g}..2, δ = {b['delta']:g}, loss J, and the paper's parameter distance an RMS") in readme
     assert len(b["rows"]) == 11 and b["param_normalisation"] == 1 / math.sqrt(20)
     assert f"with χ² = {b['chi2']:.1f} and the worst point {b['max_abs_residual_sigmas']:.2f} sigmas off" in readme
-    i = drop["every_setting"]["memory"].index(10.0)
-    at = next(s for s in drop["every_setting"]["settings"] if all(s[k] == b[k] for k in ("c", "sigma", "null_min", "delta")))
+    i, at, ratios = _at_memory(drop)
     assert (f"gives a plateau time of {at['tau_loss'][i]:.1f} (the paper's ~20) and a separation time of "
             f"{at['tau_param'][i]:.1f} (the paper's ~1)") in readme
     from memdyn.studies.problems import PAPER_FIG3
 
     others = [t / s for x, (t, s) in PAPER_FIG3.items() if s and x != 10]
-    ratios = [s["tau_loss"][i] / s["tau_param"][i] for s in drop["every_setting"]["settings"]]
     assert (f"the paper's plateau time there is {PAPER_FIG3[10][0] / PAPER_FIG3[10][1]:.0f}x its separation time, "
             f"{min(others):.1f}-{max(others):.1f}x at every other memory, and {min(ratios):.1f}-{max(ratios):.1f}x in "
             f"every one of the {drop['candidates']} settings") in readme

@@ -4,9 +4,10 @@ One table (``results.json`` key ``fidelity``): a row per read-off value of JMLR 
 and Theorem 20's bound, with ``relative_gap`` = memdyn / paper - 1 and an ``explanation`` wherever
 the gap exceeds 25%. The Figs. 2-3 settings are the best ``examples/infer_paper.py`` found
 (:data:`memdyn.studies.problems.INFERRED`, checked against its committed output by a test; Fig. 3's from
-the search that leaves out its 1/omega = 10 pair, whose rows say why), solved afresh here; Fig. 1b's (unit-variance inputs, 128 samples, lr 0.046) is the one
-``examples/fig1b_hypotheses.py`` singled out, run here; Fig. 4a comes from section 7's linear run, converted to the paper's input
-scaling by the exact identity of :mod:`memdyn.rnn.model` (unit-variance inputs: every loss times dt).
+the search that leaves out its 1/omega = 10 pair, whose rows say why), solved afresh here; Fig. 1b's
+(unit-variance inputs, 128 samples, lr 0.046) is the one ``examples/fig1b_hypotheses.py`` singled out,
+run here; Fig. 4a comes from section 7's linear run, converted to the paper's input scaling by the exact
+identity of :mod:`memdyn.rnn.model` (unit-variance inputs: every loss times dt).
 """
 
 from __future__ import annotations
