@@ -942,8 +942,17 @@ def main(argv=None) -> int:
 def console() -> None:
     """The ``memdyn`` command: :func:`main`, then exit with its status. After an interrupt the
     process ends at once (``os._exit``): JAX may still be compiling on its own threads, and tearing
-    the interpreter down under them can crash."""
-    code = main()
+    the interpreter down under them can crash. A reader that closes the pipe early (``memdyn ... | head``)
+    ends the process quietly with 141, as a SIGPIPE would, not with a traceback."""
+    try:
+        try:
+            code = main()
+        except SystemExit as stop:  # argparse's --help and usage errors: flushed below like any output
+            code = stop.code
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(141)
     if code == 130:
         sys.stdout.flush()
         sys.stderr.flush()

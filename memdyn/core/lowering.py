@@ -32,7 +32,7 @@ from .formula import T
 from .data import KernelData, on_device
 from .functions import LOWERED
 from .params import check_values
-from .quadrature import adapted_rule
+from .quadrature import Unresolved, adapted_rule
 from .stable import experfc, plain
 from .symbolic import U, V, W, Derivation, fingerprint
 
@@ -85,10 +85,17 @@ def _check(expr: sp.Basic) -> None:
 _Experfc3 = sp.Function("_experfc3")
 
 
+def _floated_big_numbers(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every integer or fraction beyond float64's exact integers (2^53) as a float: lambdify
+    prints numbers as Python literals, and NumPy's ufuncs refuse an integer past int64 (``sin(1E20)``)."""
+    big = [q for q in expr.atoms(sp.Rational) if max(abs(q.p), q.q) > 2**53]
+    return expr.xreplace({q: sp.Float(q, 17) for q in big}) if big else expr
+
+
 def _lower_numpy(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable:
     # NumPy pays Python overhead per operation, so a tree walk per call would be slow: emit
     # straight-line code once (lambdify with CSE), every function resolved through the same table.
-    expr = expr.replace(experfc, lambda A, z: _Experfc3(A, z, sp.expand(A - z**2)))
+    expr = _floated_big_numbers(expr.replace(experfc, lambda A, z: _Experfc3(A, z, sp.expand(A - z**2))))
     namespace = {name: NUMPY.function(cls) for cls, name in FUNCTION_NAMES.items()}
     namespace["_experfc3"] = lambda A, z, shifted: _experfc(A, z, shifted, NUMPY)
     return sp.lambdify(symbols, expr, modules=[namespace, "numpy"], cse=True)
@@ -140,7 +147,7 @@ def lower_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], backend: Backend = J
 
 def _numpy_function(expr: sp.Expr, params: Sequence[sp.Symbol] = ()) -> Callable[..., np.ndarray]:
     """``expr`` as a NumPy/SciPy function ``g(t, params=[values of params])`` (host side)."""
-    f = sp.lambdify((T, *params), expr, modules=["scipy", "numpy"])
+    f = sp.lambdify((T, *params), _floated_big_numbers(expr), modules=["scipy", "numpy"])
 
     def g(t, params=()):
         with np.errstate(all="ignore"):
@@ -264,7 +271,10 @@ class Target:
         _, quad_fn, _ = self._host()
         if quad_fn is not None:
             fq = [self._bind(quad_fn, v) for v in checked]
-            rule = adapted_rule(fq)
+            try:
+                rule = adapted_rule(fq)
+            except Unresolved as err:
+                raise InputError("rho", str(err)) from None
             qt = np.broadcast_to(rule.t, (len(checked), rule.t.size))
             qc = np.stack([rule.weights * f(rule.t) for f in fq])
         else:
@@ -304,6 +314,8 @@ class Target:
             rule = adapted_rule([squared])
         except FloatingPointError:
             raise InputError("rho", "rho is not finite on [0, oo); the loss would be infinite") from None
+        except Unresolved as err:
+            raise InputError("rho", str(err)) from None
         samples = squared(rule.t)
         total = float(np.sum(rule.weights * samples))
         if rule.truncated:
