@@ -64,6 +64,7 @@ def test_flow_in_v_is_the_plain_flow_under_the_metric(name):
     assert np.max(np.abs(plain_traj - ours)) > 1e-2
 
 
+@pytest.mark.slow  # 17 s on 2 cores; the other reparameterisations' flows stay in the default run
 def test_lru_and_exp_are_one_flow_in_w():
     from memdyn.api import flow
 

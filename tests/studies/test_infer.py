@@ -52,6 +52,7 @@ def test_the_search_recovers_the_setting_that_made_the_points(synthetic):
     assert not any(s["consistent"] for s in out["settings"] if s["null_min"] != 0.6)
 
 
+@pytest.mark.slow  # 15 s on 2 cores
 def test_normalisations_rescale_time_and_each_threshold():
     """kappa = 1/2: the paper's loss J/2 moves delta when J moves 2 delta, on a flow twice as slow; lambda = 1/2:
     the paper's distance ||theta - theta0|| / 2 passes delta when memdyn's passes 2 delta, the loss's hitting time

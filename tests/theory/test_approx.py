@@ -51,6 +51,7 @@ def test_best_fit_errors_are_non_increasing_in_m():
     assert out["l2_error"][-1] < 0.5 * out["l2_error"][0]
 
 
+@pytest.mark.slow  # 20 s on 2 cores
 def test_inverse_theorem_rates_kept_below_minus_beta():
     """Decay rates held >= 0.5: the fits stall for polynomial memory, converge for exponential memory."""
     poly = approximate(memdyn.target("(1 + t)^(-1.5)"), {}, [4, 8], min_rate=0.5).to_json()

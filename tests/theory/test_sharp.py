@@ -31,6 +31,7 @@ def test_captured_energy_matches_a_direct_projection():
     assert red.F(w) == pytest.approx(captured(full) - captured(basis), rel=1e-6)
 
 
+@pytest.mark.slow  # 42 s on 2 cores (three memories to 1/omega = 16); notebook 04 shows the same comparison
 def test_leading_order_escape_time_is_sharp():
     """tau_lead = 1/(F phi'^2) within 1% of the measured tau_loss at 1/omega = 14 and 16, and the
     error shrinks with memory (the remainder, the non-slow end of the escape, grows only polynomially)."""
