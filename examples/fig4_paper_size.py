@@ -16,7 +16,9 @@ J = 1, 2 and 4 modes at lr 0.1, of one mode at the paper's lr 1.0, and of one mo
 ``modes_scan``: the paper does not state J, and the level grows with it). The main cosine runs take one mode,
 the count that puts linear + GD's plateau and escape at the paper's. Last, GD at the paper's lr 1.0 on white noise
 read at input scale dt (key ``scale_scan``: the follow-up repository's inputs are dt * randn with the same
-targets): linear at c = 0.5 and 0.7071, tanh at 0.7071.
+targets): linear at c = 0.5 and 0.7071, tanh at 0.7071. And that repository's start with its inputs (key
+``init_scan``: ``RNNSpec(init="relu-orthogonal")``, about half of W's rates at 0; c = 0.7071): linear + GD at
+lr 1.0, 0.5 and 0.1, tanh + GD at lr 1.0 and 0.5, tanh + Adam at 1e-3.
 The plateau and its escape are read off each mean curve by :func:`memdyn.rnn.train.plateau_escape` (the
 longest stretch where the loss changes by under 5% per doubling of the epoch, then the first epoch below half
 its level), as off the paper's figure; the tanh runs take ``--tanh-seeds`` starts (a tanh run costs many times
@@ -44,6 +46,11 @@ BUMP_CS, BUMP_LR = (0.5, 0.7071, 1.0), 0.25
 SCALE_SCAN = (("linear + GD", 0.1, 0.5), ("linear + GD", 0.1, 0.7071), ("tanh + GD", 0.1, 0.7071))  # (training, scale, c)
 SCAN_KEYS = ("lr", "escape", "plateau", "diverged", "epochs", "mean")  # what a scan keeps of a run
 MODES_SCAN = ((1, 0.1, 0.5), (2, 0.1, 0.5), (4, 0.1, 0.5), (1, 1.0, 0.5), (1, 0.1, 0.7071))  # (cosine modes J, lr, c)
+INIT_SCAN = (("linear + GD", 1.0), ("linear + GD", 0.5), ("linear + GD", 0.1), ("tanh + GD", 1.0), ("tanh + GD", 0.5),
+             ("tanh + Adam", 1e-3))  # (training, lr)
+INIT_SETTING = {"init": "relu-orthogonal", "input_scale": 0.1, "c": 0.7071}
+"""The follow-up repository's whole convention: its start (RNNSpec.init), its inputs (scale dt), the bump at the
+paper's white-noise level."""
 
 
 def main(argv=None):
@@ -121,6 +128,20 @@ def main(argv=None):
         scales[key] = kept(run, input_scale=scale, c=c, seeds=seeds)
         path.write_text(json.dumps(doc, indent=1) + "\n")
         print(f"white {key}: escape {run['escape']}, plateau {run['plateau']}, diverged {run['diverged']}")
+    # the follow-up repository's start as well as its inputs: W = -P diag(relu(z)) P^T (about half its rates at 0),
+    # U ~ U[-1, 1], c ~ U[-1/4, 1/4]; white noise at scale dt, c = 0.7071; GD at the paper's lr 1.0 and below
+    inits = doc.setdefault("init_scan", {})
+    for label, lr in INIT_SCAN:
+        key = f"{label}, lr {lr:g}"
+        if key in inits:
+            continue
+        training = next(t for t in fig4_trainings(FIG4_PAPER, "white") if t[0] == label)
+        seeds = size["tanh_seeds"] if training[1] == "tanh" else args.seeds
+        run = fig4_run("white", (*training[:3], lr), args.epochs, seeds, {**FIG4_PAPER, **INIT_SETTING})
+        inits[key] = kept(run, **INIT_SETTING, seeds=seeds)
+        path.write_text(json.dumps(doc, indent=1) + "\n")
+        print(f"white {key}, {INIT_SETTING['init']} start: escape {run['escape']}, plateau {run['plateau']}, "
+              f"diverged {run['diverged']} of {seeds}")
     figure(doc, args.out / "fig4_paper_size.png")
 
 
@@ -130,7 +151,7 @@ def kept(run: dict, **setting) -> dict:
 
 
 def figure(doc: dict, path: Path):
-    axes = report.panels(len(doc["runs"]), width=4.8, height=3.6)
+    axes = report.panels(len(doc["runs"]) + bool(doc.get("init_scan")), width=4.8, height=3.6)
     for ax, (inputs, runs) in zip(axes, doc["runs"].items()):
         for (label, run), color in zip(runs.items(), ("C0", "C1", "C2")):
             e = np.maximum(run["epochs"], 1)
@@ -143,6 +164,16 @@ def figure(doc: dict, path: Path):
         ax.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss (mean, seeds' range shaded)",
                title=f"Fig. 4, {inputs} inputs")
         ax.legend(fontsize=8, title="dotted: escape, dashed: paper's", title_fontsize=7)
+    if doc.get("init_scan"):  # the follow-up repository's start: every scanned run's mean curve
+        ax = axes[len(doc["runs"])]
+        for key, run in doc["init_scan"].items():
+            alive = run["seeds"] - run["diverged"]
+            ax.plot(np.maximum(run["epochs"], 1), run["mean"], label=f"{key} ({alive} of {run['seeds']} seeds finite)")
+        ax.axhline(0.08, color="k", ls="--", lw=0.8, alpha=0.6)
+        ax.axvline(doc["paper_escape"]["white"]["linear + GD"], color="k", ls="--", lw=0.8, alpha=0.6)
+        ax.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss (mean of the finite seeds, or of all)",
+               title="white inputs x dt, c = 0.7071,\nthe follow-up repository's start (relu-orthogonal)")
+        ax.legend(fontsize=7, title="dashed: the paper's level and GD escape", title_fontsize=7)
     report.save(axes[0], path)
 
 

@@ -224,7 +224,8 @@ def describe(rho: str, params: Mapping[str, float] | None = None, *, m: int | No
 def train(rho: str, params: Mapping[str, float] | None = None, *, width: int = 16, dt: float = 0.1,
           horizon: float = 6.4, activation: str = "linear", recurrence: str = "full", optimizer: str = "gd",
           lr: float | None = None, epochs: int = 2000, samples: int | None = 128, batch: int | None = None,
-          inputs: str = "white", modes: int = 4, noise: str = "brownian", input_scale: float = 1.0, seeds: int = 1,
+          inputs: str = "white", modes: int = 4, noise: str = "brownian", input_scale: float = 1.0,
+          init: str = "memdyn", seeds: int = 1,
           seed: int = 0, delta: float = 0.01, a0=None, w0=None,
           progress: Callable[[int], None] | None = None) -> TrainResult:
     """Train a discrete RNN on ``rho`` (see :mod:`memdyn.rnn`). With ``a0``/``w0`` the network is the
@@ -232,7 +233,8 @@ def train(rho: str, params: Mapping[str, float] | None = None, *, width: int = 1
     ``lr`` defaults to 0.01 (gd, sgd) or 1e-3 (adam); ``samples=None`` is the exact white-noise loss;
     ``noise`` scales white noise: "brownian" x_k ~ N(0, 1/dt), "unit" x_k ~ N(0, 1) (every loss x dt);
     ``modes`` is the number of random cosines summed per cosine input (the target's mean power grows like it);
-    the network reads ``input_scale`` times the input, the target does not (see :class:`memdyn.rnn.model.RNNSpec`)."""
+    the network reads ``input_scale`` times the input, the target does not; ``init`` names the random start
+    ("memdyn" or "relu-orthogonal", :func:`memdyn.rnn.model.init_params`) (see :class:`memdyn.rnn.model.RNNSpec`)."""
     from .rnn.model import RNNSpec, diagonal_start, rho_grid
     from .rnn.train import TrainConfig
     from .rnn.train import train as train_rnn
@@ -246,7 +248,7 @@ def train(rho: str, params: Mapping[str, float] | None = None, *, width: int = 1
     if lr is None:
         lr = 1e-3 if optimizer == "adam" else 0.01
     spec = RNNSpec(width=width, dt=dt, horizon=horizon, activation=activation, recurrence=recurrence,
-                   train_input=train_input, noise=noise, input_scale=input_scale)
+                   train_input=train_input, noise=noise, input_scale=input_scale, init=init)
     config = TrainConfig(optimizer=optimizer, lr=lr, epochs=epochs, samples=samples, batch=batch, inputs=inputs,
                          modes=modes, delta=delta, seed=seed)
     if samples is None and activation != "linear":

@@ -547,6 +547,9 @@ class Train(Command):
         p.add_argument("--input-scale", type=_number("--input-scale"), default=1.0,
                        help="the network reads this times the input, the target does not: with --noise unit and "
                             "--input-scale DT, the follow-up repository's data (inputs dt*randn) (default 1)")
+        p.add_argument("--init", default="memdyn",
+                       help="random start: memdyn (W = -I + 0.5 Z/sqrt(m)) or relu-orthogonal (the follow-up "
+                            "repository's W = -P diag(relu(z)) P^T, about half its rates at 0; full W) (default memdyn)")
         p.add_argument("--seeds", type=int, default=1, help="networks trained at once, seeds SEED..SEED+n-1 (default 1)")
         p.add_argument("--seed", type=int, default=0, help="first seed: start, data and minibatch order (default 0)")
         p.add_argument("--delta", type=_number("--delta"), default=0.01, help="exit threshold on |L - L_0| (default 0.01)")
@@ -571,7 +574,7 @@ class Train(Command):
             result = train(args.rho, self.params(args), width=args.width, dt=args.dt, horizon=args.T,
                            activation=args.activation, recurrence=args.recurrence, optimizer=args.optimizer,
                            lr=args.lr, epochs=args.epochs, samples=samples, batch=args.batch, inputs=args.inputs,
-                           modes=args.modes, noise=args.noise, input_scale=args.input_scale, seeds=args.seeds,
+                           modes=args.modes, noise=args.noise, input_scale=args.input_scale, init=args.init, seeds=args.seeds,
                            seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0, progress=bar.update)
         finally:
             bar.close()

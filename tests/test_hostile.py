@@ -127,6 +127,8 @@ def test_unwritable_output_folders_are_refused_before_computing(capsys, tmp_path
     (["flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01",
       "--param-map", "best", "--t1", "10"], None),
     (["train", "--rho", "exp(-t)", "--activation", "relu"], "--activation"),
+    (["train", "--rho", "exp(-t)", "--init", "xavier"], "--init"),
+    (["train", "--rho", "exp(-t)", "--init", "relu-orthogonal", "--recurrence", "diagonal"], "--init"),
     (["derive", "--rho", "exp(-t)", "--m", "9"], "--m"),
     (["infer", "--points", "10:14,11"], "--points"),
     (["infer", "--points", "10:-3"], "--points"),

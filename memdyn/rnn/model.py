@@ -44,6 +44,7 @@ from ..core.pipeline import target as make_target
 from ..errors import InputError
 
 ACTIVATIONS = ("linear", "tanh")
+INITS = ("memdyn", "relu-orthogonal")
 NOISES = ("brownian", "unit")
 RECURRENCES = ("full", "diagonal")
 INPUTS = ("white", "cosine")
@@ -66,6 +67,8 @@ class RNNSpec:
     """The network reads ``input_scale * x_k`` while the target stays the convolution of x: with "unit" noise and
     ``input_scale = dt`` this is the follow-up repository's data (inputs ``dt * randn``, outputs the sum
     ``sum_s rho(s dt) inputs_(t-s)`` without a dt): the same targets, inputs dt times smaller."""
+    init: str = "memdyn"
+    """The random start (:func:`init_params`): "memdyn" or "relu-orthogonal" (the follow-up repository's)."""
 
     def __post_init__(self):
         if self.width < 1:
@@ -84,6 +87,11 @@ class RNNSpec:
             raise InputError("noise", f"must be one of {', '.join(NOISES)}, got {self.noise!r}")
         if self.recurrence not in RECURRENCES:
             raise InputError("recurrence", f"must be one of {', '.join(RECURRENCES)}, got {self.recurrence!r}")
+        if self.init not in INITS:
+            raise InputError("init", f"must be one of {', '.join(INITS)}, got {self.init!r}")
+        if self.init == "relu-orthogonal" and self.recurrence != "full":
+            raise InputError("init", "relu-orthogonal starts a full W; diagonal W takes the memdyn start",
+                             mentions=("recurrence",))
 
     @property
     def steps(self) -> int:
@@ -97,13 +105,26 @@ class RNNSpec:
 
 # --- parameters -------------------------------------------------------------------------------
 def init_params(spec: RNNSpec, key: jax.Array) -> dict:
-    """A random start (the paper states none; these are memdyn's documented defaults).
+    """A random start (the paper states none).
 
-    full: ``W = -I + 0.5 Z / sqrt(m)``, Z standard normal (spectrum in a disc of radius ~0.5 about -1);
-    diagonal: ``w ~ U[0.5, 1.5]``; both: ``U ~ N(0, 1)``, ``c ~ N(0, 1/m)``.
+    ``spec.init == "memdyn"`` (the default): full ``W = -I + 0.5 Z / sqrt(m)``, Z standard normal (spectrum
+    in a disc of radius ~0.5 about -1); diagonal ``w ~ U[0.5, 1.5]``; both ``U ~ N(0, 1)``, ``c ~ N(0, 1/m)``.
+
+    ``"relu-orthogonal"``: the start of the follow-up repository's residual RNN (radarFudan/Curse-of-memory,
+    ``SimpleRNN``): ``W = -P diag(relu(z)) P^T``, z standard normal, P the orthogonal factor of a standard
+    normal matrix, so about half of W's rates start at 0 (modes that forget nothing); ``U ~ U[-1, 1]`` and
+    ``c ~ U[-1/sqrt(m), 1/sqrt(m)]`` (PyTorch's ``nn.Linear`` start for the encoder and decoder; their biases,
+    and the repository's training of z and P in place of W, are not taken over).
     """
     m = spec.width
     kW, kU, kc = jax.random.split(key, 3)
+    if spec.init == "relu-orthogonal":
+        kz, kp = jax.random.split(kW)
+        P, _ = jnp.linalg.qr(jax.random.normal(kp, (m, m)))
+        W = -(P * jnp.maximum(jax.random.normal(kz, (m,)), 0.0)) @ P.T
+        bound = 1 / math.sqrt(m)
+        U = jax.random.uniform(kU, (m,), minval=-1.0, maxval=1.0) if spec.train_input else jnp.ones(m)
+        return {"W": W, "U": U, "c": jax.random.uniform(kc, (m,), minval=-bound, maxval=bound)}
     if spec.recurrence == "full":
         rec = {"W": -jnp.eye(m) + 0.5 * jax.random.normal(kW, (m, m)) / math.sqrt(m)}
     else:

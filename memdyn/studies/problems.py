@@ -72,7 +72,8 @@ PAPER_FIG4_PLATEAU = {"white": 0.08, "cosine": 0.045}
 # the paper's setting where stated, 20,000 epochs, 10 seeds (tanh: 2), plateau level and escape epoch read off
 # each mean curve (memdyn.rnn.train.plateau_escape; None: not left within the run), seeds that diverged; then
 # linear + GD on white noise at other learning rates, and at lr 0.25 with other bump amplitudes c; linear + GD on
-# cosines of (modes J, lr, c); and GD at lr 1.0 on white noise read at an input scale, (training, scale, c).
+# cosines of (modes J, lr, c); GD at lr 1.0 on white noise read at an input scale, (training, scale, c); and the
+# follow-up repository's start with its inputs (init relu-orthogonal, scale 0.1, c = 0.7071), (training, lr).
 FIG4_PAPER_SIZE = {
     "epochs": 20000, "seeds": 10, "tanh_seeds": 2, "modes": 1,
     "runs": {
@@ -109,6 +110,14 @@ FIG4_PAPER_SIZE = {
         ("linear + GD", 0.1, 0.5): {"seeds": 10, "plateau": 0.040548433495470604, "escape": None, "diverged": 0},
         ("linear + GD", 0.1, 0.7071): {"seeds": 10, "plateau": 0.0759721053109384, "escape": None, "diverged": 1},
         ("tanh + GD", 0.1, 0.7071): {"seeds": 2, "plateau": 0.06914018470775742, "escape": None, "diverged": 0},
+    },
+    "init_scan": {
+        ("linear + GD", 1.0): {"seeds": 10, "plateau": 0.08433840159906711, "escape": None, "diverged": 9},
+        ("linear + GD", 0.5): {"seeds": 10, "plateau": 0.08206288237868473, "escape": None, "diverged": 3},
+        ("linear + GD", 0.1): {"seeds": 10, "plateau": 0.12231156785215898, "escape": 1071, "diverged": 0},
+        ("tanh + GD", 1.0): {"seeds": 2, "plateau": 0.11181643869923621, "escape": 212, "diverged": 1},
+        ("tanh + GD", 0.5): {"seeds": 2, "plateau": None, "escape": None, "diverged": 2},
+        ("tanh + Adam", 0.001): {"seeds": 2, "plateau": 0.1074697287072558, "escape": 395, "diverged": 0},
     },
 }
 

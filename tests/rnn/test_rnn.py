@@ -210,3 +210,29 @@ def test_input_scale_is_the_input_weights_scaled(activation):
                                    rtol=1e-13)
     with pytest.raises(rnn_train.InputError, match="input-scale"):
         rnn.RNNSpec(input_scale=0.0)
+
+
+def test_the_relu_orthogonal_start_is_the_follow_up_repositorys():
+    """init="relu-orthogonal": W = -P diag(relu(z)) P^T is symmetric with eigenvalues -relu(z) <= 0, so the zero
+    rates are z's negative entries (about half of 64: a binomial count within 4 sd); U in [-1, 1] and c in
+    [-1/8, 1/8] (PyTorch's nn.Linear bounds 1/sqrt(fan_in)), their ranges filled. A bad name, or the start with a
+    diagonal W, is refused by name."""
+    m = 64
+    spec = rnn.RNNSpec(width=m, init="relu-orthogonal")
+    p = rnn.init_params(spec, jax.random.PRNGKey(5))
+    W = np.asarray(p["W"])
+    np.testing.assert_allclose(W, W.T, atol=1e-15)
+    rates = np.linalg.eigvalsh(-W)
+    assert rates.min() > -1e-12
+    zeros = int(np.sum(rates < 1e-12))
+    assert abs(zeros - m / 2) < 4 * math.sqrt(m / 4)
+    # the positive rates are |N(0, 1)| draws: their mean is sqrt(2/pi) within 4 standard errors
+    positive = rates[rates >= 1e-12]
+    assert abs(positive.mean() - math.sqrt(2 / math.pi)) < 4 * math.sqrt(1 - 2 / math.pi) / math.sqrt(positive.size)
+    U, c = np.asarray(p["U"]), np.asarray(p["c"])
+    assert np.abs(U).max() <= 1 and np.abs(U).max() > 0.9
+    assert np.abs(c).max() <= 1 / 8 and np.abs(c).max() > 0.9 / 8
+    with pytest.raises(rnn_train.InputError, match="init"):
+        rnn.RNNSpec(init="xavier")
+    with pytest.raises(rnn_train.InputError, match="init.*diagonal"):
+        rnn.RNNSpec(init="relu-orthogonal", recurrence="diagonal")

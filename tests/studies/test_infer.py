@@ -359,7 +359,10 @@ def test_the_paper_size_fig4_summary_is_the_committed_run():
     assert {(v["modes"], v["lr"], v["c"]): {f: v[f] for f in fields} for v in doc["modes_scan"].values()} == s["modes_scan"]
     assert {(k.split(",")[0], v["input_scale"], v["c"]): {"seeds": v["seeds"], **{f: v[f] for f in fields}}
             for k, v in doc["scale_scan"].items()} == s["scale_scan"]
-    for scan in ("modes_scan", "scale_scan"):
+    assert {(k.split(",")[0], v["lr"]): {"seeds": v["seeds"], **{f: v[f] for f in fields}}
+            for k, v in doc["init_scan"].items()} == s["init_scan"]
+    assert all((v["init"], v["input_scale"], v["c"]) == ("relu-orthogonal", 0.1, 0.7071) for v in doc["init_scan"].values())
+    for scan in ("modes_scan", "scale_scan", "init_scan"):
         for v in doc[scan].values():
             assert plateau_escape(v["mean"], v["epochs"]) == (v["plateau"], v["escape"])
     # one mode is the run the table quotes; the level grows with the modes and with c
@@ -402,6 +405,21 @@ def test_the_readme_quotes_the_paper_size_fig4():
     tanh, linear = scale[("tanh + GD", 0.1, 0.7071)], scale[("linear + GD", 0.1, 0.7071)]
     assert f"({tanh['plateau']:.3f} and {linear['plateau']:.3f} at c = 0.7071)" in readme
     assert all(v["escape"] is None for v in scale.values())
+    init, runs = s["init_scan"], _doc("fig4_paper_size.json")["init_scan"]
+    gd1, gd05, gd01 = init[("linear + GD", 1.0)], init[("linear + GD", 0.5)], init[("linear + GD", 0.1)]
+    adam = init[("tanh + Adam", 0.001)]
+    start = runs["linear + GD, lr 0.1"]["mean"][0]  # the one lr where every seed stays finite: the 10 starts' mean
+    assert (f"linear + GD starts at the paper's ~0.15 ({start:.3f}, the 10 seeds' mean) and plateaus at the paper's "
+            f"0.08, but at the paper's lr 1.0 {gd1['diverged']} of its 10 seeds diverge (the one left holds "
+            f"{gd1['plateau']:.3f}); at lr 0.5 {gd05['diverged']} of 10 diverge and the mean holds {gd05['plateau']:.3f} "
+            f"to epoch 20,000; at lr 0.1 the reading finds only its starting level, {gd01['plateau']:.3f}, left at epoch "
+            f"{gd01['escape']:,}; tanh + GD diverges for {init[('tanh + GD', 1.0)]['diverged']} of 2 seeds at lr 1.0 and "
+            f"{init[('tanh + GD', 0.5)]['diverged']} of 2 at 0.5; tanh + Adam leaves its starting level "
+            f"({adam['plateau']:.3f}) at epoch {adam['escape']}") in readme
+    assert gd01["diverged"] == 0 and gd1["diverged"] == 9 and adam["plateau"] > 0.1  # Adam's flattest stretch: its start
+    assert gd05["escape"] is None and adam["diverged"] == 0
+    assert (f"puts linear + GD's first loss and level at the paper's ({start:.3f} and "
+            f"{gd1['plateau']:.3f})") in readme
     from memdyn.studies.problems import PAPER_FIG4_ESCAPE, PAPER_FIG4_PLATEAU
 
     cosine = s["runs"]["cosine"]["linear + GD"]

@@ -173,6 +173,11 @@ def _fig4_paper_size() -> list[dict]:
     small = ", ".join(f"{label} at c = {c:g} holds {v['plateau']:.3g}" for (label, _, c), v in scale.items())
     scans = (f"linear + GD escapes at epoch {lrs} (c = 0.5; at lr 0.25 with c = 0.7071 or 1 it does not); with the "
              f"inputs read at scale dt (the follow-up repository's) lr 1.0 is stable but nothing leaves: {small}")
+    inits = "; ".join(f"{label} at lr {lr:g}: {v['diverged']} of {v['seeds']} seeds diverged"
+                      + ("" if v["plateau"] is None else f", level {v['plateau']:.3g}, escape {escape(v)}")
+                      for (label, lr), v in run["init_scan"].items())
+    inits = f"with that repository's start as well ({INIT_TEXT}): {inits}"
+    scans += f"; {inits}"
     modes = run["modes_scan"]
     joint = modes[(1, 0.1, 0.7071)]["plateau"]
     for inputs, figure in (("white", "Fig. 4a"), ("cosine", "Fig. 4b")):
@@ -194,7 +199,7 @@ def _fig4_paper_size() -> list[dict]:
                     if r["escape"] is None else FIG4_TANH.format(
                         tanh=escape(r), small=scale[("tanh + GD", 0.1, 0.7071)]["plateau"],
                         small_linear=scale[("linear + GD", 0.1, 0.7071)]["plateau"], epochs=epochs,
-                        seeds=run["tanh_seeds"], paper_seeds=run["seeds"],
+                        seeds=run["tanh_seeds"], paper_seeds=run["seeds"], inits=inits,
                         linear=f"not within {epochs} epochs" if linear["escape"] is None else f"at {linear['escape']:,}")
                 tested = False
             rows.append(_row(figure, f"plateau escape epoch, {label}", 20.0, PAPER_FIG4_ESCAPE[inputs][label],
@@ -206,6 +211,8 @@ def _modes_text(modes: dict) -> str:
     return ", ".join(f"{v['plateau']:.3g} at J = {j}" for (j, lr, c), v in modes.items() if lr == 0.1 and c == 0.5)
 
 
+INIT_TEXT = ("W = -P diag(relu(z)) P^T, about half its rates at 0, U ~ U[-1, 1], c ~ U[-1/4, 1/4]; inputs at scale dt, "
+             "c = 0.7071; docs/fig4_paper_size.json, init_scan")
 FIG4_WHITE_LEVEL = ("the plateau is the bump's uncaptured energy, which grows like c^2: at c = 0.7071 instead of 0.5 "
                     "it is at the paper's 0.08 ({scans}; docs/fig4_paper_size.json); that c puts the one-mode cosines' "
                     "level at {joint:.3g}, twice the paper's Fig. 4b: no one c fits both panels' levels")
@@ -218,8 +225,8 @@ FIG4_NO_PLATEAU = ("its mean curve passes the paper's plateau level without hold
                    "final flat stretch, at {level:.2g}; why the paper's holds to ~{paper:,} epochs is not tested")
 FIG4_TANH = ("memdyn's tanh network leaves at epoch {tanh}, its linear one {linear}, while the paper's leave together; "
              "on white noise read at scale dt (the follow-up repository's inputs) tanh and linear + GD track each other "
-             "(levels {small:.3g} and {small_linear:.3g}) but neither leaves by epoch {epochs}: no tested setting gives "
-             "the paper's escape ({seeds} tanh seeds, not {paper_seeds})")
+             "(levels {small:.3g} and {small_linear:.3g}) but neither leaves by epoch {epochs}; {inits}; no tested setting "
+             "gives the paper's escape ({seeds} tanh seeds, not {paper_seeds})")
 
 
 def _search_explanation(figure: str) -> str:

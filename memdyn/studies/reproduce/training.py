@@ -47,7 +47,8 @@ def fig4_run(inputs: str, training: tuple, epochs: int, seeds: int, setting: dic
     level and escape epoch read off that mean curve (:func:`memdyn.rnn.train.plateau_escape`)."""
     _, act, opt, lr = training
     spec = RNNSpec(width=setting["width"], dt=setting["dt"], horizon=setting["T"], activation=act,
-                   noise=setting["noise"], input_scale=setting.get("input_scale", 1.0))
+                   noise=setting["noise"], input_scale=setting.get("input_scale", 1.0),
+                   init=setting.get("init", RNNSpec.init))
     cfg = TrainConfig(optimizer=opt, lr=lr, epochs=epochs, samples=setting["samples"], inputs=inputs,
                       modes=setting.get("modes", TrainConfig.modes))
     rho = bump_formula(c=setting.get("c", 0.5))
