@@ -86,62 +86,45 @@ def main(argv=None):
             path.write_text(json.dumps(doc, indent=1) + "\n")
             bar.write(f"{inputs:6s} {training[0]:12s} escape {run['escape']}, plateau {run['plateau']}, "
                       f"final {np.mean(run['final']):.3g} ({run['seconds']} s)")
-    # GD's learning rate on the linear network, white noise: the paper's lr 1.0 against smaller ones
-    scan = doc.setdefault("lr_scan", {})
-    linear = fig4_trainings(FIG4_PAPER, "white")[0]
-    for lr in (x for x in SCAN_LRS if f"{x:g}" not in scan):
-        run = fig4_run("white", (*linear[:3], lr), args.epochs, args.seeds, FIG4_PAPER)
-        scan[f"{lr:g}"] = kept(run)
+
+    def scanned(name: str, key: str, inputs: str, label: str, lr: float | None, setting: dict, with_seeds: bool = False,
+                **what):
+        """One entry of scan ``name``: ``label`` on ``inputs`` at ``lr`` (None: the training's own) under the paper's
+        setting changed by ``setting``, kept with ``what`` set it apart (and its seed count if ``with_seeds``); a
+        finished key is not run again, a new one is saved at once."""
+        entries = doc.setdefault(name, {})
+        if key in entries:
+            return
+        training = next(t for t in fig4_trainings(FIG4_PAPER, inputs) if t[0] == label)
+        seeds = size["tanh_seeds"] if training[1] == "tanh" else args.seeds
+        run = fig4_run(inputs, (*training[:3], training[3] if lr is None else lr), args.epochs, seeds,
+                       {**FIG4_PAPER, **setting})
+        entries[key] = kept(run, **what, **({"seeds": seeds} if with_seeds else {}))
         path.write_text(json.dumps(doc, indent=1) + "\n")
-        print(f"white  linear + GD lr {lr:g}: escape {run['escape']}, plateau {run['plateau']}, "
-              f"diverged {run['diverged']}")
+        print(f"{inputs:6s} {name} [{key}] {label}: escape {run['escape']}, plateau {run['plateau']}, "
+              f"diverged {run['diverged']} of {seeds}")
+
+    # GD's learning rate on the linear network, white noise: the paper's lr 1.0 against smaller ones
+    for lr in SCAN_LRS:
+        scanned("lr_scan", f"{lr:g}", "white", "linear + GD", lr, {})
     # the bump's amplitude c (unstated): c = 0.5 * sqrt(2) doubles the plateau's level (||bump||^2 ~ c^2), to the
     # paper's ~0.08 from memdyn's ~0.04; at the lr where GD escapes soonest in the scan above
-    bumps = doc.setdefault("bump_scan", {})
-    for c in (x for x in BUMP_CS if f"{x:g}" not in bumps):
-        run = fig4_run("white", (*linear[:3], BUMP_LR), args.epochs, args.seeds, {**FIG4_PAPER, "c": c})
-        bumps[f"{c:g}"] = kept(run, c=c)
-        path.write_text(json.dumps(doc, indent=1) + "\n")
-        print(f"white  linear + GD lr {BUMP_LR:g}, c {c:g}: escape {run['escape']}, plateau {run['plateau']}")
+    for c in BUMP_CS:
+        scanned("bump_scan", f"{c:g}", "white", "linear + GD", BUMP_LR, {"c": c}, c=c)
     # the cosines' mode count J (unstated; the input's power grows like J): linear + GD at J = 1, 2, 4 (lr 0.1), at
     # J = 1 with the paper's lr 1.0, and at J = 1 with the bump that puts the white-noise level at the paper's
-    modes = doc.setdefault("modes_scan", {})
-    cosine = fig4_trainings(FIG4_PAPER, "cosine")[0]
     for j, lr, c in MODES_SCAN:
-        key = f"{j} modes, lr {lr:g}, c {c:g}"
-        if key in modes:
-            continue
-        run = fig4_run("cosine", (*cosine[:3], lr), args.epochs, args.seeds, {**FIG4_PAPER, "modes": j, "c": c})
-        modes[key] = kept(run, modes=j, c=c)
-        path.write_text(json.dumps(doc, indent=1) + "\n")
-        print(f"cosine linear + GD, {key}: escape {run['escape']}, plateau {run['plateau']}, diverged {run['diverged']}")
+        scanned("modes_scan", f"{j} modes, lr {lr:g}, c {c:g}", "cosine", "linear + GD", lr, {"modes": j, "c": c},
+                modes=j, c=c)
     # the follow-up repository's input convention (inputs dt * randn, the same targets): the network reads the white
     # noise at input scale dt = 0.1; GD at the paper's lr 1.0, linear at c = 0.5 and 0.7071, tanh at 0.7071
-    scales = doc.setdefault("scale_scan", {})
     for label, scale, c in SCALE_SCAN:
-        key = f"{label}, input scale {scale:g}, c {c:g}"
-        if key in scales:
-            continue
-        training = next(t for t in fig4_trainings(FIG4_PAPER, "white") if t[0] == label)
-        seeds = size["tanh_seeds"] if training[1] == "tanh" else args.seeds
-        run = fig4_run("white", training, args.epochs, seeds, {**FIG4_PAPER, "input_scale": scale, "c": c})
-        scales[key] = kept(run, input_scale=scale, c=c, seeds=seeds)
-        path.write_text(json.dumps(doc, indent=1) + "\n")
-        print(f"white {key}: escape {run['escape']}, plateau {run['plateau']}, diverged {run['diverged']}")
+        scanned("scale_scan", f"{label}, input scale {scale:g}, c {c:g}", "white", label, None,
+                {"input_scale": scale, "c": c}, with_seeds=True, input_scale=scale, c=c)
     # the follow-up repository's start as well as its inputs: W = -P diag(relu(z)) P^T (about half its rates at 0),
     # U ~ U[-1, 1], c ~ U[-1/4, 1/4]; white noise at scale dt, c = 0.7071; GD at the paper's lr 1.0 and below
-    inits = doc.setdefault("init_scan", {})
     for label, lr in INIT_SCAN:
-        key = f"{label}, lr {lr:g}"
-        if key in inits:
-            continue
-        training = next(t for t in fig4_trainings(FIG4_PAPER, "white") if t[0] == label)
-        seeds = size["tanh_seeds"] if training[1] == "tanh" else args.seeds
-        run = fig4_run("white", (*training[:3], lr), args.epochs, seeds, {**FIG4_PAPER, **INIT_SETTING})
-        inits[key] = kept(run, **INIT_SETTING, seeds=seeds)
-        path.write_text(json.dumps(doc, indent=1) + "\n")
-        print(f"white {key}, {INIT_SETTING['init']} start: escape {run['escape']}, plateau {run['plateau']}, "
-              f"diverged {run['diverged']} of {seeds}")
+        scanned("init_scan", f"{label}, lr {lr:g}", "white", label, lr, INIT_SETTING, with_seeds=True, **INIT_SETTING)
     figure(doc, args.out / "fig4_paper_size.png")
 
 
