@@ -956,8 +956,7 @@ def console() -> None:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         sys.exit(141)
-    if code == 130:
-        sys.stdout.flush()
+    if code == 130:  # stdout is flushed above
         sys.stderr.flush()
         os._exit(130)
     sys.exit(code)
