@@ -821,9 +821,16 @@ class _InterruptWatcher:
     seconds to unwind by itself (one line, exit 130, partial output removed), and otherwise removes the
     partial output, prints that line and ends the process with status 130. The cache needs nothing:
     its entries are only ever replaced atomically.
+
+    Python cannot raise an exception out of a garbage-collector callback or a finaliser (JAX runs one
+    on every collection): a KeyboardInterrupt that lands there is reported as "Exception ignored in
+    ..." with a traceback and lost. While a command runs, ``sys.unraisablehook`` therefore takes such
+    an interrupt silently and, ``REDELIVER`` seconds later, delivers it again to the main thread,
+    where it unwinds as usual (were it to land in a callback again, the same happens again).
     """
 
     GRACE = 2.0
+    REDELIVER = 0.02
 
     def __init__(self, name: str, cleanup):
         import signal
@@ -833,6 +840,18 @@ class _InterruptWatcher:
         self._fd = None
         if threading.current_thread() is not threading.main_thread():
             return
+        self._unraisable = sys.unraisablehook
+
+        def redeliver(report):
+            if issubclass(report.exc_type, KeyboardInterrupt):
+                import _thread
+
+                # From another thread a moment later: interrupting at once would raise in this hook.
+                threading.Timer(self.REDELIVER, _thread.interrupt_main).start()
+            else:
+                self._unraisable(report)
+
+        sys.unraisablehook = redeliver
         read, write = os.pipe()
         os.set_blocking(write, False)
         try:
@@ -861,6 +880,9 @@ class _InterruptWatcher:
         threading.Thread(target=watch, name="memdyn-interrupt", daemon=True).start()
 
     def stop(self) -> None:
+        if hasattr(self, "_unraisable"):
+            sys.unraisablehook = self._unraisable
+            del self._unraisable
         if self._fd is None:
             return
         import signal
