@@ -60,21 +60,29 @@ def main(argv=None):
     ap.add_argument("--tanh-seeds", type=int, default=None,
                     help="starts per tanh run (default: --seeds; a tanh run costs several times a linear one)")
     ap.add_argument("--out", type=Path, default=DOCS, help="folder for fig4_paper_size.json/.png (default docs/)")
+    ap.add_argument("--only", action="append", metavar="INPUTS/TRAINING", default=None,
+                    help="run only this main pair, e.g. 'white/tanh + GD' (repeatable), and neither the scans nor "
+                         "the figure: to spread the pairs over several processes or devices (default: every pair)")
     args = ap.parse_args(argv)
+    pairs = [(i, t[0]) for i in ("white", "cosine") for t in fig4_trainings(FIG4_PAPER, i)]
+    for only in args.only or ():
+        if tuple(only.split("/", 1)) not in pairs:
+            ap.error(f"--only: {only!r} is not one of " + ", ".join(f"'{i}/{t}'" for i, t in pairs))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "fig4_paper_size.json"
     size = {"epochs": args.epochs, "seeds": args.seeds, "tanh_seeds": args.tanh_seeds or args.seeds}
     doc = json.loads(path.read_text()) if path.exists() else {}
     if {k: doc.get(k) for k in size} != size:
         doc = {**size, "setting": FIG4_PAPER, "paper_escape": PAPER, "runs": {}}
-    doc["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
+    doc["machine"] = machine()
     doc["setting"] = FIG4_PAPER
 
     def done(inputs, label):  # run, and with the setting's cosine mode count
         run = doc["runs"].get(inputs, {}).get(label)
         return run is not None and run.get("modes") == (FIG4_PAPER["modes"] if inputs == "cosine" else None)
 
-    todo = [(i, t) for i in ("white", "cosine") for t in fig4_trainings(FIG4_PAPER, i) if not done(i, t[0])]
+    todo = [(i, t) for i in ("white", "cosine") for t in fig4_trainings(FIG4_PAPER, i) if not done(i, t[0])
+            and (args.only is None or f"{i}/{t[0]}" in args.only)]
     with tqdm(total=len(todo) * args.epochs, unit="epoch", smoothing=0, mininterval=30) as bar:
         for inputs, training in todo:
             bar.set_description(f"{inputs}: {training[0]}")
@@ -104,6 +112,8 @@ def main(argv=None):
         print(f"{inputs:6s} {name} [{key}] {label}: escape {run['escape']}, plateau {run['plateau']}, "
               f"diverged {run['diverged']} of {seeds}")
 
+    if args.only is not None:
+        return
     # GD's learning rate on the linear network, white noise: the paper's lr 1.0 against smaller ones
     for lr in SCAN_LRS:
         scanned("lr_scan", f"{lr:g}", "white", "linear + GD", lr, {})
@@ -126,6 +136,17 @@ def main(argv=None):
     for label, lr in INIT_SCAN:
         scanned("init_scan", f"{label}, lr {lr:g}", "white", label, lr, INIT_SETTING, with_seeds=True, **INIT_SETTING)
     figure(doc, args.out / "fig4_paper_size.png")
+
+
+def machine() -> str:
+    """The processor and its cores, and the accelerator JAX ran on, if any."""
+    import os
+
+    import jax
+
+    device = jax.devices()[0]
+    where = f"{platform.machine()}, {os.cpu_count()} cores"
+    return where if device.platform == "cpu" else f"{where}; {device.device_kind} ({device.platform})"
 
 
 def kept(run: dict, **setting) -> dict:
