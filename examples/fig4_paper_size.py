@@ -8,7 +8,8 @@ width 16, full W, dt 0.1, T 32, 128 input samples, GD at lr 1.0 and Adam at lr 0
 epochs, white-noise and random-cosine inputs. Where it is not: the white noise is unit-variance per step
 (the scaling that puts Fig. 1b at the paper's level, docs/fig1b_hypotheses.json), the bump has memdyn's
 c = 0.5, sigma = 1, and the cosines are memdyn's ``random_cosines`` of one mode (J = 1, below). Each (inputs, training) pair is one
-vmapped run; a finished pair is kept in the JSON, so an interrupted run resumes where it stopped.
+vmapped run; a finished pair is kept in the JSON, and a pair in progress is checkpointed after every 500 epochs
+(``fig4_<inputs>_<training>.ckpt.npz`` beside the JSON), so an interrupted run resumes where it stopped.
 
 Then linear + GD on white noise again at lr 0.1, 0.25, 0.5 and 1.0 (key ``lr_scan``): where the paper's
 lr sits for GD in this input scaling; and at lr 0.25 with the bump's c = 0.5, 0.7071 and 1 (key ``bump_scan``); and linear + GD on cosines of
@@ -88,7 +89,8 @@ def main(argv=None):
             bar.set_description(f"{inputs}: {training[0]}")
             t0 = time.perf_counter()
             seeds = size["tanh_seeds"] if training[1] == "tanh" else args.seeds
-            run = fig4_run(inputs, training, args.epochs, seeds, FIG4_PAPER, progress=bar.update)
+            ckpt = args.out / f"fig4_{inputs}_{training[0].replace(' + ', '_')}.ckpt.npz"  # resumed if stopped
+            run = fig4_run(inputs, training, args.epochs, seeds, FIG4_PAPER, progress=bar.update, checkpoint=ckpt)
             run["seconds"] = round(time.perf_counter() - t0, 1)
             doc["runs"].setdefault(inputs, {})[training[0]] = run
             path.write_text(json.dumps(doc, indent=1) + "\n")

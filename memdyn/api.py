@@ -227,14 +227,16 @@ def train(rho: str, params: Mapping[str, float] | None = None, *, width: int = 1
           inputs: str = "white", modes: int = 4, noise: str = "brownian", input_scale: float = 1.0,
           init: str = "memdyn", seeds: int = 1,
           seed: int = 0, delta: float = 0.01, a0=None, w0=None,
-          progress: Callable[[int], None] | None = None) -> TrainResult:
+          progress: Callable[[int], None] | None = None, checkpoint=None) -> TrainResult:
     """Train a discrete RNN on ``rho`` (see :mod:`memdyn.rnn`). With ``a0``/``w0`` the network is the
     diagonal linear RNN with U = 1, c = a0, w = w0: the discrete counterpart of :func:`flow`.
     ``lr`` defaults to 0.01 (gd, sgd) or 1e-3 (adam); ``samples=None`` is the exact white-noise loss;
     ``noise`` scales white noise: "brownian" x_k ~ N(0, 1/dt), "unit" x_k ~ N(0, 1) (every loss x dt);
     ``modes`` is the number of random cosines summed per cosine input (the target's mean power grows like it);
     the network reads ``input_scale`` times the input, the target does not; ``init`` names the random start
-    ("memdyn" or "relu-orthogonal", :func:`memdyn.rnn.model.init_params`) (see :class:`memdyn.rnn.model.RNNSpec`)."""
+    ("memdyn" or "relu-orthogonal", :func:`memdyn.rnn.model.init_params`) (see :class:`memdyn.rnn.model.RNNSpec`).
+    ``checkpoint``: a file to save the run to after every chunk of epochs and to resume it from, bit-identically
+    (:func:`memdyn.rnn.train.train`)."""
     from .rnn.model import RNNSpec, diagonal_start, rho_grid
     from .rnn.train import TrainConfig
     from .rnn.train import train as train_rnn
@@ -253,7 +255,8 @@ def train(rho: str, params: Mapping[str, float] | None = None, *, width: int = 1
                          modes=modes, delta=delta, seed=seed)
     if samples is None and activation != "linear":
         raise InputError("samples", "the exact white-noise expectation needs activation='linear'")
-    return train_rnn(spec, rho_grid(rho, params, spec), config, seeds=seeds, start=start, progress=progress)
+    return train_rnn(spec, rho_grid(rho, params, spec), config, seeds=seeds, start=start, progress=progress,
+                     checkpoint=checkpoint)
 
 
 __all__ = ["target", "evaluate", "flow", "sweep", "sharp", "approximate", "describe", "train"]

@@ -556,6 +556,9 @@ class Train(Command):
         p.add_argument("--a0", type=_floats("--a0"), metavar="A1,A2,..", help="start on (a0, w0): diagonal linear RNN, U = 1")
         p.add_argument("--w0", type=_floats("--w0"), metavar="W1,W2,..", help="initial decay rates, with --a0")
         p.add_argument("--points", type=int, default=200, help="log-spaced epochs to report (default 200)")
+        p.add_argument("--checkpoint", metavar="FILE", default=None,
+                       help="save the run to FILE (.npz) every 500 epochs; the same command run again resumes from it "
+                            "and gives the same result as a run never stopped; removed when the run ends (default: none)")
 
     def run(self, args):
         from .api import train
@@ -575,7 +578,8 @@ class Train(Command):
                            activation=args.activation, recurrence=args.recurrence, optimizer=args.optimizer,
                            lr=args.lr, epochs=args.epochs, samples=samples, batch=args.batch, inputs=args.inputs,
                            modes=args.modes, noise=args.noise, input_scale=args.input_scale, init=args.init, seeds=args.seeds,
-                           seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0, progress=bar.update)
+                           seed=args.seed, delta=args.delta, a0=args.a0, w0=args.w0, progress=bar.update,
+                           checkpoint=args.checkpoint)
         finally:
             bar.close()
         return result.to_json(points=args.points)

@@ -129,6 +129,8 @@ def test_unwritable_output_folders_are_refused_before_computing(capsys, tmp_path
     (["train", "--rho", "exp(-t)", "--activation", "relu"], "--activation"),
     (["train", "--rho", "exp(-t)", "--init", "xavier"], "--init"),
     (["train", "--rho", "exp(-t)", "--init", "relu-orthogonal", "--recurrence", "diagonal"], "--init"),
+    (["train", "--rho", "exp(-t)", "--epochs", "5", "--checkpoint", "/nonexistent-folder/run.npz"], "--checkpoint"),
+    (["train", "--rho", "exp(-t)", "--epochs", "5", "--checkpoint", "/"], "--checkpoint"),
     (["derive", "--rho", "exp(-t)", "--m", "9"], "--m"),
     (["infer", "--points", "10:14,11"], "--points"),
     (["infer", "--points", "10:-3"], "--points"),

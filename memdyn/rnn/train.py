@@ -7,8 +7,11 @@ linear network.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import jax
@@ -247,12 +250,17 @@ def check_training(spec: RNNSpec, config: TrainConfig, seeds: int) -> None:
 
 
 def train(spec: RNNSpec, rho: np.ndarray, config: TrainConfig, *, seeds: int = 1, start: dict | None = None,
-          progress: Callable[[int], None] | None = None) -> TrainResult:
+          progress: Callable[[int], None] | None = None, checkpoint: str | os.PathLike | None = None) -> TrainResult:
     """Train ``seeds`` networks at once (vmapped), each with its own start and data from its seed.
 
     Seed s uses ``jax.random.PRNGKey(config.seed + s)``: the start (unless ``start`` is given, shared
     by all seeds), the dataset and the minibatch order all come from it, so a run is reproducible.
     ``progress(n)`` is called after each chunk of n epochs.
+
+    ``checkpoint``: a file (``.npz``) where the state (weights, optimiser state, losses so far) is saved,
+    atomically, after every chunk. A run given a checkpoint of the same run (same spec, config, seeds,
+    start and target) resumes after its last saved chunk and ends bit-identical to a run never stopped;
+    a checkpoint of another run is ignored and overwritten. The file is removed when the run ends.
     """
     if seeds < 1:
         raise InputError("seeds", f"must be a positive integer, got {seeds}")
@@ -260,6 +268,7 @@ def train(spec: RNNSpec, rho: np.ndarray, config: TrainConfig, *, seeds: int = 1
     rho = jnp.asarray(rho, dtype=jnp.float64)
     if rho.shape != (spec.steps,):
         raise InputError("rho", f"the grid has shape {rho.shape}, expected ({spec.steps},)")
+    saved = _Checkpoint(checkpoint, (spec, config, seeds, start, rho)) if checkpoint is not None else None
     opt = config.optax()
     ids = list(range(config.seed, config.seed + seeds))
     keys = jnp.stack([jax.random.PRNGKey(i) for i in ids])
@@ -295,10 +304,17 @@ def train(spec: RNNSpec, rho: np.ndarray, config: TrainConfig, *, seeds: int = 1
         (params, opt_state), values = jax.lax.scan(body, (params, opt_state), first + jnp.arange(chunk))
         return params, opt_state, values
 
-    values = []
-    for first in range(0, config.epochs, chunk):
+    values, begin = [], 0
+    if saved is not None and (state := saved.load((params, opt_state))) is not None:
+        (params, opt_state), done = state
+        values, begin = [done], done.shape[0]
+        if progress is not None:
+            progress(min(begin, config.epochs))
+    for first in range(begin, config.epochs, chunk):
         params, opt_state, v = run(params, opt_state, first)
         values.append(np.asarray(v))
+        if saved is not None:
+            saved.save((params, opt_state), np.concatenate(values, axis=0))
         if progress is not None:
             progress(min(chunk, config.epochs - first))
     if config.samples is None:
@@ -307,4 +323,54 @@ def train(spec: RNNSpec, rho: np.ndarray, config: TrainConfig, *, seeds: int = 1
         final = jax.vmap(lambda p, d: sampled_loss(spec, p, d["x"], d["y"]))(params, data)
     loss = np.concatenate(values, axis=0)[: config.epochs].T
     loss = np.concatenate([loss, np.asarray(final)[:, None]], axis=1)
+    if saved is not None:
+        saved.remove()
     return TrainResult(spec, config, loss, ids, jax.tree_util.tree_map(np.asarray, params))
+
+
+class _Checkpoint:
+    """A training's state after its last finished chunk, in one ``.npz`` file, keyed by a fingerprint of
+    the run (so a file left by another run is never resumed)."""
+
+    def __init__(self, path, run):
+        self.path = Path(path)
+        folder = self.path.parent
+        if self.path.is_dir():
+            raise InputError("checkpoint", f"{str(self.path)!r} is a folder; give a file name")
+        if not folder.is_dir():
+            raise InputError("checkpoint", f"the folder {str(folder)!r} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise InputError("checkpoint", f"the folder {str(folder)!r} is not writable")
+        digest = hashlib.sha256()
+        for part in run:
+            if part is None or isinstance(part, (RNNSpec, TrainConfig, int)):
+                digest.update(repr(part).encode())
+            else:  # the start (a dict of arrays) or the target's grid
+                for leaf in jax.tree_util.tree_leaves(part):
+                    digest.update(np.ascontiguousarray(leaf, dtype=np.float64).tobytes())
+        self.fingerprint = digest.hexdigest()
+
+    def load(self, like):
+        """The saved (state shaped as ``like``, losses), or None without a checkpoint of this run."""
+        if not self.path.exists():
+            return None
+        try:
+            with np.load(self.path) as f:
+                if str(f["fingerprint"]) != self.fingerprint:
+                    return None
+                leaves, tree = jax.tree_util.tree_flatten(like)
+                state = [jnp.asarray(f[f"leaf{i}"]) for i in range(len(leaves))]
+                return jax.tree_util.tree_unflatten(tree, state), f["losses"]
+        except (OSError, KeyError, ValueError):  # unreadable or cut short: start afresh
+            return None
+
+    def save(self, state, losses: np.ndarray) -> None:
+        arrays = {f"leaf{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(state))}
+        part = self.path.with_name(self.path.name + ".part")
+        with open(part, "wb") as f:
+            np.savez(f, fingerprint=self.fingerprint, losses=losses, **arrays)
+        os.replace(part, self.path)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+

@@ -145,3 +145,25 @@ def test_the_readme_states_the_device_throughput():
     for m in (2, 10):
         rates = [r["trajectories_per_s"] for r in table["rows"] if r["m"] == m]
         assert f"m = {m}: " + " → ".join(f"{x:.0f}" for x in rates) in readme
+
+
+def test_the_readme_states_the_gpu_throughput():
+    """docs/bench_gpu_throughput.json (examples/bench_gpu_throughput.py, run on a lent H200) holds the README's
+    GPU figures: trajectories per second, run and compile times, the shortfall against 30,000 per second, and the
+    size that did not finish."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bench = json.loads((root / "docs" / "bench_gpu_throughput.json").read_text())
+    readme = " ".join((root / "README.md").read_text().split())
+    assert bench["platform"] == "gpu" and bench["device_kind"] == "NVIDIA H200"
+    assert all(r["all_ok"] and r["devices"] == 1 for r in bench["rows"])
+    rows = {r["m"]: r for r in bench["rows"]}
+    two, ten = rows[2], rows[10]
+    assert (f"m = 2: {two['trajectories_per_s']:.0f} trajectories per second at {two['elements']} per batch "
+            f"({two['run_s']:.2f} s, after an {two['compile_s']:.1f} s compile)") in readme
+    assert f"m = 10: {ten['trajectories_per_s']:.0f} at {ten['elements']} per batch ({ten['run_s']:.2f} s)" in readme
+    assert f"{two['trajectories_per_s']:.0f} is {30000 / two['trajectories_per_s']:.1f}x short" in readme
+    assert [u["elements"] for u in bench["unfinished"]] == [32768] and "batch of 32768 did not finish" in readme
+    assert f"within its {bench['limit_s']:.0f} s" in readme
+

@@ -92,6 +92,43 @@ def test_adam_and_chunking_do_not_change_the_result():
     assert a.loss.shape == (1, 46)
 
 
+def test_a_training_stopped_and_resumed_from_its_checkpoint_is_bit_identical(tmp_path):
+    """Adam (state beyond the weights) on minibatches (an order drawn per epoch) over 2 seeds in chunks of 10, the last one padded: stopped after its second
+    chunk, then run again with the same checkpoint, it ends exactly as a run never stopped; the file is gone at the
+    end, and a checkpoint of another run (another lr) is not resumed."""
+    spec = rnn.RNNSpec(width=3, dt=0.1, horizon=3.2, activation="tanh")
+    grid = rnn.rho_grid("exp(-t)", None, spec)
+    cfg = rnn_train.TrainConfig(optimizer="adam", lr=1e-2, epochs=45, samples=32, batch=16, chunk=10)
+    whole = rnn_train.train(spec, grid, cfg, seeds=2)
+    ckpt = tmp_path / "run.ckpt.npz"
+    chunks = []
+
+    def stop_after_two(n):
+        chunks.append(n)
+        if len(chunks) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rnn_train.train(spec, grid, cfg, seeds=2, progress=stop_after_two, checkpoint=ckpt)
+    with np.load(ckpt) as saved:
+        assert saved["losses"].shape == (20, 2)
+    moved = []
+    resumed = rnn_train.train(spec, grid, cfg, seeds=2, progress=moved.append, checkpoint=ckpt)
+    assert moved == [20, 10, 10, 5]                 # the saved 20 epochs at once, then the rest chunk by chunk
+    np.testing.assert_array_equal(resumed.loss, whole.loss)
+    jax.tree_util.tree_map(np.testing.assert_array_equal, resumed.params, whole.params)
+    assert not ckpt.exists()
+
+    with pytest.raises(KeyboardInterrupt):
+        rnn_train.train(spec, grid, cfg, seeds=2, progress=lambda n: (_ for _ in ()).throw(KeyboardInterrupt),
+                        checkpoint=ckpt)
+    other = rnn_train.TrainConfig(**{**cfg.__dict__, "lr": 2e-2})
+    moved = []
+    fresh = rnn_train.train(spec, grid, other, seeds=2, progress=moved.append, checkpoint=ckpt)
+    assert moved == [10, 10, 10, 10, 5]
+    np.testing.assert_array_equal(fresh.loss, rnn_train.train(spec, grid, other, seeds=2).loss)
+
+
 def test_gradient_descent_exit_matches_the_reduced_flow_as_lr_and_dt_go_to_zero():
     """Diagonal linear RNN, U = 1, exact white-noise loss, started on M* like the flow.
 

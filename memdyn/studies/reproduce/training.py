@@ -42,9 +42,11 @@ def fig4_trainings(setting: dict, inputs: str = "white") -> tuple[tuple[str, str
             ("tanh + Adam", "tanh", "adam", setting["adam_lr"]))
 
 
-def fig4_run(inputs: str, training: tuple, epochs: int, seeds: int, setting: dict, progress=None) -> dict:
+def fig4_run(inputs: str, training: tuple, epochs: int, seeds: int, setting: dict, progress=None,
+             checkpoint=None) -> dict:
     """One (inputs, training) pair of Fig. 4: its curve (mean over the seeds that stayed finite), and the plateau's
-    level and escape epoch read off that mean curve (:func:`memdyn.rnn.train.plateau_escape`)."""
+    level and escape epoch read off that mean curve (:func:`memdyn.rnn.train.plateau_escape`). ``checkpoint``: a
+    file to save the training to as it goes, and to resume it from (:func:`memdyn.rnn.train.train`)."""
     _, act, opt, lr = training
     spec = RNNSpec(width=setting["width"], dt=setting["dt"], horizon=setting["T"], activation=act,
                    noise=setting["noise"], input_scale=setting.get("input_scale", 1.0),
@@ -52,7 +54,8 @@ def fig4_run(inputs: str, training: tuple, epochs: int, seeds: int, setting: dic
     cfg = TrainConfig(optimizer=opt, lr=lr, epochs=epochs, samples=setting["samples"], inputs=inputs,
                       modes=setting.get("modes", TrainConfig.modes))
     rho = bump_formula(c=setting.get("c", 0.5))
-    res = train(spec, rho_grid(rho, {"mu": setting["mu"]}, spec), cfg, seeds=seeds, progress=progress)
+    res = train(spec, rho_grid(rho, {"mu": setting["mu"]}, spec), cfg, seeds=seeds, progress=progress,
+                checkpoint=checkpoint)
     curve = _curve(res)
     level, escape = plateau_escape(curve["mean"], curve["epochs"])  # read off the mean curve, as off the paper's
     return {"lr": lr, **({"modes": cfg.modes} if inputs == "cosine" else {}), **curve, "plateau": level, "escape": escape}
