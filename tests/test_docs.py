@@ -47,6 +47,31 @@ def test_quickstart_runs(tmp_path):
     assert (tmp_path / "quickstart_loss.png").stat().st_size > 10_000
 
 
+def test_fig4_paper_size_runs_one_pair_and_leaves_no_checkpoint(tmp_path):
+    """--only runs that pair alone (no scans, no figure); the finished pair's checkpoint is gone; a bad pair is a
+    one-line usage error."""
+    module = _load("fig4_paper_size")
+    module.main(["--epochs", "20", "--seeds", "1", "--only", "white/linear + GD", "--out", str(tmp_path)])
+    doc = json.loads((tmp_path / "fig4_paper_size.json").read_text())
+    assert list(doc["runs"]) == ["white"] and list(doc["runs"]["white"]) == ["linear + GD"]
+    assert len(doc["runs"]["white"]["linear + GD"]["final"]) == 1
+    assert not any(k.endswith("_scan") for k in doc) and sorted(p.name for p in tmp_path.iterdir()) == ["fig4_paper_size.json"]
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--only", "white/tanh", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+
+
+def test_bench_gpu_throughput_records_a_finished_and_an_unfinished_size(tmp_path):
+    out = tmp_path / "t.json"
+    _load("bench_gpu_throughput").main(["--size", "2:8", "--limit", "120", "--out", str(out)])
+    doc = json.loads(out.read_text())
+    (row,) = doc["rows"]
+    assert row["m"] == 2 and row["elements"] == 8 and row["all_ok"] and row["trajectories_per_s"] > 0
+    _load("bench_gpu_throughput").main(["--size", "10:8", "--limit", "0.5", "--out", str(out)])
+    doc = json.loads(out.read_text())
+    assert doc["rows"] == [] and doc["unfinished"] == [{"m": 10, "elements": 8}]
+
+
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
