@@ -851,7 +851,8 @@ class _InterruptWatcher:
                 import _thread
 
                 # From another thread a moment later: interrupting at once would raise in this hook.
-                threading.Timer(self.REDELIVER, _thread.interrupt_main).start()
+                self._again = threading.Timer(self.REDELIVER, _thread.interrupt_main)
+                self._again.start()
             else:
                 self._unraisable(report)
 
@@ -887,6 +888,8 @@ class _InterruptWatcher:
         if hasattr(self, "_unraisable"):
             sys.unraisablehook = self._unraisable
             del self._unraisable
+        if getattr(self, "_again", None) is not None:  # the command ended first: nothing left to interrupt
+            self._again.cancel()
         if self._fd is None:
             return
         import signal
