@@ -92,3 +92,23 @@ def test_the_readme_quotes_the_committed_reproduce_timing():
     assert f"{t['cold_s']:.0f} s with empty caches, {t['warm_s']:.0f} s warm" in readme
     assert f"({t['warm_sections_s']['training']:.0f} s warm)" in readme
     assert t["warm_s"] < t["cold_s"]
+
+
+def test_the_readme_quotes_the_timed_set_up_commands():
+    """The set-up section's times and test count are examples/benchmarks/setup.json's (time_setup.py), measured on
+    the very commands the README gives (the script reads them from it)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    t = json.loads((root / "examples" / "benchmarks" / "setup.json").read_text())
+    text = (root / "README.md").read_text()
+    spec = importlib.util.spec_from_file_location("time_setup", root / "examples" / "benchmarks" / "time_setup.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.setup_commands(text) == (t["main_job"], t["tests"])
+    readme = " ".join(text.split())
+    assert f"(quick profile; {t['main_job_s'] / 60:.1f} min on 2 cores from a fresh clone, install included" in readme
+    assert f"({t['tests_passed']} tests, {t['pytest_s'] / 60:.1f} min of pytest on 2 cores with empty caches" in readme
+    assert t["pytest_s"] < t["tests_s"] and t["tests_passed"] > 300
