@@ -373,4 +373,3 @@ class _Checkpoint:
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
-
