@@ -382,7 +382,7 @@ def sinc_sum(m):
 def l2(a, w):
     r = lambda x: (1 + x)**(-(1 + om)) - mpmath.fsum(ai * mpmath.exp(-wi * x) for ai, wi in zip(a, w))
     return float(mpmath.sqrt(mpmath.quad(lambda x: r(x)**2, [0, 1, 10, 100, 1e4, mpmath.inf])))
-kernel = expfit.Kernel(memdyn.target("(1+t)^(-2)"), {}, "(1+t)^(-2)")
+kernel = expfit.PreciseKernel(memdyn.target("(1+t)^(-2)"), {}, "(1+t)^(-2)")
 best = expfit.best_fits(kernel, [4, 8], "l2")
 errs = {}
 for m, row in zip((4, 8), best.rows):

@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
 
 import memdyn  # noqa: E402
-from memdyn.core.integrate import SolverConfig, compiled_hitting_times  # noqa: E402
+from memdyn.core.integrate import SolverConfig, solve_program  # noqa: E402
 from memdyn.core.solve import make_hitting_times  # noqa: E402
 from memdyn.core.sweep import run_sweep  # noqa: E402
 from memdyn.studies.bench import device_scaling  # noqa: E402

@@ -29,7 +29,7 @@ L1_WIDTH = 30  # past it the L1 iteration runs out of steps before converging (R
 
 def main():
     out = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores", "precision_bits": ef.PRECISION}
-    poly = ef.Kernel(target("(1+t)^(-1.5)", {}), {}, "(1+t)^(-1.5)")
+    poly = ef.PreciseKernel(target("(1+t)^(-1.5)", {}), {}, "(1+t)^(-1.5)")
     start = time.perf_counter()
     ef.best_fits(poly, [20], "l2")  # widths 1..20 fitted, errors in every norm at width 20
     out["l2_width20_seconds"] = time.perf_counter() - start
@@ -50,7 +50,7 @@ def main():
     out["l2_poly"]["law"] = ef.sqrt_law(out["l2_poly"]["m"][5:], out["l2_poly"]["l2_error"][5:])
     print(f"L2 width 20: {out['l2_width20_seconds']:.1f} s; width 24 error {rows[-1]['l2_error']:.4e}", flush=True)
 
-    inv = ef.Kernel(target("1/(1+t)", {}), {}, "1/(1+t)")
+    inv = ef.PreciseKernel(target("1/(1+t)", {}), {}, "1/(1+t)")
     start, reached = time.perf_counter(), {}
     sup = ef.best_fits(inv, range(1, SUP_WIDTH + 1), "sup",
                        progress=lambda m: reached.__setitem__(m, time.perf_counter() - start))

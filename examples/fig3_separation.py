@@ -47,7 +47,7 @@ def readings(setting: dict, memory: float, exit_time: float) -> dict:
     start = mstar_start(setting["null_rates"], w_star=setting["w_star"], a_star=setting["amplitude"])
     level = float(loss(tg, data, tg.internal(mstar_start(setting["null_rates"], w_star=setting["w_star"]))))
     ts = np.concatenate([[0.0], np.geomspace(1e-3, 3 * exit_time * kappa, SAMPLES)])
-    tr = trajectory(tg, data, tg.internal(start), ts, SolverConfig(max_steps=100_000))
+    tr = trajectory(tg, data, tg.internal(start), ts, config=SolverConfig(max_steps=100_000))
     theta, above = tr["theta"], tr["loss"] - level
     first = lambda mask: int(np.argmax(mask)) if mask.any() else None  # noqa: E731
     out = {"memory": memory, "solved": tr["ok"]}

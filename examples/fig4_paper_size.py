@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from memdyn import report
+from memdyn import plots
 from memdyn.studies.problems import PAPER_FIG4_ESCAPE as PAPER
 from memdyn.studies.reproduce.training import FIG4_PAPER, fig4_run, fig4_trainings
 
@@ -157,7 +157,7 @@ def kept(run: dict, **setting) -> dict:
 
 
 def figure(doc: dict, path: Path):
-    axes = report.panels(len(doc["runs"]) + bool(doc.get("init_scan")), width=4.8, height=3.6)
+    axes = plots.panels(len(doc["runs"]) + bool(doc.get("init_scan")), width=4.8, height=3.6)
     for ax, (inputs, runs) in zip(axes, doc["runs"].items()):
         for (label, run), color in zip(runs.items(), ("C0", "C1", "C2")):
             e = np.maximum(run["epochs"], 1)
@@ -180,7 +180,7 @@ def figure(doc: dict, path: Path):
         ax.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss (mean of the finite seeds, or of all)",
                title="white inputs x dt, c = 0.7071,\nthe follow-up repository's start (relu-orthogonal)")
         ax.legend(fontsize=7, title="dashed: the paper's level and GD escape", title_fontsize=7)
-    report.save(axes[0], path)
+    plots.save(axes[0], path)
 
 
 if __name__ == "__main__":

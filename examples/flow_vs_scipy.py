@@ -21,7 +21,7 @@ import time
 import jax
 
 import memdyn
-from memdyn.core.integrate import SolverConfig, compiled_hitting_times
+from memdyn.core.integrate import SolverConfig, solve_program
 from memdyn.core.starts import check_start
 from memdyn.studies.reference import scipy_hitting_times
 
@@ -32,7 +32,7 @@ A0, W0 = [1.0, 0.0], [1.0, 0.5]
 def main(delta: float = 0.1, memories=(8.0, 10.0, 12.0, 14.0, 16.0), repeat: int = 5, t1: float = 1e10) -> dict:
     target = memdyn.target(RHO, {"mu": list(memories)})
     config = SolverConfig()
-    fn = compiled_hitting_times(target, config)
+    fn = solve_program(target, config)
     theta0 = check_start(A0, W0)
     rows = []
     for mu in memories:

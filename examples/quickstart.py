@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import memdyn
-from memdyn import report
+from memdyn import plots
 
 
 def main(out: str | Path = "quickstart-out", mu: float = 14.0, horizon: float | None = None) -> dict:
@@ -33,9 +33,9 @@ def main(out: str | Path = "quickstart-out", mu: float = 14.0, horizon: float | 
     end = horizon or 30 * max(result.tau_loss or 1.0, 1.0)
     ts = np.logspace(-2, np.log10(end), 200)
     curve = memdyn.trajectory(target, data, np.asarray(a0 + w0), ts)
-    ax = report.plot_loss_curves([{"label": f"1/ω = {mu:g}", "t": ts, "loss": curve["loss"],
+    ax = plots.plot_loss_curves([{"label": f"1/ω = {mu:g}", "t": ts, "loss": curve["loss"],
                                    "tau_param": result.tau_param, "tau_loss": result.tau_loss}])
-    report.save(ax, out / "quickstart_loss.png")
+    plots.save(ax, out / "quickstart_loss.png")
     return {"result": result.to_json(), "figure": str(out / "quickstart_loss.png")}
 
 

@@ -1,45 +1,59 @@
 """memdyn: the curse of memory in recurrent networks as a dynamical system.
 
+The front door. Each command of the ``memdyn`` command line is a function here with the same
+option names and defaults (:mod:`memdyn.api`): :func:`evaluate` (``memdyn loss``), :func:`flow`,
+:func:`sweep`, :func:`sharp`, :func:`approximate` (``approx``), :func:`describe` (``derive``),
+:func:`train`, :func:`infer`, :func:`bench`, :func:`reproduce`, :func:`cache_info` and
+:func:`clear_cache` (``cache``). Beneath them, the pipeline's stages for those who compose their own:
+:func:`target` (parse, derive, lower), :func:`loss`, :func:`gradient`, :func:`hessian`,
+:func:`hitting_times`, :func:`trajectory`, :func:`run_sweep`.
+
+Importing memdyn changes nothing in the host process: JAX's x64 flag, JAX's compilation cache and
+matplotlib's backend stay as they were. memdyn's functions compute in float64 within their own
+calls (:mod:`memdyn.core.jaxsetup`); :func:`use_compilation_cache` opts in to JAX's persistent
+compilation cache in memdyn's folder.
+
 The package, by layer (imports go one way, checked by ``tests/test_architecture.py``):
-
-* :mod:`memdyn.core` -- the pipeline: formula (parse rho(t)) -> symbolic (SymPy derives the loss
-  templates) -> lowering (JAX) -> loss -> integrate (Diffrax gradient flow, hitting times) -> sweep;
-* :mod:`memdyn.theory` -- spectra and timescales on M*, momentum, sharp escape times, approximation;
-* :mod:`memdyn.rnn` -- real discrete RNNs, their training, the bridge to the flow;
-* :mod:`memdyn.studies` -- the paper's problems, ``reproduce``, ``bench``, independent references;
-* :mod:`memdyn.api` (the functions below), :mod:`memdyn.report` (plots), :mod:`memdyn.cli`.
-
-The names below are the front door. They are imported on first use (PEP 562), so that
-``import memdyn`` and the command line pay only for what they use; float64 is turned on (and
-checked) before anything is computed.
+``core`` (the pipeline) < ``theory``, ``rnn`` < ``studies`` < ``api`` < ``cli``; ``plots`` and
+``errors`` import nothing of memdyn's. Names are imported on first use (PEP 562), so that
+``import memdyn`` costs little.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
-from .core import precision as _precision  # noqa: F401  (turns on and checks float64 before anything else)
 from .version import __version__ as __version__
 
 _EXPORTS = {
-    "api": ("approximate", "describe", "evaluate", "flow", "sharp", "sweep", "target", "train"),
+    "api": ("approximate", "bench", "cache_info", "clear_cache", "describe", "distributed", "evaluate", "flow",
+            "infer", "reproduce", "sharp", "sweep", "train"),
+    "core.cache": ("use_compilation_cache",),
     "core.formula": ("Kernel", "parse_kernel"),
-    "core.integrate": ("FlowResult", "SolverConfig", "hitting_times", "trajectory"),
+    "core.integrate": ("DEFAULT_T1", "FlowResult", "SolverConfig", "hitting_times", "trajectory"),
+    "core.limits": ("MAX_T1",),
     "core.loss": ("gradient", "hessian", "loss"),
     "core.lowering": ("KernelData", "Target", "lower"),
+    "core.pipeline": ("target",),
     "core.reparam": ("mapped",),
+    "core.solvers": ("SOLVERS",),
     "core.starts": ("on_invariant_set", "random_bounded"),
-    "core.status": ("Status",),
+    "core.status": ("SolveError", "Status"),
     "core.sweep": ("SweepResult", "run_sweep"),
     "core.symbolic": ("Derivation", "derive"),
     "errors": ("InputError", "MemdynError"),
+    "rnn.train": ("TrainResult",),
+    "theory.approx": ("Approximation",),
+    "theory.expfit": ("BestFits",),
+    "theory.sharp": ("SharpComparison",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = sorted(_WHERE) + ["__version__"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'memdyn' has no attribute {name!r}")
@@ -48,5 +62,5 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return __all__

@@ -1,9 +1,13 @@
-"""Shared fixtures. Importing memdyn turns float64 on (and checks it) once for every test."""
+"""Shared fixtures. float64 is turned on once for every test here (memdyn's own import leaves JAX's
+settings alone; its public functions turn float64 on for their own calls, which tests/test_library_form.py
+checks in a fresh interpreter)."""
 
 import jax
 import pytest
 
-import memdyn
+jax.config.update("jax_enable_x64", True)
+
+import memdyn  # noqa: E402
 
 BUMP = "exp(-t) + 0.5*exp(-(t - mu)**2/2)"
 """The issue's plateau target: e^{-t} plus a Gaussian bump (c = 0.5, sigma = 1) at mu = 1/omega."""

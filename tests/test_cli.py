@@ -9,6 +9,7 @@ import pytest
 
 import memdyn
 from memdyn.cli import main
+from tests.quotes import site_text
 
 from .conftest import BUMP
 
@@ -20,11 +21,11 @@ def run(capsys, *argv):
 
 
 def test_loss_json_matches_the_api(capsys):
-    code, out, err = run(capsys, "loss", "--rho", BUMP, "--param", "mu=10", "--a=1,-0.5", "--w", "1,0.3", "--json")
+    code, out, err = run(capsys, "loss", "--rho", BUMP, "--param", "mu=10", "--a0=1,-0.5", "--w0", "1,0.3", "--json")
     assert code == 0 and err == ""
     got = json.loads(out)
     assert set(got) == {"loss", "grad_a", "grad_w"}
-    ref = memdyn.evaluate(BUMP, {"mu": 10.0}, [1, -0.5], [1, 0.3])
+    ref = memdyn.evaluate(BUMP, params={"mu": 10.0}, a0=[1, -0.5], w0=[1, 0.3])
     assert got == ref
 
 
@@ -43,10 +44,10 @@ def test_flow_that_cannot_reach_its_event_reports_a_status(capsys):
     code, out, _ = run(capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
                        "--delta", "0.01", "--t1", "0.01", "--json")
     got = json.loads(out)
-    assert code == 0 and got["status"] == "t1_reached" and got["tau_loss"] is None
+    assert code == 3 and got["status"] == "t1_reached" and got["tau_loss"] is None
     code, out, _ = run(capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
                        "--delta", "0.01", "--max-steps", "3", "--json")
-    assert json.loads(out)["status"] == "max_steps_reached"
+    assert code == 3 and json.loads(out)["status"] == "max_steps_reached"
 
 
 def test_derive_prints_stable_forms_and_the_unrolled_flow(capsys):
@@ -61,15 +62,15 @@ def test_derive_prints_stable_forms_and_the_unrolled_flow(capsys):
 
 
 BAD = [
-    (["loss", "--rho", "exp(-t", "--a", "1", "--w", "1"], "--rho: not a formula"),
-    (["loss", "--rho", "__import__('os').system('touch /tmp/memdyn-pwned')", "--a", "1", "--w", "1"], "--rho"),
-    (["loss", "--rho", "exp(-c*t)", "--a", "1", "--w", "1"], "unknown symbol 'c'"),
-    (["loss", "--rho", "exp(-t)", "--param", "c=1", "--a", "1", "--w", "1"], "--param c"),
-    (["loss", "--rho", "exp(-t)", "--param", "c", "--a", "1", "--w", "1"], "--param: expected NAME=VALUE"),
-    (["loss", "--rho", "exp(t)", "--a", "1", "--w", "1"], "not square-integrable"),
-    (["loss", "--rho", "exp(-t)", "--a", "1,2", "--w", "1"], "--w: has 1 values but --a has 2"),
-    (["loss", "--rho", "exp(-t)", "--a", "1", "--w", "nan"], "--w: values must be finite"),
-    (["loss", "--rho", "exp(-t)", "--a", "1", "--w", "abc"], "--w: expected comma-separated numbers"),
+    (["loss", "--rho", "exp(-t", "--a0", "1", "--w0", "1"], "--rho: not a formula"),
+    (["loss", "--rho", "__import__('os').system('touch /tmp/memdyn-pwned')", "--a0", "1", "--w0", "1"], "--rho"),
+    (["loss", "--rho", "exp(-c*t)", "--a0", "1", "--w0", "1"], "unknown symbol 'c'"),
+    (["loss", "--rho", "exp(-t)", "--param", "c=1", "--a0", "1", "--w0", "1"], "--param c"),
+    (["loss", "--rho", "exp(-t)", "--param", "c", "--a0", "1", "--w0", "1"], "--param: expected NAME=VALUE"),
+    (["loss", "--rho", "exp(t)", "--a0", "1", "--w0", "1"], "not square-integrable"),
+    (["loss", "--rho", "exp(-t)", "--a0", "1,2", "--w0", "1"], "--w0: has 1 values but --a0 has 2"),
+    (["loss", "--rho", "exp(-t)", "--a0", "1", "--w0", "nan"], "--w0: values must be finite"),
+    (["loss", "--rho", "exp(-t)", "--a0", "1", "--w0", "abc"], "--w0: expected comma-separated numbers"),
     (["flow", "--rho", "exp(-t)", "--a0", "1", "--w0", "-1", "--delta", "0.1"], "--w0: decay rates must be positive"),
     (["flow", "--rho", "exp(-t)", "--a0", "1", "--w0", "0", "--delta", "0.1"], "--w0: decay rates must be positive"),
     (["flow", "--rho", "exp(-t)", "--a0", "1", "--w0", "1", "--delta", "inf"], "--delta: must be finite"),
@@ -129,9 +130,8 @@ def test_reproduce_quick_writes_a_complete_report(tmp_path, capsys):
 
 def _readme_quotes_this_run(r):
     """The README's "What the main job shows" numbers are this run's (as printed, 2-3 decimals)."""
-    from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = site_text()
     text = lambda f: f"{f['slope']:.3f} ± {f['slope_stderr']:.3f}"  # noqa: E731
     for sweep in r["sweeps"]["sweeps"]:
         f = sweep["fit"]
@@ -188,13 +188,13 @@ def _readme_quotes_this_run(r):
 
 
 def test_sweep_ranges_expand_with_the_stop_included():
-    from memdyn.cli import Command
+    from memdyn.core.params import parse_range
 
-    assert Command.sweep_values("mu=8:11:0.5") == ("mu", [8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 11.0])
-    assert Command.sweep_values("mu=0.1:0.3:0.1") == ("mu", [0.1, 0.2, 0.3])
-    name, values = Command.sweep_values("mu=geom(1,100,3)")
+    assert parse_range("mu=8:11:0.5") == ("mu", [8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 11.0])
+    assert parse_range("mu=0.1:0.3:0.1") == ("mu", [0.1, 0.2, 0.3])
+    name, values = parse_range("mu=geom(1,100,3)")
     assert name == "mu" and values == pytest.approx([1.0, 10.0, 100.0], rel=1e-15) and values[-1] == 100.0
-    assert Command.sweep_values("mu=11:8:-1") == ("mu", [11.0, 10.0, 9.0, 8.0])
+    assert parse_range("mu=11:8:-1") == ("mu", [11.0, 10.0, 9.0, 8.0])
 
 
 @pytest.mark.parametrize("text, says", [("mu=1:2", "expected START:STOP:STEP"), ("mu=3:1:1", "towards STOP"),

@@ -12,6 +12,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.quotes import site_text
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "derivations").glob("*.ipynb"))
 
@@ -73,7 +75,7 @@ def test_bench_gpu_throughput_records_a_finished_and_an_unfinished_size(tmp_path
 
 
 def test_ci_runs_the_readme_test_command():
-    readme = (ROOT / "README.md").read_text()
+    readme = site_text()
     ci = (ROOT / ".ci" / "run").read_text()
     command = 'python3 -m venv .venv && .venv/bin/pip install -q ".[test]" && .venv/bin/python -m pytest'
     assert command in readme
@@ -101,7 +103,7 @@ def test_flow_vs_scipy_example_runs_and_holds_the_readme_table():
     """examples/flow_vs_scipy.py at two memories: memdyn and LSODA agree, and the README's "Measured"
     table quotes these hitting times (its 10 significant digits)."""
     result = _load("flow_vs_scipy").main(delta=0.01, memories=(8.0, 12.0), repeat=1, t1=1e8)
-    readme = (ROOT / "README.md").read_text()
+    readme = site_text()
     for row in result["rows"]:
         assert row["status"] == "ok"
         for key in ("tau_param", "tau_loss"):
@@ -138,7 +140,7 @@ def _matches(expected: list[str], got: str) -> bool:
 def test_every_console_example_in_the_readme_is_what_memdyn_prints(tmp_path):
     """Each ``$ memdyn ...`` in the README, run as written, prints what the README shows (and an error
     example ends with status 2)."""
-    readme = (ROOT / "README.md").read_text()
+    readme = site_text()
     examples = _console_examples(readme)
     assert len(examples) >= 10
     for command, expected in examples:

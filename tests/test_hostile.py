@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memdyn.cli import main
-from memdyn.core.formula import MAX_DEPTH, parse_kernel
+from memdyn.core.formula import parse_kernel
 from memdyn.errors import InputError
 
 from .conftest import BUMP
@@ -62,7 +62,7 @@ def refused(capsys, *argv, fragment: str, within: float = 10.0):
     ("1/sin(1E20)", "not square-integrable"),  # 10^20 is an integer past int64, which NumPy's sin refused (fuzz)
 ])
 def test_hostile_formulas_are_refused_in_one_line(capsys, rho, fragment):
-    refused(capsys, "loss", "--rho=" + rho, "--a", "1", "--w", "1", fragment=fragment)
+    refused(capsys, "loss", "--rho=" + rho, "--a0", "1", "--w0", "1", fragment=fragment)
 
 
 def test_a_derivation_over_its_budget_falls_back_to_quadrature(capsys, monkeypatch):
@@ -266,7 +266,7 @@ def test_ctrl_c_ends_a_long_command_in_seconds_and_leaves_nothing(tmp_path):
 
 _GC_INTERRUPT = """
 import gc, sys, time
-from memdyn.cli import _InterruptWatcher
+from memdyn.cli.interrupt import InterruptWatcher
 
 fired = []
 
@@ -276,7 +276,7 @@ def callback(phase, info):  # what JAX's _xla_gc_callback meets when Ctrl-C land
         raise KeyboardInterrupt
 
 gc.callbacks.append(callback)
-watcher = _InterruptWatcher("test", lambda: None) if sys.argv[1] == "watched" else None
+watcher = InterruptWatcher("test", lambda: None) if sys.argv[1] == "watched" else None
 try:
     gc.collect()
     for _ in range(2000):

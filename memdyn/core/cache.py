@@ -4,7 +4,9 @@ Three kinds, all under one folder (:func:`cache_dir`: ``$MEMDYN_CACHE_DIR``, els
 ``$XDG_CACHE_HOME/memdyn``, else ``~/.cache/memdyn``), all on by default (``MEMDYN_CACHE=off``, or
 :func:`disable`, turns them off):
 
-* ``xla/``: JAX's own persistent compilation cache (compiled executables);
+* ``xla/``: JAX's own persistent compilation cache (compiled executables). JAX's cache settings
+  are the user's: memdyn points them here only from the command line or when asked to, with
+  :func:`use_compilation_cache` (``memdyn.use_compilation_cache()``), never on import;
 * ``derivations/``: each formula's SymPy derivation, as JSON read back by memdyn's own expression
   parser (:mod:`memdyn.core.serial`), never by ``eval`` or pickle;
 * ``solves/``: traced hitting-time solves, serialised by ``jax.export`` (StableHLO), keyed by the
@@ -27,6 +29,8 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from .files import replace_atomically
 
 _MAGIC = b"memdyn-cache-1\n"
 _KINDS = ("xla", "derivations", "solves")
@@ -82,24 +86,36 @@ def _writable(folder: Path) -> bool:
         return False
 
 
-def configure_jax() -> None:
-    """Point JAX's persistent compilation cache at ``xla/`` (once, at import, before any compile),
-    unless the caches are off or the user has given JAX a cache folder of their own."""
+def use_compilation_cache() -> bool:
+    """Point JAX's persistent compilation cache at memdyn's ``xla/`` folder, so that a later process
+    reuses the compiled solves instead of compiling them again (seconds each on 2 cores).
+
+    This changes JAX's process-wide settings, so memdyn does it only when asked: the command line
+    calls it at start, a Python user may call it once before computing. It does nothing when the
+    caches are off or when JAX already has a cache folder of the user's. Returns whether JAX's
+    cache now points at memdyn's folder.
+
+    Example:
+        >>> import memdyn
+        >>> memdyn.use_compilation_cache()  # doctest: +SKIP
+        True
+    """
     if _state["jax_configured"] or not enabled():
-        return
+        return _state["jax_configured"] == "on"
     _state["jax_configured"] = "skipped"
     import jax
 
     if jax.config.jax_compilation_cache_dir:
-        return
+        return False
     folder = cache_dir() / "xla"
     if not _writable(folder):
-        return
+        return False
     _state["jax_configured"] = "on"
     jax.config.update("jax_compilation_cache_dir", str(folder))
     # Every compile of a solve is worth keeping: the smallest take seconds on 2 cores.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return True
 
 
 def key_of(*parts) -> str:
@@ -135,22 +151,12 @@ def store(kind: str, key: str, payload: bytes) -> None:
     if not enabled():
         return
     folder = cache_dir() / kind
-    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload)
-        os.replace(tmp, folder / key)
-        tmp = None
+        replace_atomically(folder / key,
+                           lambda tmp: tmp.write_bytes(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload))
     except OSError as err:
         _folder_fault(folder, err)
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def info() -> dict:
@@ -173,5 +179,5 @@ def clear() -> dict:
     return before
 
 
-__all__ = ["cache_dir", "enabled", "disable", "configure_jax", "key_of", "load", "store", "info", "clear",
+__all__ = ["cache_dir", "enabled", "disable", "use_compilation_cache", "key_of", "load", "store", "info", "clear",
            "warn_once"]

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import sympy as sp
 
 from ..errors import InputError
 from .budget import Budget, Timeout, time_limit
 from .functions import BY_NAME, CONSTANTS, DOCUMENTED_NAMES
-from .params import parse_params as parse_params, sign_of
+from .params import parse_params as parse_params
+from .params import sign_of
 
 T = sp.Symbol("t", positive=True)
 """The time variable of every kernel."""

@@ -12,8 +12,8 @@ The table names SymPy's functions by their names and resolves them on first use,
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -13,33 +13,34 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import export
 
-from .precision import ensure_x64
 from ..errors import InputError
 from ..version import __version__
 from . import cache
 from .data import KernelData
+from .jaxsetup import float64
+from .limits import MAX_T1
 from .resources import check_solve
+from .solvers import DEFAULT_SOLVER, SOLVERS
 from .starts import check_start
-from .status import STATUS, Status
+from .status import Status
 
 if TYPE_CHECKING:
     from .lowering import Target
 
-SOLVERS = ("kvaerno5", "kvaerno3", "kencarp4", "kencarp5", "tsit5")
-"""Solver names accepted by :class:`SolverConfig`."""
-
-__all__ = ["SOLVERS", "STATUS", "Status", "SolverConfig", "FlowResult", "hitting_times", "trajectory",
-           "HittingTimes", "compiled_hitting_times", "forget_compiled", "flow_result", "check_horizon"]
+__all__ = ["SolverConfig", "FlowResult", "hitting_times", "trajectory", "HittingTimes", "solve_program",
+           "forget_compiled", "flow_result", "check_horizon", "MAX_T1", "DEFAULT_T1"]
 
 @dataclass(frozen=True)
 class SolverConfig:
@@ -55,7 +56,7 @@ class SolverConfig:
         refine: locate event times by a short-step re-solve of the bracketing step (module doc).
     """
 
-    solver: str = "kvaerno5"
+    solver: str = DEFAULT_SOLVER
     rtol: float = 1e-10
     atol: float = 1e-12
     pcoeff: float = 0.3
@@ -74,20 +75,29 @@ class SolverConfig:
             raise InputError("max_steps", f"must be positive, got {self.max_steps}")
 
     @property
-    def static(self) -> "SolverConfig":
+    def static(self) -> SolverConfig:
         """The part of the config a compiled solve depends on: tolerances are runtime values, so
         every (rtol, atol) maps to the same compiled function."""
         return SolverConfig(solver=self.solver, pcoeff=self.pcoeff, icoeff=self.icoeff, max_steps=self.max_steps,
                             refine=self.refine)
 
 
-@dataclass
+@dataclass(repr=False)
 class FlowResult:
-    """Outcome of :func:`hitting_times` for one start.
+    """How the gradient flow from one start left its plateau (:func:`hitting_times`, :func:`memdyn.flow`).
 
-    ``tau_param``/``tau_loss`` are ``None`` when not reached by ``t1``; ``status`` says how the
-    solve ended (:class:`~memdyn.core.status.Status`, whose ``advice`` says what to change);
-    ``steps`` counts accepted steps of all solves.
+    Attributes:
+        tau_param: first training time tau with ||theta(tau) - theta0|| > delta (``None``: not reached).
+        tau_loss: first tau with |J(theta(tau)) - J(theta0)| > delta (``None``: not reached).
+        loss_initial, loss_final: J at the start and where the solve ended.
+        t1: the horizon asked for; ``t_end``: where the solve ended.
+        solver: the Diffrax solver's name.
+        steps: accepted steps of all solves (also in ``stats``).
+        status: how the solve ended (:class:`~memdyn.core.status.Status`; ``status.advice`` says what
+            to change when it is not ``ok``).
+        theta_final: (2m,) array, the state (a, w) where the solve ended.
+        stats: ``steps``, ``rejected_steps`` (Diffrax's counts over every solve of the call), and
+            ``load_s`` (loading or compiling the solve) and ``solve_s`` (running it) in seconds.
     """
 
     tau_param: float | None
@@ -99,9 +109,26 @@ class FlowResult:
     solver: str
     steps: int
     status: Status
-    theta_final: list[float] = field(default_factory=list)
+    theta_final: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    stats: dict[str, float] = field(default_factory=dict)
+    replay: Callable[[np.ndarray], dict] | None = field(default=None, compare=False)
+    """``replay(ts)``: theta, J and ||grad J|| at the times ``ts`` (:func:`trajectory`), for plots."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every requested hitting time was found (status ``ok``)."""
+        return self.status is Status.OK
+
+    def __repr__(self) -> str:
+        def num(x):
+            return "None" if x is None else f"{x:.6g}"
+
+        return (f"FlowResult(status={str(self.status)!r}, tau_param={num(self.tau_param)}, "
+                f"tau_loss={num(self.tau_loss)}, loss {self.loss_initial:.6g} -> {self.loss_final:.6g}, "
+                f"steps={self.steps})")
 
     def to_json(self) -> dict[str, Any]:
+        """The result as JSON-ready Python values (what ``memdyn flow --json`` prints)."""
         return {
             "tau_param": self.tau_param,
             "tau_loss": self.tau_loss,
@@ -112,15 +139,39 @@ class FlowResult:
             "solver": self.solver,
             "steps": self.steps,
             "status": str(self.status),
-            "theta_final": self.theta_final,
+            "theta_final": [float(x) for x in self.theta_final],
             "advice": None if self.status is Status.OK else self.status.advice,
+            "stats": dict(self.stats),
         }
+
+    def to_pandas(self):
+        """A one-row :class:`pandas.DataFrame` (pandas is optional: imported here)."""
+        import pandas as pd
+
+        row = {k: v for k, v in self.to_json().items() if k not in ("theta_final", "stats", "advice")}
+        return pd.DataFrame([row])
+
+    def plot(self, ax=None, *, points: int = 200):
+        """The loss J(theta(tau)) along the flow on log-log axes, the hitting times marked.
+
+        The trajectory is solved again at ``points`` log-spaced times up to where this solve ended.
+        Returns the axes (a new figure when ``ax`` is None).
+        """
+        from ..plots import plot_loss_curves
+
+        if self.replay is None:
+            raise ValueError("this result has no trajectory to replay (built outside hitting_times)")
+        end = max(self.t_end, *(t for t in (self.tau_param, self.tau_loss) if t is not None))
+        ts = np.geomspace(min(1e-3, end / 10), end * 1.5, points)
+        path = self.replay(ts)
+        return plot_loss_curves([{"t": ts, "loss": path["loss"], "label": f"{self.status}",
+                                  "tau_param": self.tau_param, "tau_loss": self.tau_loss}], ax=ax)
 
 
 # --- compiled solves ---------------------------------------------------------------------------
 # Compiled hitting-time solves: traced once per shape, kept in memory and on disk.
 #
-# A :class:`HittingTimes` is what :func:`memdyn.core.integrate.compiled_hitting_times` returns: a
+# A :class:`HittingTimes` is what :func:`memdyn.core.integrate.solve_program` returns: a
 # callable ``(data, theta0, delta, t1)``. Behind it, for each (target, static solver settings,
 # batched or not, gradient flow or heavy ball, argument shapes) there is one executable, found in this
 # order:
@@ -210,7 +261,7 @@ class HittingTimes:
             data, theta0 = jax.device_put((data, theta0), device)
         args = (data, theta0, *self._runtime(1.0, 1.0, theta0))
         executable = None
-        if cache.enabled():  # JAX's own compilation cache was pointed at ours at import (core.precision)
+        if cache.enabled():  # compiled through JAX's cache too where it is on (cache.use_compilation_cache)
             disk_key = self._disk_key(shapes)
             exported = self._load(disk_key)
             if exported is None:
@@ -251,16 +302,17 @@ def forget_compiled() -> None:
     _EXECUTABLES.clear()
 
 
-def compiled_hitting_times(target: Target, config: SolverConfig, *, batched: bool = False,
+def solve_program(target: Target, config: SolverConfig, *, batched: bool = False,
                            friction: float | None = None) -> HittingTimes:
     """The hitting-time solve for ``target`` and ``config``, as a callable ``(data, theta0, delta, t1)``
     (vmapped over data and theta0 when ``batched``); see :class:`HittingTimes`."""
     return HittingTimes(target, config, batched=batched, friction=friction)
 
 
-MAX_T1 = 1e30
-"""Longest horizon accepted: plateaus to 1e30 are solved on a restarted clock (:mod:`memdyn.core.solve`)
-and checked against an independent SciPy solve with restarts beyond 1e16."""
+DEFAULT_T1 = MAX_T1
+"""The horizon of every hitting-time solve unless given: the longest accepted. A solve stops at its
+events, so the horizon costs nothing when they come first; a flow that never leaves its plateau
+ends at ``max_steps`` or ``MAX_T1`` with the status that says so."""
 
 
 def check_horizon(delta, t1: float) -> None:
@@ -273,7 +325,8 @@ def check_horizon(delta, t1: float) -> None:
         raise InputError("t1", f"must be in (0, {MAX_T1:g}], got {t1}")
 
 
-def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1: float = 1e8,
+@float64
+def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1: float = DEFAULT_T1,
                   config: SolverConfig = SolverConfig(), friction: float | None = None) -> FlowResult:
     """Integrate the gradient flow from (a0, w0) and return both hitting times (JMLR Thm 20).
 
@@ -285,9 +338,16 @@ def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1:
     check_horizon(delta, t1)
     if friction is not None and not (np.isfinite(friction) and friction >= 0):
         raise InputError("friction", f"must be a non-negative number, got {friction}")
-    fn = compiled_hitting_times(target, config, friction=None if friction is None else float(friction))
+    fn = solve_program(target, config, friction=None if friction is None else float(friction))
+    start = time.perf_counter()
+    fn.prepare(data, theta0)
+    load_s = time.perf_counter() - start
     out = jax.device_get(fn(data, theta0, float(delta), float(t1)))
-    return flow_result(out, t1, config, target)
+    result = flow_result(out, t1, config, target)
+    result.stats.update(load_s=load_s, solve_s=time.perf_counter() - start - load_s)
+    if friction is None:
+        result.replay = lambda ts: trajectory(target.lowered(), data, theta0, ts, config=config)
+    return result
 
 
 def flow_result(out, t1: float, config: SolverConfig, target: Target) -> FlowResult:
@@ -295,16 +355,19 @@ def flow_result(out, t1: float, config: SolverConfig, target: Target) -> FlowRes
     ``theta_final`` back in (a, w) when the target is reparameterised."""
     tau = [float(x) if np.isfinite(x) else None for x in np.asarray(out["tau"])]
     status = Status.from_code(int(out["code"]), reached=None not in tau)
+    steps = int(out["steps"])
     return FlowResult(tau_param=tau[0], tau_loss=tau[1], loss_initial=float(out["loss_initial"]),
                       loss_final=float(out["loss_final"]), t1=float(t1), t_end=float(out["t_end"]),
-                      solver=config.solver, steps=int(out["steps"]), status=status,
-                      theta_final=[float(x) for x in target.external(out["theta"])])
+                      solver=config.solver, steps=steps, status=status,
+                      theta_final=np.asarray(target.external(out["theta"]), dtype=float),
+                      stats={"steps": steps, "rejected_steps": int(out["rejected_steps"])})
 
 
 _COMPILED: dict[tuple, Callable] = {}
 
 
-def trajectory(target: Target, data: KernelData, theta0, ts, config: SolverConfig = SolverConfig()) -> dict:
+@float64
+def trajectory(target: Target, data: KernelData, theta0, ts, *, config: SolverConfig = SolverConfig()) -> dict:
     """theta, J and ||grad J|| at the times ``ts`` (for plots; values between steps are interpolated)."""
     key = ("trajectory", target, config)
     if key not in _COMPILED:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import jax
 
+from .jaxsetup import float64
 from .lowering import JAX, Backend, KernelData, Target
 
 
@@ -27,6 +28,7 @@ def split(theta: jax.Array) -> tuple[jax.Array, jax.Array]:
     return theta[..., :m], theta[..., m:]
 
 
+@float64
 def loss(target: Target, data: KernelData, theta, backend: Backend = JAX):
     """J(a, w) = int_0^oo (sum_i a_i e^{-w_i t} - rho(t))^2 dt."""
     a, w = split(theta)
@@ -35,6 +37,7 @@ def loss(target: Target, data: KernelData, theta, backend: Backend = JAX):
     return a @ K @ a - 2.0 * a @ L + data.norm2
 
 
+@float64
 def gradient(target: Target, data: KernelData, theta, backend: Backend = JAX):
     """(dJ/da, dJ/dw) from the symbolic templates (not by autodiff)."""
     a, w = split(theta)
@@ -45,6 +48,7 @@ def gradient(target: Target, data: KernelData, theta, backend: Backend = JAX):
     return backend.xp.concatenate([ga, gw])
 
 
+@float64
 def hessian(target: Target, data: KernelData, theta, backend: Backend = JAX):
     """The 2m x 2m Hessian of J from the symbolic templates."""
     xp = backend.xp

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
-import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
 import mpmath
@@ -26,15 +25,16 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
-from .precision import ensure_x64
 from ..errors import InputError, LoweringError
-from .formula import T
 from .data import KernelData, on_device
+from .formula import T
 from .functions import LOWERED
+from .jaxsetup import float64, require_x64
 from .params import check_values
 from .quadrature import Unresolved, adapted_rule
 from .stable import experfc, plain
-from .symbolic import U, V, W, Derivation, fingerprint
+from .symbolic import Derivation, U, V, W, fingerprint
+
 
 @dataclass(frozen=True)
 class Backend:
@@ -214,7 +214,7 @@ class Target:
             self._templates[backend.name] = _templates(self.derivation, backend)
         return self._templates[backend.name]
 
-    def lowered(self) -> "Target":
+    def lowered(self) -> Target:
         """The target a solve traces: itself (a :class:`~memdyn.core.warm.WarmTarget` builds one)."""
         return self
 
@@ -239,11 +239,13 @@ class Target:
         """A host function of (t, params=...) at these parameter values."""
         return functools.partial(fn, params=[values[n] for n in self.kernel.param_names])
 
+    @float64
     def data(self, values: Mapping[str, float] | None = None) -> KernelData:
         """KernelData for one set of parameter values."""
         batch = self._data_numpy([values or {}])
         return on_device(KernelData(*(x[0] for x in batch)))
 
+    @float64
     def data_batch(self, values_list: Sequence[Mapping[str, float]], *, host: bool = False) -> KernelData:
         """KernelData for several parameter sets, stacked along axis 0, on one common rule
         (NumPy arrays with ``host``, for slicing and padding before a compiled call)."""
@@ -355,5 +357,5 @@ def _templates(derivation: Derivation, backend: Backend):
 @functools.lru_cache(maxsize=64)
 def lower(derivation: Derivation) -> Target:
     """Lower a derivation to JAX templates (cached: one Target per derivation)."""
-    ensure_x64()
+    require_x64()
     return Target(derivation=derivation, _templates={JAX.name: _templates(derivation, JAX)})

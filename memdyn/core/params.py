@@ -8,9 +8,11 @@ and the SymPy-free warm path (:mod:`memdyn.core.warm`), so the three cannot disa
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from ..errors import InputError
+from .limits import MAX_ELEMENTS
 
 SIGNS = ("positive", "negative", "real")
 """The assumption a parameter's symbol carries, from the signs of its values."""
@@ -62,3 +64,56 @@ def check_values(names: Sequence[str], signs: Sequence[str], values: Mapping[str
         if (sign == "positive" and v <= 0) or (sign == "negative" and v >= 0):
             raise InputError(f"param {name}", f"value {v} has another sign than the derivation assumed")
     return {n: float(values[n]) for n in names}
+
+
+def parse_range(text: str, *, argument: str = "sweep") -> tuple[str, list[float]]:
+    """A swept parameter and its values, in the range grammar of ``memdyn sweep --sweep``.
+
+    ``NAME=V1,V2,..`` (a list), ``NAME=START:STOP:STEP`` (stop included: ``mu=8:11:0.5`` is 8, 8.5, ..,
+    11) or ``NAME=geom(START,STOP,N)`` (N values, geometric). Returns ``(NAME, values)``; at most
+    :data:`~memdyn.core.limits.MAX_ELEMENTS` values.
+
+    Example:
+        >>> parse_range("mu=8:9:0.5")
+        ('mu', [8.0, 8.5, 9.0])
+    """
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise InputError(argument, f"expected NAME=V1,V2,.. or NAME=START:STOP:STEP or NAME=geom(START,STOP,N), "
+                                   f"got {text!r}")
+    geom = re.fullmatch(r"\s*geom\((.*)\)\s*", values)
+    if geom:
+        args = _numbers(geom.group(1), argument)
+        start, stop, n = args if len(args) == 3 else (0.0, 0.0, 0.0)
+        if n != int(n) or not 2 <= n <= MAX_ELEMENTS or not (start > 0 and stop > 0):
+            raise InputError(argument, f"geom(START,STOP,N) needs START, STOP > 0 and N an integer in "
+                                       f"2..{MAX_ELEMENTS}, got {values.strip()!r}")
+        n = int(n)
+        return name, [start * (stop / start) ** (k / (n - 1)) if 0 < k < n - 1 else (start, stop)[k > 0]
+                      for k in range(n)]
+    if ":" in values:
+        parts = values.split(":")
+        if len(parts) != 3:
+            raise InputError(argument, f"expected START:STOP:STEP, got {values.strip()!r}")
+        start, stop, step = (_numbers(v, argument)[0] for v in parts)  # one number each
+        n = math.floor((stop - start) / step * (1 + 1e-12) + 1e-9) + 1 if step != 0 else 0
+        if step == 0 or n < 1 or n > MAX_ELEMENTS:
+            raise InputError(argument, f"START:STOP:STEP must give 1..{MAX_ELEMENTS} values (STEP != 0, "
+                                       f"towards STOP), got {values.strip()!r}")
+        return name, [round(start + k * step, 12) for k in range(n)]
+    return name, _numbers(values, argument)
+
+
+def _numbers(text: str, argument: str) -> list[float]:
+    """Comma-separated finite numbers (at least one)."""
+    try:
+        values = [float(x) for x in text.split(",") if x.strip() != ""]
+    except ValueError:
+        raise InputError(argument, f"expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise InputError(argument, "no numbers given")
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        raise InputError(argument, f"values must be finite, got {bad[0]}")
+    return values

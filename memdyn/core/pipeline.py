@@ -9,14 +9,17 @@ so that a process served by the warm path (:mod:`memdyn.core.warm`) never import
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from .jaxsetup import float64
 from .warm import remember
 
 if TYPE_CHECKING:
     from .lowering import Target
 
 
+@float64
 def target(rho: str, params: Mapping[str, float | Sequence[float]] | None = None) -> Target:
     """Parse, derive and lower ``rho`` (cached per formula and parameter signs).
 

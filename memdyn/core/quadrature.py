@@ -15,8 +15,8 @@ transform is accurate for w >~ 40/t_max, which :class:`Rule` records).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 

@@ -74,7 +74,7 @@ def pair_derivatives(g: sp.Expr) -> tuple[sp.Expr, ...]:
     return K, sp.diff(K, _U), sp.diff(K, _U, 2), sp.diff(K, _U, _V)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _branches(name: str):
     """SymPy's solutions of g(v) = w for v, lambdified, the v >= 0 branch first."""
     roots = sp.solve(sp.Eq(MAPS[name], _W), _V)
@@ -113,7 +113,7 @@ class MappedTarget:
     def fingerprint(self) -> str:
         return f"{self.base.fingerprint}:{self.name}"
 
-    def lowered(self) -> "MappedTarget":
+    def lowered(self) -> MappedTarget:
         return self
 
     @property
@@ -147,7 +147,7 @@ class MappedTarget:
         return np.asarray(_metric(self.name)(inverse(self.name, w)), dtype=float)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _metric(name: str):
     return sp.lambdify(_V, sp.diff(MAPS[name], _V) ** 2, "numpy")
 

@@ -37,39 +37,41 @@ only to trace, so a process that finds its solve in the cache never pays for the
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import diffrax
 import jax
 import jax.numpy as jnp
 import optimistix as optx
 
+from .jaxsetup import require_x64
 from .loss import flow_field, gradient, loss
 from .lowering import KernelData, Target
-from .precision import ensure_x64
+from .solvers import SOLVERS
 from .status import Status
+
+if TYPE_CHECKING:
+    from .integrate import SolverConfig
 
 
 def make_solver(config):
-    """The Diffrax solver of ``config.solver``; implicit ones with a full Newton iteration."""
-    newton = diffrax.with_stepsize_controller_tols(optx.Newton)()
-    if config.solver == "kvaerno5":
-        return diffrax.Kvaerno5(root_finder=newton)
-    if config.solver == "kvaerno3":
-        return diffrax.Kvaerno3(root_finder=newton)
-    if config.solver == "kencarp4":
-        return diffrax.KenCarp4(root_finder=newton)
-    if config.solver == "kencarp5":
-        return diffrax.KenCarp5(root_finder=newton)
-    return diffrax.Tsit5()
+    """The Diffrax solver of ``config.solver`` (:data:`memdyn.core.solvers.SOLVERS`)."""
+    spec = SOLVERS[config.solver]
+    cls = getattr(diffrax, spec.diffrax_class)
+    if spec.implicit:
+        return cls(root_finder=diffrax.with_stepsize_controller_tols(optx.Newton)())
+    return cls()
+
 
 def terms(config, field: Callable):
     """The ODE term(s) of ``field`` for ``config.solver``."""
-    if config.solver.startswith("kencarp"):
+    if SOLVERS[config.solver].split:
         # All of the gradient flow is stiff: treat it implicitly, with a zero explicit part.
         zero = diffrax.ODETerm(lambda t, y, args: jnp.zeros_like(y))
         return diffrax.MultiTerm(zero, diffrax.ODETerm(field))
     return diffrax.ODETerm(field)
+
 
 def controller(config, dtmax=None, rtol=None, atol=None):
     """The PI controller; ``rtol``/``atol`` may be traced values (they default to the config's)."""
@@ -130,7 +132,8 @@ def _status_code(result) -> jax.Array:
     """The :class:`Status` code of a Diffrax result: 0 ok/event, 2 max steps, 3 other failure (1, t1
     reached, is decided on the host)."""
     ok = (result == diffrax.RESULTS.successful) | (result == diffrax.RESULTS.event_occurred)
-    return jnp.where(ok, 0, jnp.where(result == diffrax.RESULTS.max_steps_reached, 2, 3))
+    return jnp.where(ok, Status.OK.code, jnp.where(result == diffrax.RESULTS.max_steps_reached,
+                                                   Status.MAX_STEPS_REACHED.code, Status.SOLVER_FAILED.code))
 
 
 def _heavy_ball(target: Target):
@@ -161,7 +164,7 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
     solver failure). Tolerances and friction are run-time values: only ``config.static`` shapes the
     compiled code. With ``heavy_ball`` the dynamics is the heavy-ball ODE started at rest.
     """
-    ensure_x64()
+    require_x64()
     field_fn = _heavy_ball(target) if heavy_ball else flow_field(target)
     terms_ = terms(config, field_fn)
     solver = make_solver(config)
@@ -219,14 +222,14 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
                 hit = mask[:2] & ~restarted
                 return (t + sol.ts[-1], sol.ys[-1], fired | hit, restarted | (mask[2] & ~jnp.any(hit)),
                         jnp.maximum(code, _status_code(sol.result)),
-                        steps + sol.stats["num_accepted_steps"]), None
+                        steps + jnp.stack([sol.stats["num_accepted_steps"], sol.stats["num_rejected_steps"]])), None
 
             return body
 
         def segment(t0, y0, active, horizon):
             # (bisect, capped) per pass: bracket then relocate, or (refine off) one bisecting pass
             passes = jnp.array([[False, False], [True, True]]) if config.refine else jnp.array([[True, False]])
-            init = (t0, y0, jnp.zeros(2, dtype=bool), jnp.asarray(False), jnp.asarray(0), jnp.asarray(0))
+            init = (t0, y0, jnp.zeros(2, dtype=bool), jnp.asarray(False), jnp.asarray(0), jnp.zeros(2, dtype=int))
             (t, y, fired, restarted, code, steps), _ = jax.lax.scan(one_pass(active, horizon), init, passes)
             return t, y, fired, restarted, code, steps
 
@@ -256,11 +259,12 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
             return (offset, t_hit, y_hit, active, tau, jnp.maximum(code, code_s), steps + steps_s, n + 1)
 
         init = (jnp.asarray(0.0), jnp.asarray(0.0), y_start, jnp.array([True, True]), jnp.full(2, jnp.inf),
-                jnp.asarray(0), jnp.asarray(0), jnp.asarray(0))
+                jnp.asarray(0), jnp.zeros(2, dtype=int), jnp.asarray(0))
         offset, t_local, y_end, active, tau, code, steps, n = jax.lax.while_loop(running, one_segment, init)
         # segments exhausted with a time still sought: report it, never a silent number
-        code = jnp.where(jnp.any(active) & (code == 0) & (n >= MAX_SEGMENTS), 2, code)
-        return {"tau": tau, "theta": theta_of(y_end), "t_end": offset + t_local, "steps": steps, "code": code,
+        code = jnp.where(jnp.any(active) & (code == 0) & (n >= MAX_SEGMENTS), Status.MAX_STEPS_REACHED.code, code)
+        return {"tau": tau, "theta": theta_of(y_end), "t_end": offset + t_local, "steps": steps[0],
+                "rejected_steps": steps[1], "code": code,
                 "loss_initial": J0, "loss_final": loss(target, data, theta_of(y_end))}
 
     return run

@@ -10,11 +10,13 @@ Every start is checked by one validator, :func:`check_start`, and returned as th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
+from .jaxsetup import float64
 
 if TYPE_CHECKING:
     from .formula import Kernel
@@ -77,6 +79,7 @@ def exponential_part(kernel: Kernel, values: dict[str, float]) -> list[tuple[flo
     return sorted(((a, w) for w, a in found.items() if a != 0), key=lambda p: p[1])
 
 
+@float64
 def on_invariant_set(short: Sequence[tuple[float, float]], m: int, *, null_rates: Sequence[float] = (),
                      group_sizes: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A point of M*: groups at the rates of ``short`` (amplitudes split equally), the rest null.
@@ -108,6 +111,7 @@ def on_invariant_set(short: Sequence[tuple[float, float]], m: int, *, null_rates
     return np.asarray(a, float), np.asarray(w, float)
 
 
+@float64
 def random_bounded(m: int, *, w_range=(0.5, 2.0), a_range=(-1.0, 1.0), beta: float = 1.0,
                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The JMLR bounded random start (eq. 109): w0 ~ U[w_l, w_r], a0 = a0' m^-beta, a0' ~ U[a_l, a_r]."""

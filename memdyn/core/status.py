@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from ..errors import MemdynError
+
 
 class Status(enum.StrEnum):
     """How a hitting-time solve (flow, sweep element, momentum escape, benchmark row) ended."""
@@ -28,7 +30,7 @@ class Status(enum.StrEnum):
         return list(Status).index(self)
 
     @classmethod
-    def from_code(cls, code: int, *, reached: bool = True) -> "Status":
+    def from_code(cls, code: int, *, reached: bool = True) -> Status:
         """The status of a compiled solve's ``code``; code 0 with a time not reached is ``t1_reached``."""
         status = list(cls)[int(code)]
         if status is cls.OK and not reached:
@@ -45,5 +47,24 @@ _ADVICE = {
                           "try another solver or tighter tolerances",
 }
 
-STATUS = tuple(s.value for s in Status)
-"""The status strings, in code order."""
+
+
+class SolveError(MemdynError):
+    """A solve ended without its answer and the caller asked for an exception (``throw=True``).
+
+    ``result`` is the whole result (a flow's, a sweep's or a comparison's), so nothing computed is
+    lost; the message names each status met and its advice.
+    """
+
+    def __init__(self, result):
+        self.result = result
+        met = sorted({str(s) for s in _statuses(result)} - {Status.OK.value})
+        super().__init__(f"the solve ended {', '.join(met)}: " + "; ".join(Status(s).advice for s in met))
+
+
+def _statuses(result) -> list:
+    if hasattr(result, "results"):  # a sweep
+        return [r.status for r in result.results]
+    if hasattr(result, "rows"):  # a sharp comparison
+        return [r["status"] for r in result.rows]
+    return [result.status]

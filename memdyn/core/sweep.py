@@ -10,37 +10,44 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import jax
 import numpy as np
 
 from ..errors import InputError
-from .fits import bound_ratio, fit_log_linear, memory_of
-from .integrate import FlowResult, SolverConfig, check_horizon, compiled_hitting_times, flow_result
 from .data import KernelData
+from .files import replace_atomically, write_atomically
+from .fits import bound_ratio, fit_log_linear, memory_of
+from .integrate import FlowResult, SolverConfig, check_horizon, flow_result, solve_program
+from .jaxsetup import float64
+from .limits import MAX_ELEMENTS
 from .resources import check_solve
 from .starts import check_starts
 
 if TYPE_CHECKING:
     from .lowering import Target
 
-MAX_ELEMENTS = 1_000_000
-"""Most solves in one sweep (values x starts)."""
 
 
-@dataclass
+@dataclass(repr=False)
 class SweepResult:
-    """Per-element results of a sweep, in the order values x starts (values outer)."""
+    """Per-element results of a sweep, one row per (value, start), values outer.
+
+    The columns are NumPy arrays: ``values``, ``memory`` (1/omega: the value itself, or its inverse
+    for a parameter named omega), ``tau_param`` and ``tau_loss`` (NaN where not reached),
+    ``loss_initial``, ``loss_final``, ``steps`` and ``status`` (strings); ``results`` holds each
+    element's :class:`~memdyn.core.integrate.FlowResult`. ``to_json`` keeps ``None`` for a time not
+    reached, as ``memdyn sweep --json`` prints it.
+    """
 
     param: str
-    values: list[float]
-    memory: list[float]
-    """1/omega for each element (the value itself, or its inverse for a parameter named omega)."""
+    values: np.ndarray
+    memory: np.ndarray
     starts: np.ndarray
     """(n_starts, 2m) initial conditions."""
     results: list[FlowResult]
@@ -48,11 +55,53 @@ class SweepResult:
     run_s: float
     w_min: list[float] = field(default_factory=list)
     axes: dict[str, list[float]] = field(default_factory=dict)
-    """Further grid axes (``--sweep`` given more than once): each one's value per element."""
+    """Further grid axes (``grid``): each one's value per element."""
     devices: int = 1
 
-    def column(self, key: str) -> list:
+    def __post_init__(self):
+        self.values = np.asarray(self.values, dtype=float)
+        self.memory = np.asarray(self.memory, dtype=float)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def _raw(self, key: str) -> list:
         return [getattr(r, key) for r in self.results]
+
+    def column(self, key: str) -> np.ndarray:
+        """One field of every element's FlowResult as an array (``None`` as NaN)."""
+        raw = self._raw(key)
+        if key == "status":
+            return np.array([str(x) for x in raw])
+        if key == "steps":
+            return np.array(raw, dtype=int)
+        return np.array([np.nan if x is None else x for x in raw], dtype=float)
+
+    tau_param = property(lambda self: self.column("tau_param"), doc="tau_param per element (NaN: not reached).")
+    tau_loss = property(lambda self: self.column("tau_loss"), doc="tau_loss per element (NaN: not reached).")
+    loss_initial = property(lambda self: self.column("loss_initial"), doc="J at each start.")
+    loss_final = property(lambda self: self.column("loss_final"), doc="J where each solve ended.")
+    steps = property(lambda self: self.column("steps"), doc="Accepted steps per element.")
+    status = property(lambda self: self.column("status"), doc="Status per element, as strings.")
+
+    @property
+    def ok(self) -> bool:
+        """Whether every element found its hitting times."""
+        return all(r.ok for r in self.results)
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """Total accepted and rejected steps, and seconds to load or compile and to run the solve."""
+        return {"steps": int(sum(r.stats.get("steps", r.steps) for r in self.results)),
+                "rejected_steps": int(sum(r.stats.get("rejected_steps", 0) for r in self.results)),
+                "load_s": self.compile_s, "solve_s": self.run_s}
+
+    def __repr__(self) -> str:
+        done = sum(r.ok for r in self.results)
+        taus = self.tau_loss[np.isfinite(self.tau_loss)]
+        span = f", tau_loss {taus.min():.4g}..{taus.max():.4g}" if taus.size else ""
+        return (f"SweepResult({self.param}: {len(self)} elements over {len(np.unique(self.values))} values, "
+                f"ok {done}/{len(self)}{span})")
 
     def fits(self) -> dict:
         """Theorem 20's fits along the memory axis; None on a grid of several axes (a slope across
@@ -61,7 +110,7 @@ class SweepResult:
         if self.axes:
             return {key: None for key in ("tau_param", "tau_loss")}
         for key in ("tau_param", "tau_loss"):
-            taus = self.column(key)
+            taus = self._raw(key)
             plain = fit_log_linear(self.memory, taus)
             pref = fit_log_linear(self.memory, taus, q=-2.0)  # ln(tau / omega^2): the bound's own form
             w_min = min(self.w_min) if self.w_min else None
@@ -72,23 +121,63 @@ class SweepResult:
         return out
 
     def to_json(self) -> dict:
+        """The result as JSON-ready Python values (what ``memdyn sweep --json`` prints)."""
         return {
             "param": self.param,
             "values": [float(v) for v in self.values],
             "axes": {name: [float(v) for v in vals] for name, vals in self.axes.items()},
-            "memory": self.memory,
+            "memory": [float(v) for v in self.memory],
             "start": [list(map(float, s)) for s in self.starts],
-            "tau_param": self.column("tau_param"),
-            "tau_loss": self.column("tau_loss"),
-            "loss_initial": self.column("loss_initial"),
-            "loss_final": self.column("loss_final"),
-            "steps": self.column("steps"),
-            "status": [str(s) for s in self.column("status")],
+            "tau_param": self._raw("tau_param"),
+            "tau_loss": self._raw("tau_loss"),
+            "loss_initial": self._raw("loss_initial"),
+            "loss_final": self._raw("loss_final"),
+            "steps": self._raw("steps"),
+            "status": [str(s) for s in self._raw("status")],
             "w_min": self.w_min,
             "fit": self.fits(),
             "timing": {"compile_s": self.compile_s, "run_s": self.run_s},
             "devices": self.devices,
         }
+
+    def rows(self) -> tuple[list[str], list[list]]:
+        """The table, one row per element: (column names, rows), as ``results.csv`` holds it."""
+        axes = list(self.axes)
+        columns = [self.param, *axes, "memory", "start", "tau_param", "tau_loss", "loss_initial", "loss_final",
+                   "steps", "status"]
+        n_starts = len(self.starts)
+        rows = [[float(self.values[i]), *(self.axes[a][i] for a in axes), float(self.memory[i]), i % n_starts,
+                 r.tau_param, r.tau_loss, r.loss_initial, r.loss_final, r.steps, str(r.status)]
+                for i, r in enumerate(self.results)]
+        return columns, rows
+
+    def to_pandas(self):
+        """The table as a :class:`pandas.DataFrame` (pandas is optional: imported here)."""
+        import pandas as pd
+
+        columns, rows = self.rows()
+        return pd.DataFrame(rows, columns=columns)
+
+    def save(self, folder) -> list[str]:
+        """Write ``results.json`` and ``results.csv`` into ``folder``, both or neither."""
+        columns, rows = self.rows()
+        lines = [",".join(columns)] + [
+            ",".join("" if c is None else repr(c) if isinstance(c, float) else str(c) for c in row) for row in rows]
+        text = json.dumps(self.to_json(), indent=1)
+        return write_atomically(Path(folder), {"results.json": lambda path: path.write_text(text),
+                                               "results.csv": lambda path: path.write_text("\n".join(lines) + "\n")})
+
+    def plot(self, ax=None, *, key: str = "tau_loss"):
+        """ln tau against the memory 1/omega (one line per start), beside Theorem 20's slope w_min.
+
+        Returns the axes (a new figure when ``ax`` is None).
+        """
+        from ..plots import plot_lines
+
+        n_starts = len(self.starts)
+        series = {f"start {k}" if n_starts > 1 else key: list(self.column(key)[k::n_starts]) for k in range(n_starts)}
+        return plot_lines(self.memory[::n_starts], series, ax=ax, xlabel=r"memory $1/\omega$",
+                          ylabel=key.replace("tau_", r"$\tau$ ").replace("param", "(param)").replace("loss", "(loss)"))
 
 
 class ChunkStore:
@@ -120,10 +209,9 @@ class ChunkStore:
             if self.folder.exists() and not self.folder.is_dir():
                 raise InputError("out", f"{self.folder} exists and is not a folder")
             self.folder.mkdir(parents=True, exist_ok=True)
-            # one temporary name per process: the processes of a distributed sweep all write the (same) manifest
-            tmp = self.folder / f".sweep.{os.getpid()}.tmp"
-            tmp.write_text(json.dumps({"key": self.key, "description": description}, indent=1))
-            os.replace(tmp, manifest)
+            # the processes of a distributed sweep all write the (same) manifest, each from its own temporary file
+            text = json.dumps({"key": self.key, "description": description}, indent=1)
+            replace_atomically(manifest, lambda tmp: tmp.write_text(text))
 
     def path(self, k: int) -> Path:
         return self.folder / f"chunk-{k:06d}.npz"
@@ -136,9 +224,8 @@ class ChunkStore:
             return {name: f[name] for name in f.files}
 
     def save(self, k: int, out: dict) -> None:
-        tmp = self.folder / f".chunk-{k:06d}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, **{name: np.asarray(v) for name, v in out.items()})
-        os.replace(tmp, self.path(k))
+        replace_atomically(self.path(k), lambda tmp: np.savez(tmp, **{name: np.asarray(v) for name, v in out.items()}),
+                           suffix=".npz")
 
 
 def bucket(n: int) -> int:
@@ -154,6 +241,7 @@ def _digest(delta):
     return hashlib.sha256(np.ascontiguousarray(delta, dtype=float).tobytes()).hexdigest()[:16]
 
 
+@float64
 def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequence[float],
               starts: np.ndarray, *, delta: float | np.ndarray, t1: float, config: SolverConfig = SolverConfig(),
               friction: float | None = None, chunk: int | None = None,
@@ -235,7 +323,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     deltas = np.broadcast_to(np.asarray(delta, float), (n,))[order]
     size = bucket(step)  # the compiled batch: step elements, padded
     check_solve(m, size, "starts")
-    fn = compiled_hitting_times(target, config, batched=True, friction=friction)
+    fn = solve_program(target, config, batched=True, friction=friction)
 
     def piece(lo):
         idx = np.minimum(np.arange(lo, lo + size), min(lo + step, n) - 1)  # pad with the piece's last element
@@ -300,6 +388,6 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     results = [flow_result(jax.tree_util.tree_map(lambda x: x[i], out), t1, config, target) for i in range(n)]
     memory = [mu for mu in memory_per_point for _ in range(n_s)]
     extra = {name: [p[name] for p in points for _ in range(n_s)] for name, _ in axes[1:]}
-    return SweepResult(param=param, values=[v for v in values for _ in range(n_s)], memory=memory,
+    return SweepResult(param=param, values=np.array([v for v in values for _ in range(n_s)]), memory=np.array(memory),
                        starts=starts, results=results, compile_s=compile_s, run_s=run_s, w_min=w_min.tolist(), axes=extra,
                        devices=len(devs))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import signal
 import threading
 from dataclasses import dataclass
 
@@ -31,10 +30,10 @@ import sympy as sp
 from ..errors import InputError
 from ..version import __version__
 from . import cache, serial
-from .formula import T, Kernel
 from .budget import Budget as _Budget
 from .budget import Timeout as _Timeout
 from .budget import time_limit as _time_limit
+from .formula import Kernel, T
 from .functions import LOWERED
 from .stable import experfc, plain, stabilise
 

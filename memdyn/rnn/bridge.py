@@ -11,8 +11,8 @@ with the flow's ``tau_loss``, undoing one idealisation at a time.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 

@@ -32,14 +32,13 @@ training time ``epoch * lr``. Training itself is in :mod:`memdyn.rnn.train`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import precision  # noqa: F401  (turns float64 on)
 from ..core.pipeline import target as make_target
 from ..errors import InputError
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ..core.files import replace_atomically
 from ..core.resources import check_memory
 from ..errors import InputError
-from .model import (INPUTS, RNNSpec, init_params, population_loss, random_cosines, sampled_loss, targets,
-                    white_noise)
+from .model import INPUTS, RNNSpec, init_params, population_loss, random_cosines, sampled_loss, targets, white_noise
 
 OPTIMIZERS = ("gd", "sgd", "adam")
 
@@ -32,8 +32,9 @@ class TrainConfig:
     """How to train. ``samples=None`` trains on the population (Ito) loss of a linear network."""
 
     optimizer: str = "gd"
-    lr: float = 1.0
-    epochs: int = 1000
+    lr: float | None = None
+    """Learning rate; ``None``: 0.01 for gd and sgd, 1e-3 for adam."""
+    epochs: int = 2000
     samples: int | None = 128
     batch: int | None = None
     """Minibatch size for sgd (default 32) and adam (default: full batch); gd is always full batch."""
@@ -49,6 +50,8 @@ class TrainConfig:
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise InputError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.lr is None:
+            object.__setattr__(self, "lr", 1e-3 if self.optimizer == "adam" else 0.01)
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise InputError("lr", f"must be positive, got {self.lr}")
         if self.epochs < 1:
@@ -366,10 +369,8 @@ class _Checkpoint:
 
     def save(self, state, losses: np.ndarray) -> None:
         arrays = {f"leaf{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(state))}
-        part = self.path.with_name(self.path.name + ".part")
-        with open(part, "wb") as f:
-            np.savez(f, fingerprint=self.fingerprint, losses=losses, **arrays)
-        os.replace(part, self.path)
+        replace_atomically(self.path, lambda tmp: np.savez(tmp, fingerprint=self.fingerprint, losses=losses, **arrays),
+                           suffix=".npz")
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

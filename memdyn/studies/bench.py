@@ -24,21 +24,23 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.integrate import SolverConfig, compiled_hitting_times
+from .. import plots
+from ..core.files import write_atomically
+from ..core.integrate import SolverConfig, solve_program
 from ..core.loss import gradient, hessian, loss
 from ..core.pipeline import target as make_target
 from ..core.sweep import run_sweep
-from .. import report
-from .output import write_atomically
 from .problems import DELTA, RHO
 from .problems import mstar_start as start
 from .reference import scipy_hitting_times
+from .tables import markdown_table
+
 
 def machine() -> str:
     return (f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
@@ -56,7 +58,7 @@ def _timed(fn: Callable, repeat: int) -> tuple[float, object]:
 
 
 def diffrax_tau(tg, data, theta0, config: SolverConfig, *, t1=1e15, repeat=3) -> dict:
-    fn = compiled_hitting_times(tg, config)
+    fn = solve_program(tg, config)
     run = lambda: jax.device_get(fn(data, jnp.asarray(theta0), DELTA, t1))  # noqa: E731
     t = time.perf_counter()
     run()
@@ -163,7 +165,7 @@ def cost_growth(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0), null_rates=(
 def throughput(batches=(1, 8, 64, 512, 4096), mu_range=(8.0, 16.0), config: SolverConfig = SolverConfig(),
                progress=None) -> dict:
     tg = make_target(RHO, {"mu": list(mu_range)})
-    fn = compiled_hitting_times(tg, config, batched=True)
+    fn = solve_program(tg, config, batched=True)
     rows = []
     for n in batches:
         mus = np.linspace(*mu_range, n)
@@ -209,7 +211,7 @@ def device_scaling(elements: dict[int, int] = {2: 256, 10: 32}, mu_range=(8.0, 1
                                       devices=d)
             first = sweep()  # compiles (or loads) the solve for every device used
             result = sweep()
-            taus = np.array([np.inf if t is None else t for t in result.column("tau_loss")])
+            taus = np.where(np.isnan(result.tau_loss), np.inf, result.tau_loss)
             ref = taus if ref is None else ref
             rows.append({"m": m, "devices": d, "elements": n, "chunk": chunk, "run_s": result.run_s,
                          "trajectories_per_s": n / result.run_s, "compile_s": first.compile_s,
@@ -235,7 +237,7 @@ def matched_comparison(mu: float, accuracy: float, wp: dict, batch: int = 64, pr
     tg = make_target(RHO, {"mu": mu})
     data = tg.data_batch([{"mu": mu}] * batch)
     th = jnp.tile(jnp.asarray(start([0.5])), (batch, 1))
-    fn = compiled_hitting_times(tg, SolverConfig(rtol=rtol, atol=rtol * 1e-2), batched=True)
+    fn = solve_program(tg, SolverConfig(rtol=rtol, atol=rtol * 1e-2), batched=True)
     wall, out = _timed(lambda: jax.block_until_ready(fn(data, th, DELTA, 1e15)), 3)
     if progress:
         progress("accuracy-matched comparison")
@@ -249,12 +251,12 @@ _COMPILE_PROBE = """
 import os, sys, time
 os.environ["MEMDYN_CACHE_DIR"] = sys.argv[1]
 import jax.numpy as jnp, numpy as np, memdyn
-from memdyn.core.integrate import SolverConfig, compiled_hitting_times
+from memdyn.core.integrate import SolverConfig, solve_program
 m = int(sys.argv[2])
 tg = memdyn.target("exp(-t) + 0.5*exp(-(t - mu)**2/2)", {"mu": 12.0})
 data = tg.data({"mu": 12.0})
 theta0 = jnp.asarray([1.0] + [0.0] * (m - 1) + [1.0] + list(np.linspace(0.5, 2.0, m - 1)))
-fn = compiled_hitting_times(tg, SolverConfig())
+fn = solve_program(tg, SolverConfig())
 t = time.perf_counter()
 fn.prepare(data, theta0)
 print(time.perf_counter() - t)
@@ -310,7 +312,7 @@ def markdown(result: dict, figure: str | None = None) -> str:
     lines = [f"Machine: {result['machine']}; profile `{result['profile']}`.", "",
              f"### Work-precision (1/ω = {wp['mu']:g}, m = {wp['m']}, τ′₀ reference {wp['reference_tau']:.12g}; "
              f"Radau at rtol 1e-12 agrees to {wp['reference_agreement']:.1e})", "",
-             report.markdown_table(["method", "rtol / η", "τ′₀", "rel. error", "wall per solve", "steps / nfev / iterations"],
+             markdown_table(["method", "rtol / η", "τ′₀", "rel. error", "wall per solve", "steps / nfev / iterations"],
                             [(r["method"], r["rtol"] if r["rtol"] is not None else f"η = {r['eta']:.3g}",
                               "null" if r["tau"] is None else f"{r['tau']:.12g}",
                               r["error"], f"{r['wall_s'] * 1e3:.2f} ms",
@@ -319,7 +321,7 @@ def markdown(result: dict, figure: str | None = None) -> str:
         lines += [f"![work-precision]({figure})", ""]
     cg = result["cost_growth"]
     lines += [f"### Cost against plateau length (null rate {cg['null_rates'][0]:g})", "",
-              report.markdown_table(["1/ω", "τ′₀", "Kvaerno5 steps", "wall", "Tsit5 steps", "LSODA nfev", "GD iterations"],
+              markdown_table(["1/ω", "τ′₀", "Kvaerno5 steps", "wall", "Tsit5 steps", "LSODA nfev", "GD iterations"],
                              [(r["mu"], "null" if r["tau"] is None else f"{r['tau']:.6g}", r["steps"], f"{r['wall_s'] * 1e3:.1f} ms", r.get("tsit5_steps"),
                                r.get("lsoda_nfev"), r.get("gd_iterations")) for r in cg["rows"]]), "",
               f"Plateau grows {cg.get('plateau_ratio', float('nan')):.3g}x, the default solver's steps "
@@ -329,7 +331,7 @@ def markdown(result: dict, figure: str | None = None) -> str:
     tp = result["throughput"]
     lines += ["### Batched throughput (one compiled, vmapped call; 1/ω spread over "
               f"{tp['mu_range'][0]:g}..{tp['mu_range'][1]:g})", "",
-              report.markdown_table(["batch", "run", "per trajectory", "trajectories/s", "compile", "all ok"],
+              markdown_table(["batch", "run", "per trajectory", "trajectories/s", "compile", "all ok"],
                              [(r["batch"], f"{r['run_s']:.3f} s", f"{r['per_trajectory_s'] * 1e3:.2f} ms",
                                f"{r['trajectories_per_s']:.0f}", f"{r['compile_s']:.1f} s", r["all_ok"])
                               for r in tp["rows"]]), ""]
@@ -338,7 +340,7 @@ def markdown(result: dict, figure: str | None = None) -> str:
         lines += [f"### Throughput against devices ({dv['available']} local {dv['platform']} device(s), "
                   f"{dv['device_kind']}; one sweep of memories over {dv['mu_range'][0]:g}..{dv['mu_range'][1]:g}, "
                   "the same chunks for every device count, one batch per device)", "",
-                  report.markdown_table(["m", "elements", "chunk", "devices", "run", "trajectories/s", "compile", "all ok",
+                  markdown_table(["m", "elements", "chunk", "devices", "run", "trajectories/s", "compile", "all ok",
                                          "= one device"],
                                  [(r["m"], r["elements"], r["chunk"], r["devices"], f"{r['run_s']:.3f} s", f"{r['trajectories_per_s']:.0f}",
                                    f"{r['compile_s']:.1f} s", r["all_ok"], r["equal_to_one_device"])
@@ -351,7 +353,7 @@ def markdown(result: dict, figure: str | None = None) -> str:
                   f"trajectory: **{mc['ratio']:.1f}x**.", ""]
     ct = result["compile"]
     lines += ["### Compile time of the hitting-time solve (fresh process)", "",
-              report.markdown_table(["m", "cold", "persistent cache warm"],
+              markdown_table(["m", "cold", "persistent cache warm"],
                              [(r["m"], f"{r['cold_s']:.2f} s", f"{r['warm_cache_s']:.2f} s") for r in ct["rows"]]), ""]
     return "\n".join(lines)
 
@@ -361,7 +363,7 @@ def write_bench(result: dict, out) -> list[str]:
     import json
 
     return write_atomically(out, {
-        "work_precision.png": lambda path: report.save(report.plot_work_precision(result["work_precision"]["rows"]), path),
+        "work_precision.png": lambda path: plots.save(plots.plot_work_precision(result["work_precision"]["rows"]), path),
         "bench.md": lambda path: path.write_text(markdown(result, "work_precision.png")),
         "bench.json": lambda path: path.write_text(json.dumps(result, indent=1)),
     })

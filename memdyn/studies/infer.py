@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -165,9 +165,9 @@ def predict(space: Space, memories: Sequence[float], *, t1: float = 1e9, config:
             # a solve that ended otherwise than at its events or t1 (the step budget) is unresolved: NaN
             resolved = np.array([st in ("ok", "t1_reached") for st in res.column("status")])
             shape = (n_mu, n_c, n_s, n_a, n_n)
-            tau_loss = np.where(resolved & exits, [t1 if t is None else t for t in res.column("tau_loss")],
-                                np.nan)
-            tau_param = np.where(resolved, [t1 if t is None else t for t in res.column("tau_param")], np.nan)
+            # a time not reached by t1 counts as t1
+            tau_loss = np.where(resolved & exits, np.where(np.isnan(res.tau_loss), t1, res.tau_loss), np.nan)
+            tau_param = np.where(resolved, np.where(np.isnan(res.tau_param), t1, res.tau_param), np.nan)
             raw[ws, d] = {"tau_loss": tau_loss.reshape(shape), "tau_param": tau_param.reshape(shape)}
     settings, loss_t, param_t = [], [], []
     for ws, c_i, s_i, a_i, n_i, delta, kappa, lam in itertools.product(

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import report
 from .problems import RHO
+from .tables import markdown_table
 
 SCIPY_SCRIPT = '''"""What a user would otherwise run: exp(-t) + 0.5 exp(-(t - mu)^2/2), width 2 from (a, w) = (1, 0 | 1, 0.5),
 both hitting times with delta = 0.01, by SciPy's LSODA at rtol 1e-10 on a hand-written stable gradient."""
@@ -72,7 +72,7 @@ STAGE_PROBE = '''
 import json, os, sys, time
 t0 = time.perf_counter()
 import memdyn
-from memdyn.core.integrate import SolverConfig, compiled_hitting_times
+from memdyn.core.integrate import SolverConfig, solve_program
 from memdyn.core.pipeline import target
 from memdyn.core.warm import warm_target
 import jax, jax.numpy as jnp
@@ -80,7 +80,7 @@ t1 = time.perf_counter()
 tg = warm_target(sys.argv[1], {"mu": 12.0}) or target(sys.argv[1], {"mu": 12.0})  # as memdyn.api.flow does
 data = tg.data({"mu": 12.0})
 t2 = time.perf_counter()
-fn = compiled_hitting_times(tg, SolverConfig())
+fn = solve_program(tg, SolverConfig())
 theta0 = jnp.asarray([1.0, 0.0, 1.0, 0.5])
 fn.prepare(data, theta0)
 t3 = time.perf_counter()
@@ -165,7 +165,7 @@ def measure(repeat: int = 5, progress=None) -> dict:
 
 def markdown(result: dict) -> str:
     r = result["ratios"]
-    lines = [report.markdown_table(["case (fresh process, end to end)", "wall", "runs"],
+    lines = [markdown_table(["case (fresh process, end to end)", "wall", "runs"],
                                    [(row["case"], f"{row['wall_s']:.2f} s", row["runs"]) for row in result["rows"]]),
              "",
              f"memdyn flow / SciPy script: cold {r['flow_cold_over_scipy']:.1f}x, warm {r['flow_warm_over_scipy']:.1f}x, "
@@ -174,7 +174,7 @@ def markdown(result: dict) -> str:
              f"warm {r['scipy64_over_sweep_warm']:.2f}x (above 1: memdyn is faster). JAX alone (import, one "
              f"operation) takes {r['jax_floor_over_scipy']:.1f}x the one-flow script and 1/{r['scipy64_over_jax_floor']:.1f} "
              "of the 64 SciPy solves.", "",
-             report.markdown_table(["stage of one flow (in one process)", "cold cache", "warm cache"],
+             markdown_table(["stage of one flow (in one process)", "cold cache", "warm cache"],
                                    [(k.removesuffix("_s").replace("_", " "), f"{result['stages']['cold'][k]:.2f} s",
                                      f"{result['stages']['warm'][k]:.2f} s") for k in result["stages"]["cold"]])]
     return "\n".join(lines)

@@ -14,7 +14,7 @@ Settings (the paper leaves its own unstated; these are memdyn's documented defau
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

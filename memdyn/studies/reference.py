@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +29,8 @@ def _functions(target: Target, data: KernelData, backend: str, theta0: np.ndarra
         rhs_j = jax.jit(lambda y: -gradient(target, data, y))
         jac_j = jax.jit(lambda y: -hessian(target, data, y))
         loss_j = jax.jit(lambda y: loss(target, data, y))
-        rhs_j(jnp.asarray(theta0)); jac_j(jnp.asarray(theta0)); loss_j(jnp.asarray(theta0))  # compile first
+        for compiled in (rhs_j, jac_j, loss_j):  # compile first
+            compiled(jnp.asarray(theta0))
         return (lambda y: np.asarray(rhs_j(y))), (lambda y: np.asarray(jac_j(y))), (lambda y: float(loss_j(y)))
     if backend == "numpy":
         dn = jax.tree_util.tree_map(np.asarray, data)

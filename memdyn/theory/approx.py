@@ -171,7 +171,7 @@ MAX_WIDTH = 32
 """Widest fit offered (the float64 L2 optimiser stalls long before; see the README's limits)."""
 
 
-@dataclass
+@dataclass(repr=False)
 class Approximation:
     """Best fits per width (errors in L2 and L1 = sup_t ||H_t - H_hat_t||), and with ``beta`` the
     Jackson network of Thm 10 with its error, bound and constants (:func:`approximate`)."""
@@ -198,6 +198,28 @@ class Approximation:
     @property
     def rate_jackson_l1(self) -> dict | None:
         return None if self.jackson_l1_error is None else rate_fit(self.m, self.jackson_l1_error)
+
+    def __repr__(self) -> str:
+        return (f"Approximation(widths {self.m}, L2 error {self.l2_error[0]:.3g}..{self.l2_error[-1]:.3g}"
+                + (", with the Jackson network" if self.jackson_l1_error else "") + ")")
+
+    def to_pandas(self):
+        """One row per width (errors, and the Jackson network's where built) as a :class:`pandas.DataFrame`."""
+        import pandas as pd
+
+        table = {"m": self.m, "l2_error": self.l2_error, "l1_error": self.l1_error, "improved": self.improved}
+        if self.jackson_l1_error is not None:
+            table.update(jackson_l1_error=self.jackson_l1_error, jackson_bound=self.jackson_bound)
+        return pd.DataFrame(table)
+
+    def plot(self, ax=None):
+        """L2 and L1 errors (and the Jackson network's) against the width, log-log. Returns the axes."""
+        from ..plots import plot_lines
+
+        series = {"L2 error": self.l2_error, "L1 error": self.l1_error}
+        if self.jackson_l1_error is not None:
+            series.update({"Jackson L1": self.jackson_l1_error, "Thm 10 bound": self.jackson_bound})
+        return plot_lines(self.m, series, ax=ax, logx=True, xlabel="width m", ylabel="error")
 
     def to_json(self) -> dict:
         return {"m": self.m, "min_rate": self.min_rate, "l2_error": self.l2_error, "l1_error": self.l1_error,

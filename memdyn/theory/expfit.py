@@ -113,7 +113,7 @@ def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class Kernel:
+class PreciseKernel:
     """rho(t) for the fits: evaluated in extended precision, with the finiteness of each norm."""
 
     target: Target
@@ -226,7 +226,7 @@ def exp_sum(a, w, t) -> np.ndarray:
         return _exp(-np.outer(w, t)).T @ a
 
 
-def residual(kernel: Kernel, a, w, t) -> np.ndarray:
+def residual(kernel: PreciseKernel, a, w, t) -> np.ndarray:
     with _ctx():
         t = _mpfr(np.atleast_1d(np.asarray(t, dtype=object)))
         return kernel.rho(_f64(t)) - exp_sum(a, w, t)
@@ -234,7 +234,7 @@ def residual(kernel: Kernel, a, w, t) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- L2: variable projection
 
-def _l2(kernel: Kernel, w: np.ndarray, *, order: int = 1):
+def _l2(kernel: PreciseKernel, w: np.ndarray, *, order: int = 1):
     """(J, a, gradient, Hessian) of J in x = ln w at rates w (float64), the amplitudes solved exactly
     for those rates (variable projection); gradient and Hessian only up to ``order``.
 
@@ -276,7 +276,7 @@ def _l2(kernel: Kernel, w: np.ndarray, *, order: int = 1):
 
 
 @dataclass
-class Fit:
+class NormFit:
     norm: str
     m: int
     a: list
@@ -291,11 +291,11 @@ class Fit:
         return {"norm": self.norm, "m": self.m, "a": self.a, "w": self.w, "error": self.error,
                 "improved": self.improved, **self.certificate}
 
-    def widened(self, m: int, rate: float, certificate: dict) -> "Fit":
+    def widened(self, m: int, rate: float, certificate: dict) -> NormFit:
         """This fit as a width-m one (a neuron with a = 0 at ``rate`` added): what a width that did not
         improve on its predecessor reports, so that errors are non-increasing in m."""
         a, w = self.exact
-        return Fit(self.norm, m, self.a + [0.0], self.w + [float(rate)], self.error, False, certificate,
+        return NormFit(self.norm, m, self.a + [0.0], self.w + [float(rate)], self.error, False, certificate,
                    (np.append(a, gmpy2.mpfr(0)), np.append(w, gmpy2.mpfr(rate))))
 
 
@@ -309,13 +309,13 @@ def _candidates(prev_w: np.ndarray, lo: float) -> list[np.ndarray]:
     return out
 
 
-def _newton(kernel: Kernel, x: np.ndarray, lo: float, *, max_iter: int = 200):
+def _newton(kernel: PreciseKernel, x: np.ndarray, lo: float, *, max_iter: int = 200):
     """Minimise J over x = ln w (x >= ln lo): Newton on the exact reduced Hessian, Levenberg-Marquardt
     damped (lambda |diag H|) whenever a step does not lower J."""
     x = np.maximum(x, math.log(lo))
     J, a, g, H = _l2(kernel, np.exp(x), order=2)
     lam, it = 1e-6, 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007  (read after the loop)
         with _ctx():
             D = np.diag(np.abs(np.diag(H)))
             try:
@@ -343,7 +343,7 @@ def _newton(kernel: Kernel, x: np.ndarray, lo: float, *, max_iter: int = 200):
     return x, J, a, it
 
 
-def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: float | None = None) -> Fit:
+def fit_l2(kernel: PreciseKernel, m: int, *, previous: NormFit | None = None, min_rate: float | None = None) -> NormFit:
     """The best L2 fit of width m (rates >= min_rate when given)."""
     lo = MIN_RATE if min_rate is None else min_rate
     if previous is None:
@@ -376,7 +376,7 @@ def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: flo
     order = np.argsort(w)
     if previous is not None and previous.norm == "l2" and error > previous.error:
         return previous.widened(m, max(lo, 1.0), {"iterations": iterations})
-    return Fit("l2", m, _f64(a)[order].tolist(), w[order].tolist(), error, True,
+    return NormFit("l2", m, _f64(a)[order].tolist(), w[order].tolist(), error, True,
                {"iterations": iterations}, (a[order], _mpfr(w[order])))
 
 
@@ -385,7 +385,7 @@ def fit_l2(kernel: Kernel, m: int, *, previous: Fit | None = None, min_rate: flo
 GRID = 4000
 
 
-def _search_grid(kernel: Kernel, level: float) -> np.ndarray:
+def _search_grid(kernel: PreciseKernel, level: float) -> np.ndarray:
     """Times t (float64): 0, then geometric from 1e-6 up to where |rho| has fallen below level/1000
     (alternation points crowd towards t = 0 as m grows: a geometric grid keeps them resolved)."""
     scale = max(1e-300, level) / 1000
@@ -395,7 +395,7 @@ def _search_grid(kernel: Kernel, level: float) -> np.ndarray:
     return np.concatenate([[0.0], np.geomspace(1e-6, t_last, GRID - 1)])
 
 
-def _start_nodes(kernel: Kernel, a, w, m: int) -> np.ndarray | None:
+def _start_nodes(kernel: PreciseKernel, a, w, m: int) -> np.ndarray | None:
     """2m nodes where rho - rho_hat changes sign (brentq-refined), from the 2m+1 largest sign runs of
     the error on the search grid (end runs dropped first), or None with fewer than 2m sign changes."""
     t = _search_grid(kernel, 1e-16)
@@ -419,7 +419,7 @@ def _start_nodes(kernel: Kernel, a, w, m: int) -> np.ndarray | None:
     return _mpfr(np.array(nodes))
 
 
-def _interpolate(kernel: Kernel, a, w, xi, *, max_iter: int = 60):
+def _interpolate(kernel: PreciseKernel, a, w, xi, *, max_iter: int = 60):
     """(a, w) of the exponential sum through rho at the 2m nodes xi: Newton in (a, ln w) from (a, w),
     ln w steps capped at 1 and halved until the largest relative residual falls. None on failure."""
     m = len(a)
@@ -455,7 +455,7 @@ def _interpolate(kernel: Kernel, a, w, xi, *, max_iter: int = 60):
     return (a, w) if size < 1e-40 else None
 
 
-def _extrema(kernel: Kernel, a, w, xi, guess):
+def _extrema(kernel: PreciseKernel, a, w, xi, guess):
     """The extremum of e = rho - rho_hat on each of [0, xi_1], [xi_1, xi_2], ..., [xi_2m, inf): Newton
     on t e'(t) = 0 in u = ln t, kept inside each bracket by bisection, from ``guess`` where it lies
     inside. The first is t = 0 itself when e moves towards zero from there. Returns (y, e(y))."""
@@ -506,7 +506,7 @@ def _extrema(kernel: Kernel, a, w, xi, guess):
     return y, kernel.rho(y) - _exp(-np.outer(y, w)) @ a
 
 
-def _sensitivity(kernel: Kernel, a, w, xi, y):
+def _sensitivity(kernel: PreciseKernel, a, w, xi, y):
     """D_{j nu} = dM_j/d ln xi_nu, the extrema's response to the nodes, with T (the sum's Jacobian in
     (a, w) at the nodes) and e'(xi). Moving node nu changes the interpolant's parameters by
     dp = e'(xi_nu) T^-1 e_nu (differentiate sum(xi_mu; p) = rho(xi_mu)), so the extremum values change
@@ -524,7 +524,7 @@ MAX_NODE_STEP = 1.0
 """Largest move of a node in one step, in ln t (far from the solution Newton's steps can be far longer)."""
 
 
-def _move_nodes(kernel: Kernel, a, w, xi, step, T, slope, evaluate, merit: float):
+def _move_nodes(kernel: PreciseKernel, a, w, xi, step, T, slope, evaluate, merit: float):
     """Move the nodes by ``step`` in ln xi (shortened to MAX_NODE_STEP), halved (up to 512x) until
     they stay ordered and ``evaluate(a, w, xi)``'s first entry falls below ``merit``; each move
     re-interpolates from the first-order change of (a, w), dp = T^-1 (e'(xi) xi step).
@@ -554,7 +554,7 @@ def _spread(M) -> float:
     return float(size.max() / size.min() - 1)
 
 
-def _equalise(kernel: Kernel, a, w, xi, *, max_iter: int = 60):
+def _equalise(kernel: PreciseKernel, a, w, xi, *, max_iter: int = 60):
     """Best uniform fit from nodes xi (Hackbusch's independent variables, Comput. Vis. Sci. 20, 2019):
     the sum interpolating rho at the 2m nodes has one extremum M_j of its error between consecutive
     nodes (and at each end); Newton (:func:`_sensitivity`) moves ln xi until the 2m+1 |M_j| are
@@ -595,7 +595,7 @@ def _stretch(values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _predicted_start(kernel: Kernel, previous: Fit, m: int):
+def _predicted_start(kernel: PreciseKernel, previous: NormFit, m: int):
     """Nodes and an interpolating sum of width m from the width m-1 best uniform fit: its nodes and
     rates stretched by index fraction in logarithms, its amplitudes likewise (sharing the mass among
     m terms), then interpolated. None when that interpolation fails."""
@@ -607,7 +607,7 @@ def _predicted_start(kernel: Kernel, previous: Fit, m: int):
     return None if out is None else (*out, xi)
 
 
-def _node_start(kernel: Kernel, m: int, start: Fit, previous: Fit | None):
+def _node_start(kernel: PreciseKernel, m: int, start: NormFit, previous: NormFit | None):
     """(a, w, nodes) of an interpolant to start the sup and L1 iterations from: the width m-1 fit's
     nodes stretched (:func:`_predicted_start`) when it has them and that works, else the sign changes
     of ``start`` (a fit of width m) with the sum through rho there. None when neither exists."""
@@ -621,7 +621,7 @@ def _node_start(kernel: Kernel, m: int, start: Fit, previous: Fit | None):
     return None if out is None else (*out, xi)
 
 
-def fit_sup(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None) -> Fit | None:
+def fit_sup(kernel: PreciseKernel, m: int, *, start: NormFit, previous: NormFit | None = None) -> NormFit | None:
     """The best uniform fit of width m, by :func:`_equalise` from the sign changes of ``start``'s error
     (a fit of the same width: the sum interpolating rho there is ``start`` itself). None when the start
     lacks 2m sign changes or its interpolation fails. Certificate: the 2m+1 alternation points, the
@@ -639,7 +639,7 @@ def fit_sup(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None) 
         lower = float(np.min(np.abs(e_ref)))
         alternates = bool(np.all(np.sign(e_ref[1:]) == -np.sign(e_ref[:-1])))
         converged = alternates and spread < REMEZ_TOL and (upper - lower) / lower < 10 * REMEZ_TOL
-        return Fit("sup", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), upper, True,
+        return NormFit("sup", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), upper, True,
                    {"alternation": _f64(y).tolist(), "alternation_error": e_ref.tolist(), "alternates": alternates,
                     "lower_bound": lower, "iterations": iterations, "nodes": _f64(xi).tolist(),
                     "converged": converged},
@@ -648,7 +648,7 @@ def fit_sup(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None) 
 
 # ---------------------------------------------------------------------------- errors in every norm
 
-def l2_error(kernel: Kernel, a, w) -> float | None:
+def l2_error(kernel: PreciseKernel, a, w) -> float | None:
     """||rho - rho_hat||_L2 from ||rho||^2 - 2 a.b + a.G a in extended precision (None if infinite)."""
     if not kernel.finite("l2"):
         return None
@@ -659,14 +659,14 @@ def l2_error(kernel: Kernel, a, w) -> float | None:
     return math.sqrt(max(float(J), 0.0))
 
 
-def sup_error(kernel: Kernel, a, w) -> float:
+def sup_error(kernel: PreciseKernel, a, w) -> float:
     """max_t |rho - rho_hat| on the search grid (uniform in ln(1+t), to where |rho| is negligible)."""
     with _ctx():
         t = _search_grid(kernel, 1e-16)
         return float(np.max(np.abs(_f64(residual(kernel, a, w, t)))))
 
 
-def zeros(kernel: Kernel, a, w) -> list[float]:
+def zeros(kernel: PreciseKernel, a, w) -> list[float]:
     """The sign changes of rho - rho_hat on the search grid, refined by brentq."""
     with _ctx():
         t = _search_grid(kernel, 1e-16)
@@ -679,10 +679,10 @@ def zeros(kernel: Kernel, a, w) -> list[float]:
                 for k in np.nonzero(np.sign(e[:-1]) * np.sign(e[1:]) < 0)[0]]
 
 
-def l1_error(kernel: Kernel, a, w) -> float | None:
+def l1_error(kernel: PreciseKernel, a, w) -> float | None:
     """||rho - rho_hat||_L1 = sup_t ||H_t - H_hat_t|| (JMLR Lemma 15), None if infinite: in closed form
     between the residual's zeros z_j, sum_j |R(z_j) - R(z_j+1) - sum_i a_i (e^{-w_i z_j} - e^{-w_i z_j+1})/w_i|
-    with R(x) = int_x^inf rho (:meth:`Kernel.tails`)."""
+    with R(x) = int_x^inf rho (:meth:`PreciseKernel.tails`)."""
     if not kernel.finite("l1"):
         return None
     edges = [0.0] + zeros(kernel, a, w)
@@ -695,7 +695,7 @@ def l1_error(kernel: Kernel, a, w) -> float | None:
     return float(total)
 
 
-def errors(kernel: Kernel, fit: Fit) -> dict:
+def errors(kernel: PreciseKernel, fit: NormFit) -> dict:
     a, w = fit.exact
     return {"l2_error": l2_error(kernel, a, w), "l1_error": l1_error(kernel, a, w), "sup_error": sup_error(kernel, a, w)}
 
@@ -717,7 +717,7 @@ def _segment_moments(w, edges):
     return out
 
 
-def _l1(kernel: Kernel, a, w):
+def _l1(kernel: PreciseKernel, a, w):
     """(L1 error, its gradient in (a, ln w)) between the residual's zeros found on the search grid:
     grad = -int sign(e) d rho_hat/d theta (the first-order certificate of an L1 fit)."""
     z = [gmpy2.mpfr(v) for v in zeros(kernel, a, w)]
@@ -729,7 +729,7 @@ def _l1(kernel: Kernel, a, w):
     return sign @ seg, np.concatenate([-(sign @ M0), a * w * (sign @ M1)])
 
 
-def _canonical(kernel: Kernel, a, w, z):
+def _canonical(kernel: PreciseKernel, a, w, z):
     """The L1 first-order conditions when e = rho - rho_hat changes sign exactly at the nodes z (and
     rho_hat interpolates rho there): R_{p,i} = sum_j (-1)^j int_{z_j}^{z_j+1} t^p e^{-w_i t} dt = 0
     (p = 0, 1; z_0 = 0, z_2m+1 = oo), scaled by w_i^(p+1) (so that each is relative to int t^p e^{-w_i t}),
@@ -757,7 +757,7 @@ def _norm(v) -> float:
     return float(np.sqrt(np.sum(_f64(v) ** 2)))
 
 
-def fit_l1(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None, max_iter: int = 60) -> Fit:
+def fit_l1(kernel: PreciseKernel, m: int, *, start: NormFit, previous: NormFit | None = None, max_iter: int = 60) -> NormFit:
     """The best L1 fit of width m. Its error changes sign at 2m points z where, for the interpolant
     through rho there, the sign pattern annihilates every tangent direction: the canonical-point
     conditions of :func:`_canonical`, solved by Newton in ln z (:func:`_move_nodes`, ||R|| as merit)
@@ -802,7 +802,7 @@ def fit_l1(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None, m
         certificate = {"iterations": it, "kkt": kkt, "converged": kkt < L1_KKT}
         if z is not None:
             certificate["nodes"] = _f64(z).tolist()
-        fit = Fit("l1", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), float(L1), True, certificate,
+        fit = NormFit("l1", m, _f64(a)[order].tolist(), _f64(w)[order].tolist(), float(L1), True, certificate,
                   (a[order], w[order]))
     if previous is not None and fit.error > previous.error:
         return previous.widened(m, 1.0, dict(previous.certificate))
@@ -811,8 +811,8 @@ def fit_l1(kernel: Kernel, m: int, *, start: Fit, previous: Fit | None = None, m
 
 # ---------------------------------------------------------------------------- widths
 
-@dataclass
-class Fits:
+@dataclass(repr=False)
+class BestFits:
     """Best fits of rho in one norm for each width (:func:`best_fits`)."""
 
     rho: str
@@ -820,6 +820,23 @@ class Fits:
     min_rate: float | None
     fits: list
     rows: list
+
+    def __repr__(self) -> str:
+        return f"BestFits({self.rho!r}, norm={self.norm!r}, widths {[r['m'] for r in self.rows]})"
+
+    def to_pandas(self):
+        """One row per width with its errors in every norm, as a :class:`pandas.DataFrame`."""
+        import pandas as pd
+
+        keys = ("m", "l2_error", "l1_error", "sup_error", "improved")
+        return pd.DataFrame([{k: r.get(k) for k in keys} for r in self.rows])
+
+    def plot(self, ax=None):
+        """The errors in the three norms against the width (log y). Returns the axes."""
+        from ..plots import plot_lines
+
+        series = {k: [r.get(k) for r in self.rows] for k in ("l2_error", "l1_error", "sup_error")}
+        return plot_lines([r["m"] for r in self.rows], series, ax=ax, xlabel="width m", ylabel="error")
 
     def to_json(self) -> dict:
         return {"rho": self.rho, "norm": self.norm, "min_rate": self.min_rate, "precision_bits": PRECISION,
@@ -835,7 +852,7 @@ def check_widths(widths) -> list[int]:
     return sorted(set(out))
 
 
-def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | None = None, progress=None) -> Fits:
+def best_fits(kernel: PreciseKernel, widths, norm: str = "l2", *, min_rate: float | None = None, progress=None) -> BestFits:
     """Best fits of widths 1..max(widths) in ``norm`` (each warm-started from the last), reported at
     ``widths`` with their errors in every norm (None where that norm of rho - rho_hat is infinite).
 
@@ -864,7 +881,7 @@ def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | Non
         if norm == "sup":
             sup = fit_sup(kernel, m, start=l2_fit, previous=last_sup)
             if sup is None:  # no equalisation started: the L2 fit, measured in the sup norm
-                sup = Fit("sup", m, l2_fit.a, l2_fit.w, sup_error(kernel, *l2_fit.exact), False,
+                sup = NormFit("sup", m, l2_fit.a, l2_fit.w, sup_error(kernel, *l2_fit.exact), False,
                           {"converged": False}, l2_fit.exact)
             if last_sup is not None and sup.error > last_sup.error:  # keep the m-1 fit: errors non-increasing
                 sup = last_sup.widened(m, 1.0, dict(last_sup.certificate))
@@ -876,7 +893,7 @@ def best_fits(kernel: Kernel, widths, norm: str = "l2", *, min_rate: float | Non
             fits.append(fit)
         if progress:
             progress(m)
-    return Fits(kernel.text, norm, min_rate, fits, rows)
+    return BestFits(kernel.text, norm, min_rate, fits, rows)
 
 
 # ---------------------------------------------------------------------------- the curse, measured
@@ -912,7 +929,7 @@ def curse_table(omegas, epsilons, *, m_max: int, min_rate: float = 0.5, progress
     kernels = [(f"(1+t)^(-{1 + w:g})", w) for w in omegas] + [(CURSE_EXPONENTIAL, None)]
     out = {"m_max": m_max, "min_rate": min_rate, "epsilons": list(epsilons), "kernels": []}
     for rho, omega in kernels:
-        k = Kernel(make_target(rho, {}), {}, rho)
+        k = PreciseKernel(make_target(rho, {}), {}, rho)
         series = {}
         for key, bound in (("free", None), ("bounded", min_rate)):
             fit, errs = None, []

@@ -24,7 +24,7 @@ import optimistix as optx
 from scipy import optimize
 
 from ..core.fits import fit_log_linear
-from ..core.precision import ensure_x64
+from ..core.jaxsetup import require_x64
 from ..core.status import Status
 from ..errors import MemdynError
 
@@ -47,7 +47,7 @@ def exact_escape(eps: float, delta: float, friction: float | None) -> float:
 
 @functools.lru_cache(maxsize=8)
 def _compiled_escape(friction: float | None, rtol: float):
-    ensure_x64()
+    require_x64()
 
     def grad(x, eps):
         return jnp.array([x[0], -eps * x[1]])

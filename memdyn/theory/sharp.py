@@ -69,7 +69,7 @@ import numpy as np
 from scipy.integrate import quad, solve_ivp
 
 from ..core.fits import memory_of
-from ..core.integrate import SolverConfig
+from ..core.integrate import DEFAULT_T1, SolverConfig
 from ..core.loss import gradient, hessian, loss, split
 from ..core.lowering import KernelData, Target
 from ..core.solve import MAX_SEGMENTS, RESTART_RATIO
@@ -89,7 +89,7 @@ class SlowReduction:
     """Index of the null neuron."""
 
     @classmethod
-    def from_start(cls, target: Target, data: KernelData, a0, w0) -> "SlowReduction":
+    def from_start(cls, target: Target, data: KernelData, a0, w0) -> SlowReduction:
         nulls = null_neurons(a0)
         if len(nulls) != 1:
             raise InputError("a0", f"the sharp reduction needs exactly one null neuron (a = 0), got {len(nulls)}")
@@ -248,7 +248,7 @@ class SlowSystem:
     level: str = "kept"
 
     @classmethod
-    def from_start(cls, target: Target, data: KernelData, a0, w0, level: str = "kept") -> "SlowSystem":
+    def from_start(cls, target: Target, data: KernelData, a0, w0, level: str = "kept") -> SlowSystem:
         if level not in ("kept", "adiabatic"):
             raise InputError("level", f"expected 'kept' or 'adiabatic', got {level!r}")
         theta0 = np.asarray(check_start(a0, w0), dtype=float)
@@ -331,7 +331,7 @@ def gaussian_series(q0: float, dlogq0: float, w0: float, mu: float, c: float, si
     return lead * (1.0 + (2 * w0 * sigma**2 - dlogq0) / mu)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SharpComparison:
     """Measured tau_loss beside the slow-manifold predictions, one row per memory (:func:`compare`)."""
 
@@ -347,13 +347,38 @@ class SharpComparison:
     """memory, tau_loss, status, tau_slow, tau_adiabatic and, with one null neuron, tau_lead, q, F0
     (and the series), with relative errors err_* against tau_loss."""
 
+    @property
+    def ok(self) -> bool:
+        """Whether every measured flow found its tau_loss."""
+        return all(r["status"] == "ok" for r in self.rows)
+
+    def __repr__(self) -> str:
+        return (f"SharpComparison({self.param}: {len(self.rows)} memories, null w_min = {self.w_null:g}, "
+                f"ok {sum(r['status'] == 'ok' for r in self.rows)}/{len(self.rows)})")
+
+    def to_pandas(self):
+        """One row per memory as a :class:`pandas.DataFrame` (pandas is optional: imported here)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    def plot(self, ax=None):
+        """Measured tau_loss and each prediction against the memory 1/omega (log y). Returns the axes."""
+        from ..plots import plot_lines
+
+        keys = [k for k in self.rows[0] if k.startswith("tau_")] if self.rows else []
+        series = {k: [r.get(k) for r in self.rows] for k in keys}
+        styles = {k: "ko" if k == "tau_loss" else "-" for k in keys}
+        return plot_lines([r["memory"] for r in self.rows], series, ax=ax, xlabel=r"memory $1/\omega$",
+                          ylabel=r"$\tau$", styles=styles)
+
     def to_json(self) -> dict:
         return {"param": self.param, "values": self.values, "a0": self.a0, "w0": self.w0, "delta": self.delta,
                 "gaussian": None if self.gaussian is None else list(self.gaussian), "w_null": self.w_null,
                 "rows": self.rows}
 
 
-def compare(target: Target, base: dict, param: str, values, a0, w0, *, delta: float, t1: float = 1e15,
+def compare(target: Target, base: dict, param: str, values, a0, w0, *, delta: float, t1: float = DEFAULT_T1,
             config=None, gaussian: tuple[float, float] | None = None, progress=None) -> SharpComparison:
     """Measured tau_loss (a batched sweep) beside the slow system's escape time (``tau_slow``, any
     number of null neurons), its adiabatic limit (``tau_adiabatic``, null amplitudes relaxed too) and,

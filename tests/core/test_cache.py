@@ -18,7 +18,7 @@ import pytest
 import memdyn
 from memdyn.cli import main
 from memdyn.core import cache, symbolic
-from memdyn.core.integrate import SolverConfig, compiled_hitting_times, forget_compiled
+from memdyn.core.integrate import SolverConfig, forget_compiled, solve_program
 
 from ..conftest import BUMP
 
@@ -36,7 +36,7 @@ def fresh_cache(tmp_path, monkeypatch):
 
 def _solve(mu=12.0, rtol=1e-10):
     tg = memdyn.target(BUMP, {"mu": mu})
-    fn = compiled_hitting_times(tg, SolverConfig(rtol=rtol, atol=rtol * 1e-2))
+    fn = solve_program(tg, SolverConfig(rtol=rtol, atol=rtol * 1e-2))
     return jax.device_get(fn(tg.data({"mu": mu}), np.array([1.0, 0.0, 1.0, 0.5]), 0.01, 1e8))
 
 
@@ -134,7 +134,7 @@ def test_cache_info_and_clear(fresh_cache, capsys):
 
 def test_no_cache_writes_nothing(fresh_cache, capsys):
     try:
-        assert main(["--no-cache", "loss", "--rho", "exp(-1.2345*t)", "--a", "1", "--w", "2", "--json"]) == 0
+        assert main(["--no-cache", "loss", "--rho", "exp(-1.2345*t)", "--a0", "1", "--w0", "2", "--json"]) == 0
     finally:  # the rest of the session keeps its caches
         cache._state["disabled"] = None
         jax.config.update("jax_enable_compilation_cache", True)

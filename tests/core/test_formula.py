@@ -4,8 +4,8 @@ import pytest
 import sympy as sp
 
 import memdyn
-from memdyn.errors import InputError
 from memdyn.core.formula import T, parse_kernel, parse_params
+from memdyn.errors import InputError
 
 
 def test_parses_the_target_families():

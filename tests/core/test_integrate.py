@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import memdyn
-from memdyn.core.integrate import SolverConfig, compiled_hitting_times, hitting_times, trajectory
+from memdyn.core.integrate import SolverConfig, hitting_times, solve_program, trajectory
 from memdyn.studies.reference import scipy_hitting_times
 
 from ..conftest import BUMP
@@ -86,7 +86,7 @@ def test_a_batched_sweep_matches_single_solves(bump):
     mus = [8.0, 16.0]
     data = bump.data_batch([{"mu": m} for m in mus])
     theta0 = jnp.tile(jnp.asarray(A0 + W0), (2, 1))
-    out = compiled_hitting_times(bump, SolverConfig(), batched=True)(data, theta0, 0.01, 1e8)
+    out = solve_program(bump, SolverConfig(), batched=True)(data, theta0, 0.01, 1e8)
     for i, mu in enumerate(mus):
         single = hitting_times(bump, bump.data({"mu": mu}), A0, W0, delta=0.01, t1=1e8)
         assert abs(float(out["tau"][i, 0]) / single.tau_param - 1) <= 1e-8

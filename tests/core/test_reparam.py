@@ -8,8 +8,8 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from memdyn import cli
-from memdyn.core import reparam
 from memdyn.api import target
+from memdyn.core import reparam
 from memdyn.core.integrate import trajectory
 from memdyn.core.loss import gradient, hessian, loss
 
@@ -68,8 +68,8 @@ def test_flow_in_v_is_the_plain_flow_under_the_metric(name):
 def test_lru_and_exp_are_one_flow_in_w():
     from memdyn.api import flow
 
-    exp = flow(BUMP, {"mu": 8.0}, [1.0, 0.0], [1.0, 0.5], delta=0.01, param_map="exp")
-    lru = flow(BUMP, {"mu": 8.0}, [1.0, 0.0], [1.0, 0.5], delta=0.01, param_map="lru")
+    exp = flow(BUMP, params={"mu": 8.0}, a0=[1.0, 0.0], w0=[1.0, 0.5], delta=0.01, param_map="exp")
+    lru = flow(BUMP, params={"mu": 8.0}, a0=[1.0, 0.0], w0=[1.0, 0.5], delta=0.01, param_map="lru")
     assert lru.tau_loss == pytest.approx(exp.tau_loss, rel=1e-7)
     np.testing.assert_allclose(lru.theta_final, exp.theta_final, rtol=1e-6)
 

@@ -8,10 +8,10 @@ import pytest
 
 import memdyn
 from memdyn.cli import main
-from memdyn.core.starts import exponential_part, on_invariant_set, random_bounded
-from memdyn.theory.momentum import exact_escape, saddle_scan
-from memdyn.core.sweep import run_sweep
 from memdyn.core.fits import fit_log_linear
+from memdyn.core.starts import exponential_part, on_invariant_set, random_bounded
+from memdyn.core.sweep import run_sweep
+from memdyn.theory.momentum import exact_escape, saddle_scan
 from memdyn.theory.timescales import spectrum_on_invariant_set
 
 from ..conftest import BUMP
@@ -57,8 +57,8 @@ def test_chunked_sweep_matches_one_batch(bump):
     seen = []
     chunked = run_sweep(bump, {}, "mu", MEMORIES[:2], start, delta=0.01, t1=1e12, chunk=3, progress=seen.append)
     assert sum(seen) == 4 and len(seen) == 2
-    assert whole.column("tau_loss") == chunked.column("tau_loss")
-    assert whole.memory == [8.0, 8.0, 10.0, 10.0]
+    assert np.array_equal(whole.tau_loss, chunked.tau_loss)
+    assert whole.memory.tolist() == [8.0, 8.0, 10.0, 10.0]
 
 
 def test_per_element_thresholds_equal_one_sweep_per_threshold(bump):

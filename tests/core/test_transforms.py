@@ -21,8 +21,8 @@ from scipy import integrate
 
 import memdyn
 from memdyn.core.formula import T
-from memdyn.studies.reference import mpmath_laplace
 from memdyn.core.stable import plain
+from memdyn.studies.reference import mpmath_laplace
 
 RNG = np.random.default_rng(20261126)
 W_RANDOM = np.exp(RNG.uniform(np.log(0.02), np.log(20.0), 24))

@@ -126,12 +126,11 @@ def test_a_warm_process_never_imports_sympy_and_answers_as_a_cold_one(fresh_cach
     assert "memdyn.core.warm" in imported and not {m for m in imported if m.split(".")[0] == "sympy"}
     out = json.loads(proc.stdout)
     from memdyn.api import flow
-    from memdyn.core.integrate import SolverConfig
 
     warm._READ.clear()  # the reference runs the full pipeline, with the cache off
     cache._state["disabled"] = True
     try:
-        cold = flow(BUMP, {"mu": 13.5}, [1.0, 0.0], [1.0, 0.5], delta=0.01, config=SolverConfig(rtol=1e-8)).to_json()
+        cold = flow(BUMP, params={"mu": 13.5}, a0=[1.0, 0.0], w0=[1.0, 0.5], delta=0.01, rtol=1e-8).to_json()
     finally:
         cache._state["disabled"] = None
     for k in ("tau_param", "tau_loss", "loss_initial", "loss_final"):

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from memdyn import cli
+from memdyn.api import evaluate
 from memdyn.rnn import bridge
 from memdyn.rnn import model as rnn
 from memdyn.rnn import train as rnn_train
-from memdyn.api import evaluate
 
 from ..conftest import BUMP
 
@@ -29,7 +29,7 @@ def _numpy_kernel(a, w, dt, steps):
 def test_population_loss_is_the_riemann_sum_and_tends_to_J():
     """dt * sum_j (khat_j - rho_j)^2, from the recurrence, equals the closed form; it tends to J at rate dt."""
     a, w = [0.7, -0.3, 0.4], [0.9, 0.35, 2.0]
-    J = evaluate(BUMP, MU8, a, w)["loss"]
+    J = evaluate(BUMP, params=MU8, a0=a, w0=w)["loss"]
     gaps = []
     for dt in (0.04, 0.02, 0.01):
         spec = rnn.RNNSpec(width=3, dt=dt, horizon=40.0, recurrence="diagonal", train_input=False)
@@ -158,7 +158,7 @@ def test_gradient_descent_exit_matches_the_reduced_flow_as_lr_and_dt_go_to_zero(
 
 def test_cli_train_json_and_errors(capsys):
     code = cli.main(["train", "--rho", BUMP, "--param", "mu=4", "--a0", "1,0", "--w0", "1,0.5", "--dt", "0.05",
-                     "--T", "8", "--samples", "inf", "--lr", "0.02", "--epochs", "300", "--delta", "0.01", "--json"])
+                     "--horizon", "8", "--samples", "inf", "--lr", "0.02", "--epochs", "300", "--delta", "0.01", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert set(out) >= {"epochs", "loss", "exit_epoch", "exit_time", "loss_initial", "loss_final"}
@@ -167,7 +167,7 @@ def test_cli_train_json_and_errors(capsys):
     L = np.array(out["loss"])
     assert L[-1] < L[0] - 0.01
     for argv, arg in ((["--activation", "relu"], "--activation"), (["--samples", "many"], "--samples"),
-                      (["--T", "6.45"], "--T"), (["--optimizer", "sgd", "--samples", "inf"], "--optimizer"),
+                      (["--horizon", "6.45"], "--horizon"), (["--optimizer", "sgd", "--samples", "inf"], "--optimizer"),
                       (["--activation", "tanh", "--samples", "inf"], "--samples"), (["--a0", "1"], "--w0"),
                       (["--inputs", "cosine", "--modes", "0"], "--modes"), (["--input-scale", "-1"], "--input-scale")):
         code = cli.main(["train", "--rho", "exp(-t)", "--epochs", "2", *argv])
@@ -176,7 +176,7 @@ def test_cli_train_json_and_errors(capsys):
 
 
 def test_cli_train_tanh_adam_on_random_cosines_over_seeds(capsys):
-    code = cli.main(["train", "--rho", "exp(-t)*cos(t)", "--width", "4", "--T", "3.2", "--activation", "tanh",
+    code = cli.main(["train", "--rho", "exp(-t)*cos(t)", "--width", "4", "--horizon", "3.2", "--activation", "tanh",
                      "--optimizer", "adam", "--lr", "0.01", "--inputs", "cosine", "--samples", "32",
                      "--epochs", "60", "--seeds", "2", "--json"])
     out = json.loads(capsys.readouterr().out)

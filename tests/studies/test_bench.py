@@ -2,8 +2,16 @@
 
 import pytest
 
-from memdyn.studies.bench import (compile_times, cost_growth, device_counts, device_scaling, markdown, throughput,
-                                  work_precision)
+from memdyn.studies.bench import (
+    compile_times,
+    cost_growth,
+    device_counts,
+    device_scaling,
+    markdown,
+    throughput,
+    work_precision,
+)
+from tests.quotes import site_text
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +71,12 @@ def test_the_readme_quotes_the_committed_latency_benchmark():
     import json
     from pathlib import Path
 
-    from memdyn.studies.latency import SCIPY_SCRIPT, markdown as latency_markdown
+    from memdyn.studies.latency import SCIPY_SCRIPT
+    from memdyn.studies.latency import markdown as latency_markdown
 
     root = Path(__file__).resolve().parents[2]
     result = json.loads((root / "examples" / "benchmarks" / "latency.json").read_text())
-    readme = (root / "README.md").read_text()
+    readme = site_text()
     assert latency_markdown(result) in readme
     r = result["ratios"]  # the paragraph on the targets quotes the same run
     for quoted in (f"warm `memdyn flow` is {r['flow_warm_over_scipy']:.1f}x",
@@ -88,7 +97,7 @@ def test_the_readme_quotes_the_committed_reproduce_timing():
 
     root = Path(__file__).resolve().parents[2]
     t = json.loads((root / "examples" / "benchmarks" / "reproduce.json").read_text())
-    readme = " ".join((root / "README.md").read_text().split())
+    readme = site_text(flat=True)
     assert f"{t['cold_s']:.0f} s with empty caches, {t['warm_s']:.0f} s warm" in readme
     assert f"({t['warm_sections_s']['training']:.0f} s warm)" in readme
     assert t["warm_s"] < t["cold_s"]
@@ -103,7 +112,7 @@ def test_the_readme_quotes_the_timed_set_up_commands():
 
     root = Path(__file__).resolve().parents[2]
     t = json.loads((root / "examples" / "benchmarks" / "setup.json").read_text())
-    text = (root / "README.md").read_text()
+    text = site_text()
     spec = importlib.util.spec_from_file_location("time_setup", root / "examples" / "benchmarks" / "time_setup.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -13,6 +13,7 @@ from memdyn.core.pipeline import target as make_target
 from memdyn.studies.infer import FAMILY, PAPER_POINTS, ReadOff, Space, infer, paper_points, predict, score
 from memdyn.studies.problems import mstar_start
 from memdyn.studies.reference import scipy_hitting_times
+from tests.quotes import site_text
 
 MEMORIES = (8.0, 9.0, 10.0, 11.0, 12.0, 13.0)
 TRUTH = {"c": 0.5, "sigma": 1.0, "null_min": 0.6, "delta": 0.01, "normalisation": 1.0}
@@ -239,9 +240,8 @@ def test_fig1b_only_the_input_scaling_moves_the_level_to_the_papers():
 
 
 def test_the_readme_quotes_the_fig1b_hypotheses():
-    from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = site_text()
     rows = _doc("fig1b_hypotheses.json")["rows"]
     unit = sorted(r["level_ratio_to_paper"] for r in rows if r.get("noise") == "unit")
     other = sorted(r["level_ratio_to_paper"] for r in rows if r.get("noise") != "unit")
@@ -279,9 +279,8 @@ def test_fig1b_a_finite_dataset_spreads_the_seeds():
 
 
 def test_the_readme_quotes_the_searches():
-    from pathlib import Path
 
-    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    readme = site_text(flat=True)
     fig2, fig3 = _doc("infer_fig2.json"), _doc("infer_fig3.json")
     assert fig2["consistent"] == 0 and fig3["consistent"] == 0
     assert f"{fig2['candidates']} settings) all end at χ² ≈ {fig2['best']['chi2']:.0f}" in readme
@@ -377,11 +376,10 @@ def test_the_paper_size_fig4_summary_is_the_committed_run():
 
 
 def test_the_readme_quotes_the_paper_size_fig4():
-    from pathlib import Path
 
     from memdyn.studies.problems import FIG4_PAPER_SIZE as s
 
-    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    readme = site_text(flat=True)
     white = s["runs"]["white"]
     assert (f"tanh + GD leaves its plateau ({white['tanh + GD']['plateau']:.3f}) at epoch "
             f"{white['tanh + GD']['escape']:,} and tanh + Adam at {white['tanh + Adam']['escape']:,}") in readme

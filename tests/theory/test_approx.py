@@ -6,8 +6,8 @@ import pytest
 import sympy as sp
 
 import memdyn
-from memdyn.theory.approx import approximate, jackson_bound, jackson_network, lp_error
 from memdyn.core.formula import T
+from memdyn.theory.approx import approximate, jackson_bound, jackson_network, lp_error
 
 CASES = [("exp(-t) + 0.5*exp(-(t - 6)**2/2)", [0.8, 0.3], [1.3, 0.2], [6.0]),
          ("(1 + t)^(-1.5)", [0.5, 0.4, 0.1], [2.0, 0.5, 0.05], [1.0, 10.0, 100.0])]
@@ -66,13 +66,13 @@ def test_inverse_theorem_rates_kept_below_minus_beta():
 def test_approx_cli(capsys):
     from memdyn.cli import main
 
-    assert main(["approx", "--rho", "exp(-t)*(1 + sin(t))", "--m", "1,2", "--beta", "0.9", "--json"]) == 0
+    assert main(["approx", "--rho", "exp(-t)*(1 + sin(t))", "--widths", "1,2", "--beta", "0.9", "--json"]) == 0
     import json
 
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"m", "l2_error", "l1_error", "jackson_l1_error", "jackson_bound"}
     assert all(e <= b for e, b in zip(out["jackson_l1_error"], out["jackson_bound"]))
-    assert main(["approx", "--rho", "exp(-t)", "--m", "2", "--min-rate", "-1"]) == 2
+    assert main(["approx", "--rho", "exp(-t)", "--widths", "2", "--min-rate", "-1"]) == 2
     assert "--min-rate" in capsys.readouterr().err
 
 

@@ -14,10 +14,11 @@ from memdyn.cli import main
 from memdyn.core.pipeline import target
 from memdyn.theory import expfit as ef
 from memdyn.theory import hackbusch
+from tests.quotes import site_text
 
 
 def kernel(rho):
-    return ef.Kernel(target(rho, {}), {}, rho)
+    return ef.PreciseKernel(target(rho, {}), {}, rho)
 
 
 @pytest.fixture(scope="module")
@@ -225,8 +226,8 @@ def test_sup_fit_matches_an_independent_minimax(inverse_sup):
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["--m", "41", "--norm", "sup"], "--m: widths must be integers in 1..40"),
-    (["--m", "4", "--norm", "L2"], "invalid choice: 'L2'"),
+    (["--widths", "41", "--norm", "sup"], "--widths: widths must be integers in 1..40"),
+    (["--widths", "4", "--norm", "L2"], "invalid choice: 'L2'"),
 ])
 def test_bad_widths_and_norms_exit_2(capsys, argv, says):
     try:
@@ -239,7 +240,7 @@ def test_bad_widths_and_norms_exit_2(capsys, argv, says):
 
 
 def test_a_kernel_is_refused_only_for_an_infinite_fitted_norm(capsys):
-    assert main(["approx", "--rho", "(1+t)^(-0.4)", "--m", "2", "--norm", "l2"]) == 2
+    assert main(["approx", "--rho", "(1+t)^(-0.4)", "--widths", "2", "--norm", "l2"]) == 2
     assert "the l2 norm of rho - rho_hat is infinite" in capsys.readouterr().err
     fits = ef.best_fits(kernel("1/(1+t)"), [2], "l2")
     assert fits.rows[0]["l1_error"] is None and fits.rows[0]["sup_error"] > 0
@@ -261,7 +262,7 @@ def test_the_readme_states_what_the_committed_benchmark_measured():
 
     root = Path(__file__).resolve().parents[2]
     bench = json.loads((root / "docs" / "bench_expfit.json").read_text())
-    readme = (root / "README.md").read_text()
+    readme = site_text()
     sup, l2, l1 = bench["sup_inverse"], bench["l2_poly"], bench["l1_poly"]
     assert all(sup["converged"]) and sup["m"] == list(range(1, ef.MAX_WIDTH + 1))
     assert all(b < a for a, b in zip(sup["sup_error"], sup["sup_error"][1:]))

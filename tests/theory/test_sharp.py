@@ -72,7 +72,7 @@ def test_a_reparameterisation_only_rescales_the_slow_drift():
     red = SlowReduction.from_start(tg, tg.data({"mu": mu}), [1.0, 0.0], [3.0, 0.8])
     exp = mapped(tg, "exp")
     predicted = red.tau_drift(metric=lambda w: exp.metric([w])[0]) / red.tau_drift()
-    taus = {name: flow(RHO3, {"mu": mu}, [1.0, 0.0], [3.0, 0.8], delta=0.01, t1=1e12, param_map=name).tau_loss
+    taus = {name: flow(RHO3, params={"mu": mu}, a0=[1.0, 0.0], w0=[3.0, 0.8], delta=0.01, t1=1e12, param_map=name).tau_loss
             for name in ("plain", "exp")}
     # Measured 1.772 against 1.775 (0.17%)
     assert taus["exp"] / taus["plain"] == pytest.approx(predicted, rel=0.003)

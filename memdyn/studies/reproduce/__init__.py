@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-from ...version import __version__
+from ...core.files import write_atomically
 from ...core.integrate import SolverConfig
-from ..output import write_atomically
+from ...version import __version__
 from ..problems import DELTA, RHO
 from . import approx, fidelity, fig2, fig3, momentum, reparam, sharp, slopes, sweeps, timescales, training
 from .profile import PROFILES, Profile
@@ -95,7 +95,7 @@ def write_report(results: dict, out: Path) -> list[str]:
 
 def reproduce(profile_name: str, out: Path, config: SolverConfig = SolverConfig(), progress=None) -> dict:
     """Run a profile and write its report into ``out`` (a folder checked beforehand; see
-    :func:`memdyn.studies.output.prepare_output`); files are replaced only when all are complete."""
+    :func:`memdyn.core.files.prepare_output`); files are replaced only when all are complete."""
     results = compute(PROFILES[profile_name], config, progress=progress)
     results["profile"] = profile_name
     files = write_report(results, Path(out))

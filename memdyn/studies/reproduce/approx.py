@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import report
+from ... import plots
 from ...core.pipeline import target as make_target
 from ...theory.approx import approximate
 from ...theory.expfit import curse_table
+from ..tables import markdown_table
 
 TITLE = "Approximation (JMLR Thms 10-11, section 4.3)"
 STEPS = 3
@@ -35,14 +36,14 @@ def compute(p, config, progress) -> dict:
 
 
 def _figure(res: dict, path: Path):
-    ax1, ax2, ax3 = report.panels(3, width=4.6)
+    ax1, ax2, ax3 = plots.panels(3, width=4.6)
     r = res["rates"]
-    report.plot_lines(r["m"], {"best L2 fit: L1 error": r["l1_error"], "Jackson network: L1 error": r["jackson_l1_error"],
+    plots.plot_lines(r["m"], {"best L2 fit: L1 error": r["l1_error"], "Jackson network: L1 error": r["jackson_l1_error"],
                                "Thm 10 bound (computed)": r["jackson_bound"]}, ax=ax1, logx=True,
                       xlabel="width m", ylabel="L1 error", styles={"Thm 10 bound (computed)": "k--"})
     ax1.set_title(f"rates: {r['rho']}", fontsize="small")
     series = {name.split(" ")[0] + " memory": v["l2_error"] for name, v in res["inverse"].items()}
-    report.plot_lines(next(iter(res["inverse"].values()))["m"], series, ax=ax2, logx=True, xlabel="width m",
+    plots.plot_lines(next(iter(res["inverse"].values()))["m"], series, ax=ax2, logx=True, xlabel="width m",
                       ylabel="L2 error, decay rates ≥ 0.5")
     ax2.set_title("inverse theorem: spectrum kept below −0.5", fontsize="small")
     c = res["curse"]
@@ -62,7 +63,7 @@ def _figure(res: dict, path: Path):
     ax3.set_ylabel("smallest width m(ε)")
     ax3.legend(fontsize="xx-small", ncol=2, loc="upper left")
     ax3.set_title("curse of memory: m(ε) of best L2 fits", fontsize="small")
-    report.save(ax1, path)
+    plots.save(ax1, path)
 
 
 def figures(res: dict) -> dict:
@@ -76,7 +77,7 @@ def lines(res: dict) -> list[str]:
     curse = res["curse"]
     return [f"Rates for ρ = `{r['rho']}` with α = {r['alpha']}, β = {r['beta']} (γ = {k['gamma']:.4g}, sup over a grid; "
             f"e^(βt)ρ^(j) decays: {k['decays']}):", "",
-            report.markdown_table(["m", "best fit L2", "best fit L1", "Jackson L1", "Thm 10 bound", "fit improved"],
+            markdown_table(["m", "best fit L2", "best fit L1", "Jackson L1", "Thm 10 bound", "fit improved"],
                                   list(zip(r["m"], r["l2_error"], r["l1_error"], r["jackson_l1_error"],
                                            r["jackson_bound"], r["improved"]))), "",
             f"Slope of ln(L1 error) against ln m: best fit {r['rate_best']['slope']:.2f}, Jackson network "
@@ -88,20 +89,20 @@ def lines(res: dict) -> list[str]:
                        "(J's float64 conditioning), so treat that fit as an upper bound. "
                        for m, bl1, jl1 in zip(r["m"], r["l1_error"], r["jackson_l1_error"]) if jl1 < bl1)), "",
             "Inverse theorem: best fits with every decay rate ≥ 0.5 (W's spectrum below −0.5):", "",
-            report.markdown_table(["m"] + list(inverse),
+            markdown_table(["m"] + list(inverse),
                                   [(m, *[v["l2_error"][i] for v in inverse.values()])
                                    for i, m in enumerate(next(iter(inverse.values()))["m"])]), "",
             "Curse of memory, measured (`memdyn.theory.expfit.curse_table`, 256-bit best L2 fits, searched to m = "
             f"{curse['m_max']}; — = not reached): smallest width m(ε) whose best fit reaches L2 error ε, with free "
             f"rates and with rates ≥ {curse['min_rate']:g} (Thm 11's bounded spectrum), beside the paper's ω ε^(−1/ω) "
             "and the exp(−c√m) law fitted to the free fits from m = 4:", "",
-            report.markdown_table(["ρ", "ε", "m free", f"m rates ≥ {curse['min_rate']:g}", "ω ε^(−1/ω)",
+            markdown_table(["ρ", "ε", "m free", f"m rates ≥ {curse['min_rate']:g}", "ω ε^(−1/ω)",
                                    "exp(−c√m) law", "c"],
                                   [(k["rho"], r["eps"], r["m_free"], r["m_bounded"], r["omega_law"], r["sqrt_law"],
                                     k["law"]["c"] if k["law"] else None)
                                    for k in curse["kernels"] for r in k["rows"]]), "",
             "Best L2 errors by width:", "",
-            report.markdown_table(["m"] + [f"{k['rho']} {kind}" for k in curse["kernels"] for kind in ("free", "bounded")],
+            markdown_table(["m"] + [f"{k['rho']} {kind}" for k in curse["kernels"] for kind in ("free", "bounded")],
                                   [(m, *[k[f"l2_{kind}"][m - 1] for k in curse["kernels"] for kind in ("free", "bounded")])
                                    for m in range(1, curse["m_max"] + 1)]), "",
             "Power-law memory: free rates converge like exp(−c√m) (completely monotone kernels), so m(ε) grows like "

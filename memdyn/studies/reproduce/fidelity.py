@@ -16,12 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import report
+from ... import plots
 from ...rnn.model import RNNSpec, rho_grid
 from ...rnn.train import TrainConfig, halved_after, train
 from ..infer import Space, predict
-from ..problems import (AIRY, FIG4_PAPER_SIZE, INFERRED, PAPER_FIG1B, PAPER_FIG2_EXIT, PAPER_FIG3, PAPER_FIG4_ESCAPE,
-                        PAPER_FIG4_LINEAR_GD, PAPER_FIG4_PLATEAU)
+from ..problems import (
+    AIRY,
+    FIG4_PAPER_SIZE,
+    INFERRED,
+    PAPER_FIG1B,
+    PAPER_FIG2_EXIT,
+    PAPER_FIG3,
+    PAPER_FIG4_ESCAPE,
+    PAPER_FIG4_LINEAR_GD,
+    PAPER_FIG4_PLATEAU,
+)
+from ..tables import markdown_table
 
 TITLE = "Fidelity: the paper's read-off values beside memdyn's, every gap explained or its cause marked untested"
 STEPS = 1
@@ -294,7 +304,7 @@ def counts(res: dict) -> dict:
 
 
 def _figure(res: dict, path: Path):
-    ax1, ax2 = report.panels(2, width=5.2, height=4.0)
+    ax1, ax2 = plots.panels(2, width=5.2, height=4.0)
     f2 = res["curves"]["fig2"]
     ax1.semilogy(f2["memory"], [np.nan if t is None else t for t in f2["tau_loss"]], "s-", label="memdyn τ′₀ (inferred setting)")
     xs = sorted(PAPER_FIG2_EXIT)
@@ -312,7 +322,7 @@ def _figure(res: dict, path: Path):
     ax2.set_xlabel("memory 1/ω")
     ax2.set_title("Fig. 3 (m = 10)", fontsize="medium")
     ax2.legend(fontsize="x-small")
-    report.save(ax1, path)
+    plots.save(ax1, path)
 
 
 def figures(res: dict) -> dict:
@@ -331,5 +341,5 @@ def lines(res: dict) -> list[str]:
             "`examples/infer_paper.py` (Figs. 2-3, `docs/infer_fig*.json`), `examples/fig1b_hypotheses.py` (Fig. 1b, "
             "`docs/fig1b_hypotheses.json`), `examples/fig4_paper_size.py` (Fig. 4 at the paper's size, "
             "`docs/fig4_paper_size.json` and `.png`).", "",
-            report.markdown_table(["figure", "quantity", "x", "paper", "memdyn", "gap", "setting", "explanation"], rows),
+            markdown_table(["figure", "quantity", "x", "paper", "memdyn", "gap", "setting", "explanation"], rows),
             "", "![fidelity](fidelity.png)", ""]

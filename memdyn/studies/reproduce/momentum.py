@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ... import report
+from ... import plots
 from ...core.pipeline import target as make_target
 from ...core.sweep import run_sweep
 from ...theory.momentum import saddle_scan
 from ..problems import DELTA, RHO, mstar_start
+from ..tables import markdown_table
 from .text import fit_text
 
 TITLE = "Momentum (JMLR Appendix B)"
@@ -25,14 +26,15 @@ def compute(p, config, progress) -> dict:
     for name, friction in (("gradient flow", None), ("heavy ball, gamma = 0.3", 0.3)):
         res = run_sweep(tg, {}, "mu", p.momentum_memories, start, delta=DELTA, t1=p.t1, config=config,
                         friction=friction)
-        rows[name] = {"tau_param": res.column("tau_param"), "tau_loss": res.column("tau_loss"),
-                      "status": [str(s) for s in res.column("status")], "fit_tau_loss": res.fits()["tau_loss"]["plain"]}
+        table = res.to_json()
+        rows[name] = {"tau_param": table["tau_param"], "tau_loss": table["tau_loss"],
+                      "status": table["status"], "fit_tau_loss": table["fit"]["tau_loss"]["plain"]}
     progress("heavy ball on the memory problem")
     return {"saddle": saddle, "memory_problem": {"memories": list(p.momentum_memories), "start": start.tolist(), **rows}}
 
 
 def _figure(res: dict, path: Path):
-    ax1, ax2 = report.panels(2)
+    ax1, ax2 = plots.panels(2)
     for name, sc in res["saddle"].items():
         ax1.loglog(sc["eps"], sc["tau"], "o-", ms=4, label=f"{name}: τ ~ ε^{sc['exponent']:.2f}")
     ax1.set_xlabel("negative curvature ε")
@@ -41,9 +43,9 @@ def _figure(res: dict, path: Path):
     ax1.set_title("JMLR App. B saddle", fontsize="medium")
     mp = res["memory_problem"]
     series = {name: v["tau_loss"] for name, v in mp.items() if isinstance(v, dict)}
-    report.plot_lines(mp["memories"], series, ax=ax2, xlabel="memory 1/ω", ylabel="τ′₀ (loss moves δ)")
+    plots.plot_lines(mp["memories"], series, ax=ax2, xlabel="memory 1/ω", ylabel="τ′₀ (loss moves δ)")
     ax2.set_title("memory problem, m = 2 on M*", fontsize="medium")
-    report.save(ax1, path)
+    plots.save(ax1, path)
 
 
 def figures(res: dict) -> dict:
@@ -57,9 +59,9 @@ def lines(res: dict) -> list[str]:
     return ["Saddle f = (x₁² − εx₂²)/2 from (1, 10⁻³), escape at |x₂| = 1, ε from 1e-1 to 1e-4: fitted exponent of "
             "τ ~ ε^p (theory: −1 for gradient flow, −1/2 for the undamped heavy ball; a fixed friction returns to −1 "
             "as ε → 0), and the largest error against the exact escape time.", "",
-            report.markdown_table(["dynamics", "exponent p", "max rel. error vs exact"], rows), "",
+            markdown_table(["dynamics", "exponent p", "max rel. error vs exact"], rows), "",
             "On the memory problem (m = 2 on M*, null rate 0.5):", "",
-            report.markdown_table(["1/ω"] + [k for k, v in mp.items() if isinstance(v, dict)],
+            markdown_table(["1/ω"] + [k for k, v in mp.items() if isinstance(v, dict)],
                                   [(mu, *[v["tau_loss"][i] for v in mp.values() if isinstance(v, dict)])
                                    for i, mu in enumerate(mp["memories"])]), "",
             "; ".join(f"{k}: {fit_text(v['fit_tau_loss'], 'slope of ln τ′₀')}" for k, v in mp.items()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import report
 from ...core.pipeline import target as make_target
 from ...core.reparam import DESCRIPTIONS, MAPS, mapped
 from ...core.sweep import run_sweep
 from ...theory.sharp import SlowReduction
 from ..problems import DELTA, bump_formula
+from ..tables import markdown_table
 
 TITLE = "Reparameterised decay rates (w = g(v))"
 STEPS = 1
@@ -65,10 +65,10 @@ def lines(res: dict) -> list[str]:
         maps = tab["maps"]
         memory = next(iter(maps.values()))["memory"]
         lines += [f"### ρ = `{tab['rho']}`, start (a, w) = {tab['start']}", "",
-                  report.markdown_table(["1/ω"] + [f"{k}: {v['map']}" for k, v in maps.items()],
+                  markdown_table(["1/ω"] + [f"{k}: {v['map']}" for k, v in maps.items()],
                                         [(mu, *[v["tau_loss"][i] for v in maps.values()])
                                          for i, mu in enumerate(memory)]), "",
-                  report.markdown_table(
+                  markdown_table(
                       ["map", "metric at w₀", "slope of ln τ′₀ vs 1/ω", "τ′₀/plain at each 1/ω",
                        "slow-flow prediction", "1/metric(w₀)"],
                       [(k, v["metric_at_w0"], None if not v["fit"]["plain"] else

@@ -3,10 +3,10 @@ one null neuron (sections 1-3's and two well separated ones) and Fig. 3's nine."
 
 from __future__ import annotations
 
-from ... import report
 from ...core.pipeline import target as make_target
 from ...theory.sharp import compare
 from ..problems import DELTA, bump_formula
+from ..tables import markdown_table
 
 TITLE = "Sharp escape times from the slow dynamics on M*"
 STEPS = 1
@@ -55,7 +55,7 @@ def lines(res: dict) -> list[str]:
                 + ((r["tau_lead"], r["err_lead"], r["err_series0"], r["err_series1"], r["q"]) if one else ())
                 for r in tab["rows"]]
         within = [r["memory"] for r in tab["rows"] if r["err_slow"] is not None and abs(r["err_slow"]) < 0.10]
-        lines += [f"### ρ = `{tab['rho']}`, {_start(tab)}", "", report.markdown_table(head, rows), "",
+        lines += [f"### ρ = `{tab['rho']}`, {_start(tab)}", "", markdown_table(head, rows), "",
                   f"τ_slow within 10% at 1/ω ∈ {within}." if within else "τ_slow is not within 10% at any memory here.",
                   ""]
     return lines

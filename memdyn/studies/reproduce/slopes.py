@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import report
+from ... import plots
 from ...core.pipeline import target as make_target
 from ...theory.sharp import compare
 from ..problems import DELTA, bump_formula
+from ..tables import markdown_table
 
 TITLE = "The asymptotic exponent: local slopes of ln τ to 1/ω = 40"
 STEPS = 1
@@ -43,7 +44,7 @@ def compute(p, config, progress) -> dict:
 
 
 def _figure(res: dict, path: Path):
-    ax = report.panels(1, width=6.5, height=4.5)[0]
+    ax = plots.panels(1, width=6.5, height=4.5)[0]
     for run, color in zip(res["runs"], ("C0", "C1", "C2")):
         mid = np.asarray(run["mid"])
         label = f"w* = {run['w_star']:g}, w₀ = {run['w0']:g}"
@@ -57,7 +58,7 @@ def _figure(res: dict, path: Path):
     ax.set_ylabel("local slope d ln τ′₀ / d(1/ω)")
     ax.set_title("Local slopes approach 2w₀ (dashed) like 2w₀ − 2ω; dotted: Laplace's rule", fontsize="medium")
     ax.legend(fontsize="x-small")
-    report.save(ax, path)
+    plots.save(ax, path)
 
 
 def figures(res: dict) -> dict:
@@ -76,7 +77,7 @@ def lines(res: dict) -> list[str]:
                                             run["slope_lead"])]
         errs = [abs(e) for e in run["err_slow"] if e is not None]
         out += [f"### ρ = `{run['rho']}`, start (1, 0 | {run['w_star']:g}, {run['w0']:g})", "",
-                report.markdown_table(["1/ω", "measured slope", "slow system", "Laplace", "2w₀ − 2ω", "2w₀"], rows), "",
+                markdown_table(["1/ω", "measured slope", "slow system", "Laplace", "2w₀ − 2ω", "2w₀"], rows), "",
                 f"- statuses: {'all ok' if all(s == 'ok' for s in run['status']) else run['status']}; the slow system's "
                 f"τ within {max(errs):.1e} of measured at every memory here." if errs else "", ""]
     return out + ["![local slopes](local_slopes.png)", ""]

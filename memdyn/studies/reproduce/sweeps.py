@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import report
+from ... import plots
 from ...core.pipeline import target as make_target
 from ...core.sweep import run_sweep
 from ..problems import DELTA, RHO, mstar_start
+from ..tables import markdown_table
 from .text import fit_text
 
 TITLE = "Plateau length against memory (Theorem 20)"
@@ -29,7 +30,7 @@ def compute(p, config, progress) -> dict:
 
 
 def _figure(res: dict, path: Path):
-    ax = report.panels(1, width=6.5, height=4.5)[0]
+    ax = plots.panels(1, width=6.5, height=4.5)[0]
     for sweep, color in zip(res["sweeps"], ("C0", "C1", "C2")):
         mem = np.asarray(sweep["memory"])
         w = sweep["w_min"][0]
@@ -51,7 +52,7 @@ def _figure(res: dict, path: Path):
     ax.set_ylabel("hitting time τ")
     ax.legend(fontsize="x-small", ncol=2)
     ax.set_title("Theorem 20: ln τ grows at least like w_min/ω", fontsize="medium")
-    report.save(ax, path)
+    plots.save(ax, path)
 
 
 def figures(res: dict) -> dict:
@@ -75,6 +76,6 @@ def lines(res: dict) -> list[str]:
                 verdict.append(f"{label}: {fit_text(plain)}; of ln(τ/ω²) = **{pref['slope']:.3f} ± "
                                f"{pref['slope_stderr']:.3f}** ({'consistent with' if ok else 'BELOW'} the bound's {w:g})")
         out += [f"### m = 2, null neuron at w = {w:g} (w_min = {w:g})", "",
-                report.markdown_table(["1/ω", "τ₀", "τ′₀", "J(θ₀)", "status", "τ₀/(ω² e^{w_min/ω})"], rows), "",
+                markdown_table(["1/ω", "τ₀", "τ′₀", "J(θ₀)", "status", "τ₀/(ω² e^{w_min/ω})"], rows), "",
                 "- " + "\n- ".join(verdict), ""]
     return out + ["![escape times](escape_times.png)", ""]

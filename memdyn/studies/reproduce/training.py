@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ... import report
+from ... import plots
 from ...rnn import bridge
 from ...rnn.model import RNNSpec, random_exponential_sum, rho_grid
 from ...rnn.train import TrainConfig, plateau_escape, train
 from ..problems import AIRY, DELTA, RHO, bump_formula
+from ..tables import markdown_table
 
 TITLE = "Real RNNs trained on sampled inputs (JMLR Figs. 1 and 4) and the bridge to the flow"
 STEPS = 3
@@ -110,7 +111,7 @@ def _band(ax, curve: dict, label: str, color):
 
 def _fig_training(res: dict, path: Path):
     fig4 = res["fig4"]
-    axes = report.panels(2 + len(fig4), width=4.6, height=3.6)
+    axes = plots.panels(2 + len(fig4), width=4.6, height=3.6)
     for ax, (name, curve) in zip(axes, res["fig1"].items()):
         _band(ax, curve, f"mean ± sd, {len(curve['seeds'])} seeds", "C0")
         ax.set_title(f"Fig. 1: {name}", fontsize="medium")
@@ -124,14 +125,14 @@ def _fig_training(res: dict, path: Path):
         ax.set_xlabel("epoch")
         ax.set_ylabel("empirical loss (128 samples)")
         ax.legend(fontsize="x-small")
-    report.save(axes[0], path)
+    plots.save(axes[0], path)
 
 
 def _fig_bridge(res: dict, path: Path):
     br = res["bridge"]
     tau = br["tau_loss"]
     rows = br["rows"]
-    ax1, ax2, ax3 = report.panels(3, width=4.4, height=3.6)
+    ax1, ax2, ax3 = plots.panels(3, width=4.4, height=3.6)
     pop = [r for r in rows if r["samples"] is None and r["T"] == 16.0]
     lr_rows = sorted((r for r in pop if r["dt"] == 0.1), key=lambda r: r["lr"])
     ax1.plot([r["lr"] for r in lr_rows], [r["exit_time"] for r in lr_rows], "o-", label="GD, dt = 0.1")
@@ -167,7 +168,7 @@ def _fig_bridge(res: dict, path: Path):
     ax3.set_ylabel("relative gap to τ′₀")
     ax3.legend(fontsize="x-small")
     ax3.set_title("finite samples (dt = 0.1, lr = 0.01)", fontsize="medium")
-    report.save(ax1, path)
+    plots.save(ax1, path)
 
 
 def figures(res: dict) -> dict:
@@ -188,7 +189,7 @@ def lines(res: dict) -> list[str]:
         e = c["epochs"]
         pick = [min(range(len(e)), key=lambda i: abs(e[i] - x)) for x in (100, 1000, 3000, 10000, 25000, e[-1])]
         rows.append((name, *[c["mean"][i] for i in pick], c["diverged"]))
-    lines += [report.markdown_table(["target", "epoch 100", "1k", "3k", "10k", "25k", "last", "diverged"], rows), ""]
+    lines += [markdown_table(["target", "epoch 100", "1k", "3k", "10k", "25k", "last", "diverged"], rows), ""]
     lines += [f"**Fig. 4**: ρ = e^(−t) + 0.5 e^(−(t−{f4['mu']:g})²/2), full-W width {f4['width']}, T {f4['T']}, "
               f"{f4['samples']} samples, GD at lr {f4['gd_lr']}, Adam at {f4['adam_lr']}, {f4['epochs']} epochs, "
               f"{f4['seeds']} seeds (loss = mean over seeds at epoch):", ""]
@@ -198,14 +199,14 @@ def lines(res: dict) -> list[str]:
             e = c["epochs"]
             pick = [min(range(len(e)), key=lambda i: abs(e[i] - x)) for x in (10, 100, 1000, e[-1])]
             rows.append((inputs, label, *[c["mean"][i] for i in pick], c["diverged"]))
-    lines += [report.markdown_table(["inputs", "model", "epoch 10", "100", "1000", "last", "diverged"], rows), "",
+    lines += [markdown_table(["inputs", "model", "epoch 10", "100", "1000", "last", "diverged"], rows), "",
               "![training](training.png)", ""]
     tau = br["tau_loss"]
     lines += ["### The bridge: exit epoch × lr against the reduced flow's τ′₀", "",
               f"Diagonal linear RNN with U = 1 (so c = a), started on M* at (a, w) = ({br['a0']}, {br['w0']}), "
               f"μ = {br['params']['mu']:g}, δ = {br['delta']}; plain GD. Exit = first epoch with |L − L₀| > δ. "
               f"Reduced flow: **τ′₀ = {tau:.6g}** (J₀ = {br['loss_initial']:.6g}).", "",
-              report.markdown_table(["lr", "dt", "T", "samples", "seed", "L₀", "exit epoch", "epoch × lr", "gap / τ′₀"],
+              markdown_table(["lr", "dt", "T", "samples", "seed", "L₀", "exit epoch", "epoch × lr", "gap / τ′₀"],
                                     [(r["lr"], r["dt"], r["T"], "∞" if r["samples"] is None else r["samples"], r["seed"],
                                       r["loss_initial"], r["exit_epoch"], r["exit_time"], r["rel_gap"])
                                      for r in br["rows"]]), "",

@@ -1,4 +1,6 @@
-"""Output folders: checked before any computing, filled atomically after it.
+"""Files memdyn writes: output folders checked before any computing and filled atomically after
+it, and single files replaced atomically (the one helper every writer uses: caches, sweep chunks,
+training checkpoints, reports).
 
 A command that writes (``reproduce``, ``bench``) calls :func:`prepare_output` first, so that a
 folder that cannot be created or written is refused in one line before minutes of work, and
@@ -12,8 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from ..errors import InputError
 
@@ -64,4 +66,21 @@ def write_atomically(out: Path, writers: Mapping[str, Callable[[Path], None]]) -
     return list(writers)
 
 
-__all__ = ["prepare_output", "remove_partial", "write_atomically"]
+def replace_atomically(path: str | os.PathLike, write: Callable[[Path], None], *, suffix: str = "") -> None:
+    """Write one file: ``write(tmp)`` fills a temporary file beside ``path`` (same folder, so the
+    rename is atomic; ``suffix`` is its ending, for writers that insist on one such as ``.npz``), which
+    then replaces ``path``. A failure or a kill leaves ``path`` as it was and no temporary file
+    behind (a kill mid-write leaves a hidden ``.tmp`` file, never a partial ``path``)."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{suffix}")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["prepare_output", "remove_partial", "write_atomically", "replace_atomically"]

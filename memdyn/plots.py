@@ -1,17 +1,15 @@
-"""Stage 5: figures and tables (the one module that imports matplotlib).
+"""Figures: the one module that imports matplotlib.
 
-Each plot function takes ``ax=None``, draws, and returns the axes; none calls ``plt.show()``.
+Each plot function takes ``ax=None`` (a new figure when omitted), draws, and returns the axes; none
+calls ``plt.show()`` and none chooses a backend (the command line uses Agg; a notebook keeps its own).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def _axes(ax):
@@ -68,23 +66,9 @@ def panels(n: int, *, width: float = 5.0, height: float = 3.8):
 
 
 def save(ax, path) -> None:
+    """Write the figure of ``ax`` to ``path`` and close it."""
     ax.figure.savefig(path, dpi=120)
     plt.close(ax.figure)
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
-    """A GitHub-flavoured Markdown table; floats in 4 significant digits, None as an em dash."""
-
-    def cell(x):
-        if x is None:
-            return "—"
-        if isinstance(x, float):
-            return f"{x:.4g}"
-        return str(x)
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def plot_work_precision(rows, *, ax=None):

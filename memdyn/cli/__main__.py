@@ -1,0 +1,5 @@
+"""python -m memdyn.cli: the command line."""
+
+from .main import console
+
+console()

@@ -1,0 +1,13 @@
+"""memdyn's limits on what one request may ask for, stated once (the library checks them; the
+command line's help and its range grammar read them from here)."""
+
+from __future__ import annotations
+
+MAX_T1 = 1e30
+"""Longest horizon of a hitting-time solve: plateaus to 1e30 are solved on a restarted clock
+(:mod:`memdyn.core.solve`) and checked against an independent SciPy solve with restarts beyond 1e16."""
+
+MAX_ELEMENTS = 1_000_000
+"""Most solves in one sweep (values x grid x starts), and so most values one range may expand to."""
+
+__all__ = ["MAX_T1", "MAX_ELEMENTS"]
