@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+
+from ..core.signals import redeliver_lost
 
 
 class InterruptWatcher:
@@ -17,11 +20,9 @@ class InterruptWatcher:
     partial output, prints that line and ends the process with status 130. The cache needs nothing:
     its entries are only ever replaced atomically.
 
-    Python cannot raise an exception out of a garbage-collector callback or a finaliser (JAX runs one
-    on every collection): a KeyboardInterrupt that lands there is reported as "Exception ignored in
-    ..." with a traceback and lost. While a command runs, ``sys.unraisablehook`` therefore takes such
-    an interrupt silently and, ``REDELIVER`` seconds later, delivers it again to the main thread,
-    where it unwinds as usual (were it to land in a callback again, the same happens again).
+    A KeyboardInterrupt that lands in a garbage-collector callback or a finaliser cannot be raised there
+    (:mod:`memdyn.core.signals`): while a command runs, it is delivered again to the main thread
+    ``REDELIVER`` seconds later, where it unwinds as usual.
     """
 
     GRACE = 2.0
@@ -35,19 +36,16 @@ class InterruptWatcher:
         self._fd = None
         if threading.current_thread() is not threading.main_thread():
             return
-        self._unraisable = sys.unraisablehook
 
-        def redeliver(report):
-            if issubclass(report.exc_type, KeyboardInterrupt):
-                import _thread
+        def redeliver():
+            import _thread
 
-                # From another thread a moment later: interrupting at once would raise in this hook.
-                self._again = threading.Timer(self.REDELIVER, _thread.interrupt_main)
-                self._again.start()
-            else:
-                self._unraisable(report)
+            # From another thread a moment later: interrupting at once would raise in the hook.
+            self._again = threading.Timer(self.REDELIVER, _thread.interrupt_main)
+            self._again.start()
 
-        sys.unraisablehook = redeliver
+        self._lost = contextlib.ExitStack()
+        self._lost.enter_context(redeliver_lost(KeyboardInterrupt, redeliver))
         read, write = os.pipe()
         os.set_blocking(write, False)
         try:
@@ -76,9 +74,9 @@ class InterruptWatcher:
         threading.Thread(target=watch, name="memdyn-interrupt", daemon=True).start()
 
     def stop(self) -> None:
-        if hasattr(self, "_unraisable"):
-            sys.unraisablehook = self._unraisable
-            del self._unraisable
+        if hasattr(self, "_lost"):
+            self._lost.close()
+            del self._lost
         if getattr(self, "_again", None) is not None:  # the command ended first: nothing left to interrupt
             self._again.cancel()
         if self._fd is None:

@@ -5,19 +5,19 @@ exception is a BaseException, so that SymPy's own ``except Exception`` blocks ca
 Other threads cannot receive signals: callers there run the work in a child process instead (see
 :mod:`memdyn.core.symbolic`).
 
-Python cannot raise out of a finaliser or a garbage-collector callback: a Timeout that lands there
-is reported as "Exception ignored" and lost (CI met one, in a ``weakref.finalize``), and the work
-would run on unbounded. So while the budget runs, ``sys.unraisablehook`` takes such a Timeout
-silently and sets the timer again, ``REPEAT`` seconds on, until the Timeout lands in the work itself.
+A Timeout that lands in a finaliser or a garbage-collector callback cannot be raised there and would
+be lost, leaving the work to run on unbounded: while the budget runs, such a Timeout sets the timer
+again, ``REPEAT`` seconds on, until it lands in the work itself (:mod:`memdyn.core.signals`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
-import sys
 import threading
 import time
+
+from .signals import redeliver_lost
 
 REPEAT = 0.05
 """Seconds after a lost Timeout until the next one."""
@@ -50,27 +50,23 @@ def time_limit(budget: Budget):
     def handler(signum, frame):
         raise Timeout
 
-    hook, running = sys.unraisablehook, [True]
+    running = [True]
 
-    def unraisable(report):
-        if issubclass(report.exc_type, Timeout):  # lost in a finaliser or gc callback: raise it again soon
-            if running[0]:
-                signal.setitimer(signal.ITIMER_REAL, REPEAT)
-        else:
-            hook(report)
+    def again():
+        if running[0]:
+            signal.setitimer(signal.ITIMER_REAL, REPEAT)
 
-    old = signal.signal(signal.SIGALRM, handler)
-    sys.unraisablehook = unraisable
-    signal.setitimer(signal.ITIMER_REAL, remaining)
-    try:
-        yield
-    finally:
-        while True:
-            try:
-                running[0] = False  # first: a Timeout lost from here on must not set the timer again
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, old)
-                sys.unraisablehook = hook
-                break
-            except Timeout:  # landed here, once the work is over: nothing left to interrupt
-                continue
+    with redeliver_lost(Timeout, again):
+        old = signal.signal(signal.SIGALRM, handler)
+        signal.setitimer(signal.ITIMER_REAL, remaining)
+        try:
+            yield
+        finally:
+            while True:
+                try:
+                    running[0] = False  # first: a Timeout lost from here on must not set the timer again
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    signal.signal(signal.SIGALRM, old)
+                    break
+                except Timeout:  # landed here, once the work is over: nothing left to interrupt
+                    continue

@@ -1,8 +1,11 @@
-"""The one table of special functions: what a user may write, and how each lowers to arrays.
+"""The one table of special functions: what a user may write, what SymPy's transforms may produce,
+and how each evaluates.
 
 :mod:`memdyn.core.formula` parses the names, :mod:`memdyn.core.symbolic` keeps a closed form
-only when every function in it lowers, :mod:`memdyn.core.lowering` evaluates them, and the CLI's
-``--rho`` help lists them: all from :data:`FUNCTIONS`. A function without an array name may be
+only when every function in it lowers, :mod:`memdyn.core.lowering` evaluates them,
+:mod:`memdyn.core.serial` stores and reads them back, the SymPy-free warm path
+(:mod:`memdyn.core.warm`) evaluates them in mpmath, and the CLI's ``--rho`` help lists them: all
+from :data:`FUNCTIONS`. A function without an array name may be
 written in a formula; a closed form that uses it falls back to quadrature (with the reason said).
 
 The table names SymPy's functions by their names and resolves them on first use, so reading it
@@ -27,6 +30,10 @@ class Function:
             ``sqrt`` does).
         array: the array function it lowers to (``numpy``/``jax.numpy`` name, or in the backend's
             special-function module when ``special``); ``None``: no stable lowering.
+        mpmath: the mpmath function the warm path evaluates it with (``None``: the full pipeline
+            answers instead).
+        writable: whether a formula may call it (False: it only appears in what SymPy derives, and is
+            stored and read back from the derivation cache).
     """
 
     names: tuple[str, ...]
@@ -34,6 +41,8 @@ class Function:
     produces: str | None
     array: str | None = None
     special: bool = False
+    mpmath: str | None = None
+    writable: bool = True
 
     @property
     def build(self) -> Callable:
@@ -47,19 +56,19 @@ class Function:
 
 
 FUNCTIONS: tuple[Function, ...] = (
-    Function(("exp",), "exp", "exp", "exp"),
-    Function(("log",), "log", "log", "log"),
+    Function(("exp",), "exp", "exp", "exp", mpmath="exp"),
+    Function(("log",), "log", "log", "log", mpmath="log"),
     Function(("sqrt",), "sqrt", None),
-    Function(("sin",), "sin", "sin", "sin"),
-    Function(("cos",), "cos", "cos", "cos"),
-    Function(("tan",), "tan", "tan", "tan"),
-    Function(("sinh",), "sinh", "sinh", "sinh"),
-    Function(("cosh",), "cosh", "cosh", "cosh"),
-    Function(("tanh",), "tanh", "tanh", "tanh"),
-    Function(("atan",), "atan", "atan", "arctan"),
-    Function(("erf",), "erf", "erf", "erf", special=True),
-    Function(("erfc",), "erfc", "erfc", "erfc", special=True),
-    Function(("gamma",), "gamma", "gamma"),
+    Function(("sin",), "sin", "sin", "sin", mpmath="sin"),
+    Function(("cos",), "cos", "cos", "cos", mpmath="cos"),
+    Function(("tan",), "tan", "tan", "tan", mpmath="tan"),
+    Function(("sinh",), "sinh", "sinh", "sinh", mpmath="sinh"),
+    Function(("cosh",), "cosh", "cosh", "cosh", mpmath="cosh"),
+    Function(("tanh",), "tanh", "tanh", "tanh", mpmath="tanh"),
+    Function(("atan",), "atan", "atan", "arctan", mpmath="atan"),
+    Function(("erf",), "erf", "erf", "erf", special=True, mpmath="erf"),
+    Function(("erfc",), "erfc", "erfc", "erfc", special=True, mpmath="erfc"),
+    Function(("gamma",), "gamma", "gamma", mpmath="gamma"),
     Function(("airyai",), "airyai", "airyai"),
     Function(("airybi",), "airybi", "airybi"),
     Function(("besselj",), "besselj", "besselj"),
@@ -67,14 +76,28 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(("besseli",), "besseli", "besseli"),
     Function(("besselk",), "besselk", "besselk"),
     Function(("heaviside", "Heaviside"), "Heaviside", "Heaviside"),
-    Function(("abs", "Abs"), "Abs", "Abs", "abs"),
+    Function(("abs", "Abs"), "Abs", "Abs", "abs", mpmath="fabs"),
+    # what SymPy's Laplace transforms and integrals may produce beyond the above
+    Function(("asin",), "asin", "asin", mpmath="asin", writable=False),
+    Function(("acos",), "acos", "acos", mpmath="acos", writable=False),
+    Function(("atan2",), "atan2", "atan2", writable=False),
+    Function(("erfi",), "erfi", "erfi", mpmath="erfi", writable=False),
+    Function(("loggamma",), "loggamma", "loggamma", mpmath="loggamma", writable=False),
+    Function(("uppergamma",), "uppergamma", "uppergamma", writable=False),
+    Function(("lowergamma",), "lowergamma", "lowergamma", writable=False),
+    Function(("polygamma",), "polygamma", "polygamma", writable=False),
+    Function(("expint",), "expint", "expint", writable=False),
+    Function(("Ei",), "Ei", "Ei", writable=False),
+    Function(("Si",), "Si", "Si", writable=False),
+    Function(("Ci",), "Ci", "Ci", writable=False),
+    Function(("sign",), "sign", "sign", writable=False),
 )
 
-BY_NAME: dict[str, Function] = {name: f for f in FUNCTIONS for name in f.names}
+BY_NAME: dict[str, Function] = {name: f for f in FUNCTIONS if f.writable for name in f.names}
 """Function by every name a user may write."""
 
 
-DOCUMENTED_NAMES: tuple[str, ...] = tuple(f.names[0] for f in FUNCTIONS)
+DOCUMENTED_NAMES: tuple[str, ...] = tuple(f.names[0] for f in FUNCTIONS if f.writable)
 """The names shown in help texts and error messages."""
 
 CONSTANT_NAMES: tuple[str, ...] = ("pi", "E")

@@ -5,16 +5,8 @@ Training v instead of w changes the flow: dv/dtau = -dJ/dv = -g'(v) dJ/dw, so in
     dw/dtau = -g'(v)^2 dJ/dw,
 
 the plain flow under the diagonal metric g'(g^{-1}(w))^2 (the amplitudes are untouched). The
-maps offered (``MAPS``):
-
-* ``plain``    w = v
-* ``exp``      w = e^v                    (metric w^2)
-* ``softplus`` w = log(1 + e^v)           (metric (1 - e^{-w})^2)
-* ``best``     w = 1/(v^2 + 1/10)          StableSSM's f*(w) = -1/(a w^2 + b) with a = 1, b = 0.1 as in
-  its official code (metric 4 w^3 (1 - w/10))
-* ``lru``      w = e^v / Delta, Delta = 1/10: LRU's lambda = exp(-e^v) read as e^{-w Delta}. Its
-  metric is w^2 as for ``exp``: Delta only shifts v by ln Delta, so in w the two flows coincide
-  (a test checks it).
+maps offered are the table of :mod:`memdyn.core.maps` (``plain``, ``exp``, ``softplus``, ``best``,
+``lru``; that ``lru`` and ``exp`` give the same flow in w is checked by a test).
 
 How: :class:`MappedTarget` wraps a lowered :class:`~memdyn.core.lowering.Target` and presents the same
 interface in v. The per-neuron transforms become L(g(v)), d/dv L(g(v)), d2/dv2 L(g(v)), obtained by
@@ -34,19 +26,15 @@ import sympy as sp
 from ..errors import InputError, MemdynError
 from .lowering import JAX, NUMPY, Backend, Target, lower_expr
 from .maps import DESCRIPTIONS as DESCRIPTIONS
+from .maps import TABLE
 
 _V = sp.Symbol("v", real=True)
 _U = sp.Symbol("u", real=True)
 _L = sp.symbols("L0 L1 L2", real=True)
 _W = sp.Symbol("w", positive=True)
 
-MAPS: dict[str, sp.Expr] = {
-    "plain": _V,
-    "exp": sp.exp(_V),
-    "softplus": sp.log(1 + sp.exp(_V)),
-    "best": 1 / (_V**2 + sp.Rational(1, 10)),
-    "lru": 10 * sp.exp(_V),
-}
+MAPS: dict[str, sp.Expr] = {name: m.build(sp, _V) for name, m in TABLE.items()}
+"""Map name -> g(v) as a SymPy expression (:data:`memdyn.core.maps.TABLE`)."""
 
 
 def composed_derivatives(g: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:

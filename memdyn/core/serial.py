@@ -24,10 +24,7 @@ class SerialError(ValueError):
 
 
 _FUNCTIONS: dict[str, type] = {f.sympy.__name__: f.sympy for f in FUNCTIONS if f.sympy is not None}
-_FUNCTIONS.update({"experfc": experfc, "uppergamma": sp.uppergamma, "lowergamma": sp.lowergamma,
-                   "expint": sp.expint, "Ei": sp.Ei, "erfi": sp.erfi, "Si": sp.Si, "Ci": sp.Ci,
-                   "polygamma": sp.polygamma, "loggamma": sp.loggamma, "sign": sp.sign,
-                   "atan2": sp.atan2, "asin": sp.asin, "acos": sp.acos})
+_FUNCTIONS["experfc"] = experfc  # memdyn's stable exp(A)*erfc(z) (memdyn.core.stable)
 _OPS = {"Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow}
 _CONSTANTS = {"pi": sp.pi, "E": sp.E, "EulerGamma": sp.EulerGamma, "oo": sp.oo, "-oo": -sp.oo,
               "zoo": sp.zoo, "nan": sp.nan, "I": sp.I}

@@ -44,10 +44,13 @@ class _Unsupported(Exception):
 
 
 def _mp_functions(mp) -> dict:
-    return {"exp": mp.exp, "log": mp.log, "sin": mp.sin, "cos": mp.cos, "tan": mp.tan, "sinh": mp.sinh,
-            "cosh": mp.cosh, "tanh": mp.tanh, "atan": mp.atan, "asin": mp.asin, "acos": mp.acos,
-            "erf": mp.erf, "erfc": mp.erfc, "erfi": mp.erfi, "gamma": mp.gamma, "loggamma": mp.loggamma,
-            "Abs": mp.fabs, "experfc": lambda A, z: mp.exp(A) * mp.erfc(z)}
+    """The functions the walk evaluates: those of :data:`memdyn.core.functions.FUNCTIONS` with an
+    mpmath name (under the name SymPy gives their class, as the stored trees do), and ``experfc``."""
+    from .functions import FUNCTIONS
+
+    table = {f.produces: getattr(mp, f.mpmath) for f in FUNCTIONS if f.mpmath is not None and f.produces}
+    table["experfc"] = lambda A, z: mp.exp(A) * mp.erfc(z)
+    return table
 
 
 def evaluate(tree, env: Mapping[str, object]):

@@ -35,6 +35,7 @@ from ..core.files import write_atomically
 from ..core.integrate import SolverConfig, solve_program
 from ..core.loss import gradient, hessian, loss
 from ..core.pipeline import target as make_target
+from ..core.solvers import SOLVERS
 from ..core.sweep import run_sweep
 from .problems import DELTA, RHO
 from .problems import mstar_start as start
@@ -99,7 +100,7 @@ def gd_tau(tg, data, theta0, eta: float, *, max_iter: int = 50_000_000) -> dict:
 
 
 def work_precision(mu: float = 12.0, null_rates=(0.5,), rtols=(1e-5, 1e-7, 1e-9, 1e-11),
-                   solvers=("kvaerno5", "kvaerno3", "kencarp4", "kencarp5", "tsit5"), scipy_methods=("LSODA", "BDF", "Radau"),
+                   solvers=tuple(SOLVERS), scipy_methods=("LSODA", "BDF", "Radau"),
                    etas=(0.3, 0.1, 0.03, 0.01), progress=None) -> dict:
     tg = make_target(RHO, {"mu": mu})
     data = tg.data({"mu": mu})
