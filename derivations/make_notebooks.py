@@ -393,7 +393,7 @@ for m, row in zip((4, 8), best.rows):
 print("fall from m = 4 to 8:", [f"{a / b:.1f}x" for a, b in zip(errs[4], errs[8])],
       "(construction, law, best fit)")"""),
     ("md", r"""At these widths the construction carries a large constant and falls more slowly than its asymptotic
-law; the best fits already fall at the law's rate. `python examples/bench_expfit.py` extends the comparison to
+law; the best fits already fall at the law's rate. `python research/bench_expfit.py` extends the comparison to
 width 24 and fits $c$."""),
     ("md", r"""**3. Rates bounded below (JMLR Thm 11).** If every $w_i \ge \beta$, the fit decays like $e^{-\beta t}$ while $\rho$
 decays like a power: the error is at least what $\rho$ keeps where the fit has died, a fixed amount for every

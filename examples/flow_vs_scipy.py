@@ -20,6 +20,8 @@ import time
 
 import jax
 
+jax.config.update("jax_enable_x64", True)  # a script configures its own process; importing memdyn does not
+
 import memdyn
 from memdyn.core.integrate import SolverConfig, solve_program
 from memdyn.core.starts import check_start

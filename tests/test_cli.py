@@ -122,7 +122,7 @@ def test_reproduce_quick_writes_a_complete_report(tmp_path, capsys):
             assert fit["slope"] + 2 * fit["slope_stderr"] >= sweep["w_min"]
     assert not any(p.name.startswith(".partial") for p in (tmp_path / "rep").iterdir())
     assert np.isfinite(got["summary"]["timing_s"]["sweeps"])
-    # the fidelity table (issue 17): every row within 25% of the paper or explained
+    # the fidelity table: every row within 25% of the paper or explained
     fid = got["summary"]["fidelity"]
     assert fid["rows"] >= 20 and fid["unexplained"] == 0 and "fidelity.png" in got["files"]
     _readme_quotes_this_run(json.loads((tmp_path / "rep" / "results.json").read_text()))

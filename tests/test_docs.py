@@ -37,7 +37,8 @@ def test_notebook_runs_clean(path, tmp_path):
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    path = next(p for p in (ROOT / "examples" / f"{name}.py", ROOT / "research" / f"{name}.py") if p.exists())
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

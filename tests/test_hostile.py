@@ -294,7 +294,7 @@ print(sys.unraisablehook is sys.__unraisablehook__)
 @pytest.mark.parametrize("mode", ["watched", "bare"])
 def test_ctrl_c_inside_a_gc_callback_still_interrupts_quietly(mode):
     """An interrupt raised inside a garbage-collector callback cannot propagate: bare Python prints
-    'Exception ignored in ...' with a traceback and runs on (CI met this once, in JAX's callback, during
+    'Exception ignored in ...' with a traceback and runs on (it happens with JAX's gc callback during
     the Ctrl-C test above). Under the watcher it is delivered again, silently, as an ordinary
     KeyboardInterrupt; and stop() puts the previous hook back."""
     proc = subprocess.run([sys.executable, "-c", _GC_INTERRUPT, mode], capture_output=True, text=True, timeout=60)

@@ -266,7 +266,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
             (it stays the memory axis), then these in order, then the starts.
         devices: local devices to spread the chunks over, one chunk per device at a time (each device
             runs its own compiled batch, so one slow element holds up its own chunk only; see
-            ``examples/bench_devices.py`` for the comparison with one batch sharded over the devices).
+            ``research/bench_devices.py`` for the comparison with one batch sharded over the devices).
         balance: chunk the elements in order of predicted cost (results come back in the usual order).
 
     Under ``jax.distributed`` (``jax.process_count() > 1``) process i solves the chunks k with
@@ -311,7 +311,7 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     step = n if chunk is None else max(1, min(chunk, n))  # elements per call
     # A batch runs until its slowest element ends: solve in order of predicted cost, ln tau ~
     # w_min/omega (Theorem 20), so that each chunk holds plateaus of like length (3x faster on a
-    # grid of plateaus 1e0..1e9: examples/bench_devices.py), then restore the order.
+    # grid of plateaus 1e0..1e9: research/bench_devices.py), then restore the order.
     memory_per_point = memory_of(param, values)
     w_min = np.tile(np.min(starts[:, m:], axis=1), n_v)  # per element, values outer
     cost = np.repeat(memory_per_point, n_s) * w_min

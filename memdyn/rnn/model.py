@@ -173,8 +173,8 @@ def forward(spec: RNNSpec, params: dict, x: jax.Array) -> jax.Array:
 def impulse_response(spec: RNNSpec, params: dict) -> jax.Array:
     """``khat_j = c^T (I + dt W)^j U`` for j < K: the same recurrence run freely after a unit impulse.
 
-    Linear networks only: a tanh network has no kernel. (K sequential matrix-vector steps; computing
-    the powers by doubling, log2 K products, was measured slower at K = 64 and width 16 on the CPU.)
+    Linear networks only: a tanh network has no kernel. (K sequential matrix-vector steps: at these
+    sizes, K = 64 and width 16, they cost less than the log2 K matrix products of powers by doubling.)
     """
     if spec.activation != "linear":
         raise InputError("samples", "the population (Ito) loss needs a linear network; give a sample count")

@@ -20,6 +20,7 @@ import numpy as np
 import optax
 
 from ..core.files import replace_atomically
+from ..core.jaxsetup import float64
 from ..core.resources import check_memory
 from ..errors import InputError
 from .model import INPUTS, RNNSpec, init_params, population_loss, random_cosines, sampled_loss, targets, white_noise
@@ -41,7 +42,7 @@ class TrainConfig:
     inputs: str = "white"
     modes: int = 4
     """Cosine modes J per input sequence (JMLR Fig. 4b; the paper does not state J). The target's mean power grows
-    like J (the plateau's level grows with it, though not in proportion: docs/fig4_paper_size.json)."""
+    like J (the plateau's level grows with it, though not in proportion: research/results/fig4_paper_size.json)."""
     delta: float = 0.01
     seed: int = 0
     chunk: int = 500
@@ -252,6 +253,7 @@ def check_training(spec: RNNSpec, config: TrainConfig, seeds: int) -> None:
                  "use a smaller width, fewer samples or seeds, or minibatches (--batch)")
 
 
+@float64
 def train(spec: RNNSpec, rho: np.ndarray, config: TrainConfig, *, seeds: int = 1, start: dict | None = None,
           progress: Callable[[int], None] | None = None, checkpoint: str | os.PathLike | None = None) -> TrainResult:
     """Train ``seeds`` networks at once (vmapped), each with its own start and data from its seed.

@@ -33,6 +33,7 @@ import numpy as np
 from .. import plots
 from ..core.files import write_atomically
 from ..core.integrate import SolverConfig, solve_program
+from ..core.jaxsetup import float64
 from ..core.loss import gradient, hessian, loss
 from ..core.pipeline import target as make_target
 from ..core.solvers import SOLVERS
@@ -189,6 +190,7 @@ def device_counts(available: int) -> list[int]:
     return counts + ([available] if counts[-1] != available else [])
 
 
+@float64
 def device_scaling(elements: dict[int, int] = {2: 256, 10: 32}, mu_range=(8.0, 16.0), progress=None) -> dict:  # noqa: B006
     """Trajectories per second of a sweep against the number of local devices it is spread over,
     through :func:`memdyn.core.sweep.run_sweep` (one compiled batch per device); ``elements`` maps
@@ -251,7 +253,9 @@ def matched_comparison(mu: float, accuracy: float, wp: dict, batch: int = 64, pr
 _COMPILE_PROBE = """
 import os, sys, time
 os.environ["MEMDYN_CACHE_DIR"] = sys.argv[1]
-import jax.numpy as jnp, numpy as np, memdyn
+import jax, jax.numpy as jnp, numpy as np, memdyn
+jax.config.update("jax_enable_x64", True)
+memdyn.use_compilation_cache()  # as the command line does
 from memdyn.core.integrate import SolverConfig, solve_program
 m = int(sys.argv[2])
 tg = memdyn.target("exp(-t) + 0.5*exp(-(t - mu)**2/2)", {"mu": 12.0})
@@ -292,6 +296,7 @@ PROFILES = {
 }
 
 
+@float64
 def run_bench(profile: str = "quick", progress=None) -> dict:
     p = PROFILES[profile]
     out = {"machine": machine(), "profile": profile}
@@ -307,7 +312,7 @@ def run_bench(profile: str = "quick", progress=None) -> dict:
 
 
 def markdown(result: dict, figure: str | None = None) -> str:
-    """The benchmark as Markdown tables (what examples/benchmarks/README.md shows)."""
+    """The benchmark as Markdown tables (what research/README.md shows)."""
 
     wp = result["work_precision"]
     lines = [f"Machine: {result['machine']}; profile `{result['profile']}`.", "",

@@ -47,6 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core.integrate import SolverConfig
+from ..core.jaxsetup import float64
 from ..core.pipeline import target as make_target
 from ..core.sweep import run_sweep
 from ..errors import InputError
@@ -120,7 +121,7 @@ class Space:
         return [lo] if self.width == 2 else [float(w) for w in np.linspace(lo, self.null_max, self.width - 1)]
 
 
-# The paper's read-offs (../shared/notes/paper.md section 4), as points to infer from.
+# The paper's read-offs (its Figs. 2 and 3), as points to infer from.
 PAPER_POINTS = {
     "fig2": (ReadOff("Fig. 2", "tau_loss", tuple(float(k) for k in PAPER_FIG2_EXIT),
                      tuple(float(v) for v in PAPER_FIG2_EXIT.values())),),
@@ -213,6 +214,7 @@ def score(prediction: dict, points: Sequence[ReadOff]) -> dict:
     return {"residuals": r, "sigma": u, "chi2": chi2, "consistent": np.all(np.abs(r) <= 2 * u, axis=1)}
 
 
+@float64
 def infer(points: Sequence[ReadOff], space: Space, *, t1: float | None = None, config: SolverConfig = SEARCH_CONFIG,
           top: int = 10, progress: Callable[[int], None] | None = None) -> dict:
     """The settings of ``space`` consistent with ``points`` (best first), or the best one and its residuals.

@@ -76,6 +76,8 @@ from memdyn.core.integrate import SolverConfig, solve_program
 from memdyn.core.pipeline import target
 from memdyn.core.warm import warm_target
 import jax, jax.numpy as jnp
+jax.config.update("jax_enable_x64", True)
+memdyn.use_compilation_cache()  # as the command line does
 t1 = time.perf_counter()
 tg = warm_target(sys.argv[1], {"mu": 12.0}) or target(sys.argv[1], {"mu": 12.0})  # as memdyn.api.flow does
 data = tg.data({"mu": 12.0})

@@ -25,6 +25,7 @@ from scipy import integrate, optimize
 
 from ..core.fits import fit_log_linear
 from ..core.formula import T
+from ..core.jaxsetup import float64
 from ..core.loss import loss
 from ..core.lowering import KernelData, Target
 from ..errors import InputError
@@ -229,6 +230,7 @@ class Approximation:
                 "rate_jackson_l1": self.rate_jackson_l1}
 
 
+@float64
 def approximate(target: Target, values: dict, widths, *, alpha: int = 1, beta: float | None = None,
                 min_rate: float | None = None) -> Approximation:
     """Best-fit L2/L1 errors (decay rates >= ``min_rate`` if given) and, with ``beta``, the Jackson

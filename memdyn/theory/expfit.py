@@ -47,6 +47,7 @@ import sympy as sp
 from scipy import optimize
 
 from ..core.formula import T
+from ..core.jaxsetup import float64
 from ..core.lowering import Target
 from ..errors import InputError
 
@@ -852,6 +853,7 @@ def check_widths(widths) -> list[int]:
     return sorted(set(out))
 
 
+@float64
 def best_fits(kernel: PreciseKernel, widths, norm: str = "l2", *, min_rate: float | None = None, progress=None) -> BestFits:
     """Best fits of widths 1..max(widths) in ``norm`` (each warm-started from the last), reported at
     ``widths`` with their errors in every norm (None where that norm of rho - rho_hat is infinite).

@@ -70,6 +70,7 @@ from scipy.integrate import quad, solve_ivp
 
 from ..core.fits import memory_of
 from ..core.integrate import DEFAULT_T1, SolverConfig
+from ..core.jaxsetup import float64
 from ..core.loss import gradient, hessian, loss, split
 from ..core.lowering import KernelData, Target
 from ..core.solve import MAX_SEGMENTS, RESTART_RATIO
@@ -378,6 +379,7 @@ class SharpComparison:
                 "rows": self.rows}
 
 
+@float64
 def compare(target: Target, base: dict, param: str, values, a0, w0, *, delta: float, t1: float = DEFAULT_T1,
             config=None, gaussian: tuple[float, float] | None = None, progress=None) -> SharpComparison:
     """Measured tau_loss (a batched sweep) beside the slow system's escape time (``tau_slow``, any

@@ -135,7 +135,7 @@ def test_cache_info_and_clear(fresh_cache, capsys):
 def test_no_cache_writes_nothing(fresh_cache, capsys):
     try:
         assert main(["--no-cache", "loss", "--rho", "exp(-1.2345*t)", "--a0", "1", "--w0", "2", "--json"]) == 0
-    finally:  # the rest of the session keeps its caches
+    finally:  # the rest of the test run keeps its caches
         cache._state["disabled"] = None
         jax.config.update("jax_enable_compilation_cache", True)
     assert not (fresh_cache / "derivations").exists()

@@ -1,4 +1,4 @@
-"""Sweeps over several local devices (issue 16 part 2), tested with two forced CPU devices, and over
+"""Sweeps over several local devices, tested with two forced CPU devices, and over
 several processes through jax.distributed (part 3), tested with two local processes on 127.0.0.1."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_two_local_processes_give_the_one_process_table(cache, tmp_path):
 
 @pytest.mark.slow  # one process, the m = 2 solve on each of two forced devices: about 30 s on 2 cores
 def test_bench_measures_throughput_against_the_number_of_devices(cache):
-    """memdyn bench's device table (issue 16 part 6): a row per device count, hitting times equal to one device's."""
+    """memdyn bench's device table: a row per device count, hitting times equal to one device's."""
     probe = ("import json; from memdyn.studies.bench import device_scaling; "
              "print(json.dumps(device_scaling(elements={2: 8})))")
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "MEMDYN_CACHE_DIR": cache}

@@ -99,7 +99,7 @@ def test_missing_parameter_value_at_evaluation():
 
 def test_a_deadline_that_lands_in_a_finaliser_still_interrupts_the_work():
     """Python cannot raise out of a garbage-collector callback or a finaliser: the Timeout raised there is reported
-    as unraisable and lost (CI met one in a weakref.finalize). The budget sets its timer again until the Timeout
+    as unraisable and lost (it happens in a weakref.finalize). The budget sets its timer again until the Timeout
     lands in the work itself; the lost one is not reported, and afterwards the hooks are the ones before."""
     import gc
     import signal

@@ -1,4 +1,4 @@
-"""Reparameterised decay rates (issue 7): the SymPy chain rule against autodiff, and the flow in v
+"""Reparameterised decay rates: the SymPy chain rule against autodiff, and the flow in v
 against the plain flow under the metric g'(g^{-1}(w))^2 integrated independently by SciPy."""
 
 import jax

@@ -1,4 +1,4 @@
-"""Resumable sweeps (issue 16 part 4): chunks written atomically to --out, a rerun skips them, the
+"""Resumable sweeps: chunks written atomically to --out, a rerun skips them, the
 table equals an uninterrupted run's, a changed argument is refused, a killed run loses one chunk."""
 
 from __future__ import annotations
@@ -120,11 +120,11 @@ def test_a_parameter_swept_twice_is_refused(capsys):
 
 
 def test_the_readme_states_what_the_device_benchmark_measured():
-    """docs/bench_devices.json (examples/bench_devices.py) holds the README's 'Large sweeps' figures."""
+    """research/results/bench_devices.json (research/bench_devices.py) holds the README's 'Large sweeps' figures."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    bench = json.loads((root / "docs" / "bench_devices.json").read_text())
+    bench = json.loads((root / "research" / "results" / "bench_devices.json").read_text())
     readme = site_text()
     assert bench["per_device_equal"] and bench["sharded_equal"] and len(bench["devices"]) == 2
     for key in ("sharded_batch_s", "per_device_batches_s", "one_device_s", "balanced_chunks_s", "mixed_chunks_s"):
@@ -136,11 +136,11 @@ def test_the_readme_states_what_the_device_benchmark_measured():
 
 
 def test_the_readme_states_the_device_throughput():
-    """memdyn bench's device table, as examples/bench_devices.py recorded it, is what the README quotes."""
+    """memdyn bench's device table, as research/bench_devices.py recorded it, is what the README quotes."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    table = json.loads((root / "docs" / "bench_devices.json").read_text())["throughput"]
+    table = json.loads((root / "research" / "results" / "bench_devices.json").read_text())["throughput"]
     readme = site_text()
     assert table["available"] == 2 and all(r["equal_to_one_device"] and r["all_ok"] for r in table["rows"])
     for m in (2, 10):
@@ -149,13 +149,13 @@ def test_the_readme_states_the_device_throughput():
 
 
 def test_the_readme_states_the_gpu_throughput():
-    """docs/bench_gpu_throughput.json (examples/bench_gpu_throughput.py, run on a lent H200) holds the README's
+    """research/results/bench_gpu_throughput.json (research/bench_gpu_throughput.py, run on an H200) holds the README's
     GPU figures: trajectories per second, run and compile times, the shortfall against 30,000 per second, and the
     size that did not finish."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    bench = json.loads((root / "docs" / "bench_gpu_throughput.json").read_text())
+    bench = json.loads((root / "research" / "results" / "bench_gpu_throughput.json").read_text())
     readme = site_text(flat=True)
     assert bench["platform"] == "gpu" and bench["device_kind"] == "NVIDIA H200"
     assert all(r["all_ok"] and r["devices"] == 1 for r in bench["rows"])

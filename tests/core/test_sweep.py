@@ -1,4 +1,4 @@
-"""Sweeps, initialisations, the Theorem-20 comparison, timescales and momentum (issue 3)."""
+"""Sweeps, initialisations, the Theorem-20 comparison, timescales and momentum."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Discrete RNN training (issue 6): the sampled loss against the Ito limit, the bridge to the
+"""Discrete RNN training: the sampled loss against the Ito limit, the bridge to the
 reduced flow, reproducibility, and the ``train`` command."""
 
 import json

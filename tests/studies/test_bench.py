@@ -75,7 +75,7 @@ def test_the_readme_quotes_the_committed_latency_benchmark():
     from memdyn.studies.latency import markdown as latency_markdown
 
     root = Path(__file__).resolve().parents[2]
-    result = json.loads((root / "examples" / "benchmarks" / "latency.json").read_text())
+    result = json.loads((root / "research" / "results" / "latency.json").read_text())
     readme = site_text()
     assert latency_markdown(result) in readme
     r = result["ratios"]  # the paragraph on the targets quotes the same run
@@ -84,19 +84,19 @@ def test_the_readme_quotes_the_committed_latency_benchmark():
                    f"Cold is {r['flow_cold_over_scipy']:.0f}x", f"sweep warm is {r['scipy64_over_sweep_warm']:.2f}x",
                    f"already takes 1/{r['scipy64_over_jax_floor']:.1f} of the SciPy"):
         assert quoted in " ".join(readme.split()), quoted
-    assert (root / "examples" / "benchmarks" / "scipy_flow.py").read_text() == SCIPY_SCRIPT == result["scipy_script"]
+    assert (root / "research" / "scipy_flow.py").read_text() == SCIPY_SCRIPT == result["scipy_script"]
     # every run the artefact reports finished, and the stages add up to no more than the process
     for stages in result["stages"].values():
         assert all(v > 0 for v in stages.values())
 
 
 def test_the_readme_quotes_the_committed_reproduce_timing():
-    """README's reproduce --quick times are examples/benchmarks/reproduce.json's (time_reproduce.py)."""
+    """README's reproduce --quick times are research/results/reproduce.json's (time_reproduce.py)."""
     import json
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    t = json.loads((root / "examples" / "benchmarks" / "reproduce.json").read_text())
+    t = json.loads((root / "research" / "results" / "reproduce.json").read_text())
     readme = site_text(flat=True)
     assert f"{t['cold_s']:.0f} s with empty caches, {t['warm_s']:.0f} s warm" in readme
     assert f"({t['warm_sections_s']['training']:.0f} s warm)" in readme
@@ -104,16 +104,16 @@ def test_the_readme_quotes_the_committed_reproduce_timing():
 
 
 def test_the_readme_quotes_the_timed_set_up_commands():
-    """The set-up section's times and test count are examples/benchmarks/setup.json's (time_setup.py), measured on
+    """The set-up section's times and test count are research/results/setup.json's (time_setup.py), measured on
     the very commands the README gives (the script reads them from it)."""
     import importlib.util
     import json
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    t = json.loads((root / "examples" / "benchmarks" / "setup.json").read_text())
+    t = json.loads((root / "research" / "results" / "setup.json").read_text())
     text = site_text()
-    spec = importlib.util.spec_from_file_location("time_setup", root / "examples" / "benchmarks" / "time_setup.py")
+    spec = importlib.util.spec_from_file_location("time_setup", root / "research" / "time_setup.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.setup_commands(text) == (t["main_job"], t["tests"])

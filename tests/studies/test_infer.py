@@ -1,4 +1,4 @@
-"""Setting inference (issue 17 part 1): the search recovers a known setting from synthetic read-offs."""
+"""Setting inference: the search recovers a known setting from synthetic read-offs."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_cli_infer_json(capsys):
 def _doc(name):
     from pathlib import Path
 
-    return json.loads((Path(__file__).resolve().parents[2] / "docs" / name).read_text())
+    return json.loads((Path(__file__).resolve().parents[2] / "research" / "results" / name).read_text())
 
 
 def _at_memory(out: dict, memory: float = 10.0):
@@ -127,7 +127,7 @@ def _at_memory(out: dict, memory: float = 10.0):
 
 @pytest.mark.parametrize("figure", ["fig2", "fig3"])
 def test_the_inferred_settings_are_the_committed_searches_best(figure):
-    """problems.INFERRED (what reproduce's fidelity table solves) is the best of examples/infer_paper.py's
+    """problems.INFERRED (what reproduce's fidelity table solves) is the best of research/infer_paper.py's
     searches of that figure (on M* and off it)."""
     from pathlib import Path
 
@@ -151,7 +151,7 @@ def test_the_inferred_settings_are_the_committed_searches_best(figure):
         assert {k: o[k] for k in ("candidates", "consistent", "chi2")} == {
             "candidates": other["candidates"], "consistent": other["consistent"], "chi2": other["best"]["chi2"]}
         assert o["start"] == ("on M*" if set(other["space"].get("amplitude", [1.0])) == {1.0} else "off M*")
-    others = sorted((Path(__file__).resolve().parents[2] / "docs").glob(f"infer_{figure}*.json"))
+    others = sorted((Path(__file__).resolve().parents[2] / "research" / "results").glob(f"infer_{figure}*.json"))
     assert len(others) >= 2 or figure == "fig3"
     for path in others:  # no search of the same points did better
         other = json.loads(path.read_text())
@@ -171,7 +171,7 @@ def test_paper_points_leave_out_the_memories_dropped():
 
 @pytest.mark.slow  # 26 s; the default run holds the same setting by test_the_left_out_fig3_pair_is_what_the_best_setting_gives_there
 def test_cli_infer_drops_read_offs(capsys):
-    """`memdyn infer --figure fig3 --drop 10` on docs/infer_fig3_12on.json's best setting scores the eleven other
+    """`memdyn infer --figure fig3 --drop 10` on research/results/infer_fig3_12on.json's best setting scores the eleven other
     points and gives that search's chi^2."""
     b = _doc("infer_fig3_12on.json")["best"]
     code = main(["infer", "--figure", "fig3", "--drop", "10", "--json", "--param-normalisation", str(b["param_normalisation"]),
@@ -184,7 +184,7 @@ def test_cli_infer_drops_read_offs(capsys):
 
 
 def test_the_left_out_fig3_pair_is_what_the_best_setting_gives_there():
-    """docs/infer_fig3_12on.json's hitting times at the left-out memory 1/omega = 10 (what the fidelity table's
+    """research/results/infer_fig3_12on.json's hitting times at the left-out memory 1/omega = 10 (what the fidelity table's
     explanation quotes) are those of a fresh solve, for its best setting."""
     out = _doc("infer_fig3_12on.json")
     b = out["best"]
@@ -203,7 +203,7 @@ def test_the_left_out_fig3_pair_is_what_the_best_setting_gives_there():
 
 
 def test_a_smaller_parameter_threshold_shortens_the_separation_alike_at_every_memory():
-    """docs/infer_fig3_threshold.json: the fit's setting with the paper's distance read at larger lambda (threshold
+    """research/results/infer_fig3_threshold.json: the fit's setting with the paper's distance read at larger lambda (threshold
     delta / lambda); each lambda changes the separation time at 1/omega = 10 by the factor it changes it at every
     other memory (within 20%), so no threshold brings the 1/omega = 10 point to the paper's alone."""
     out = _doc("infer_fig3_threshold.json")
@@ -218,7 +218,7 @@ def test_a_smaller_parameter_threshold_shortens_the_separation_alike_at_every_me
 
 
 def test_fig1b_only_the_input_scaling_moves_the_level_to_the_papers():
-    """docs/fig1b_hypotheses.json (examples/fig1b_hypotheses.py): unit-variance inputs within 10% of the paper's
+    """research/results/fig1b_hypotheses.json (research/fig1b_hypotheses.py): unit-variance inputs within 10% of the paper's
     plateau level; every other single change stays at least 5x above it."""
     out = _doc("fig1b_hypotheses.json")
     rows = {r["hypothesis"]: r for r in out["rows"]}
@@ -336,7 +336,7 @@ def test_the_readme_quotes_the_searches():
 
 
 def test_the_paper_size_fig4_summary_is_the_committed_run():
-    """problems.FIG4_PAPER_SIZE (what the fidelity table quotes) is docs/fig4_paper_size.json, and each plateau and
+    """problems.FIG4_PAPER_SIZE (what the fidelity table quotes) is research/results/fig4_paper_size.json, and each plateau and
     escape there is what plateau_escape reads off the stored mean curve."""
     from memdyn.rnn.train import plateau_escape
     from memdyn.studies.problems import FIG4_PAPER_SIZE, PAPER_FIG4_ESCAPE
@@ -429,8 +429,8 @@ def test_the_readme_quotes_the_paper_size_fig4():
 
 
 def test_fig3_separation_readings_are_the_committed_runs():
-    """docs/fig3_separation.json: its 'from the start' column is the off-M* search's best (same setting), and
-    its 1/omega = 10 row is what examples/fig3_separation.py's readings give when run again; no reading is
+    """research/results/fig3_separation.json: its 'from the start' column is the off-M* search's best (same setting), and
+    its 1/omega = 10 row is what research/fig3_separation.py's readings give when run again; no reading is
     within the read-offs' 2-sigma band at every memory (the README says the paper's count is not found)."""
     import importlib.util
     from pathlib import Path
@@ -439,7 +439,7 @@ def test_fig3_separation_readings_are_the_committed_runs():
     assert doc["setting"] == {k: off["best"][k] for k in doc["setting"]}
     start = {p["x"]: p["memdyn"] for p in off["best"]["rows"] if p["quantity"] == "tau_param"}
     assert [r["from_start"] for r in doc["rows"]] == [start[r["memory"]] for r in doc["rows"]]
-    path = Path(__file__).resolve().parents[2] / "examples" / "fig3_separation.py"
+    path = Path(__file__).resolve().parents[2] / "research" / "fig3_separation.py"
     spec = importlib.util.spec_from_file_location("fig3_separation", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
@@ -453,13 +453,13 @@ def test_fig3_separation_readings_are_the_committed_runs():
 
 
 def test_every_committed_search_is_its_scripts_grid():
-    """docs/infer_<name>.json was made by examples/infer_paper.py's SPACES[name] (fields added to Space since an
+    """research/results/infer_<name>.json was made by research/infer_paper.py's SPACES[name] (fields added to Space since an
     artefact was written take their defaults, under which the search is the same)."""
     import dataclasses
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "examples" / "infer_paper.py"
+    path = Path(__file__).resolve().parents[2] / "research" / "infer_paper.py"
     spec = importlib.util.spec_from_file_location("infer_paper", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)

@@ -1,4 +1,4 @@
-"""Approximation errors against mpmath, the Jackson bound, and monotone best fits (issue 5, first part)."""
+"""Approximation errors against mpmath, the Jackson bound, and monotone best fits (first part)."""
 
 import mpmath
 import numpy as np

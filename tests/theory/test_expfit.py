@@ -255,13 +255,13 @@ def _duration(seconds: float) -> str:
 
 
 def test_the_readme_states_what_the_committed_benchmark_measured():
-    """docs/bench_expfit.json (examples/bench_expfit.py) holds the README's figures, and its sup fits
+    """research/results/bench_expfit.json (research/bench_expfit.py) holds the README's figures, and its sup fits
     of 1/(1+t) agree with the published tables at every width to 40."""
     import json
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    bench = json.loads((root / "docs" / "bench_expfit.json").read_text())
+    bench = json.loads((root / "research" / "results" / "bench_expfit.json").read_text())
     readme = site_text()
     sup, l2, l1 = bench["sup_inverse"], bench["l2_poly"], bench["l1_poly"]
     assert all(sup["converged"]) and sup["m"] == list(range(1, ef.MAX_WIDTH + 1))
@@ -284,7 +284,7 @@ def test_the_readme_states_what_the_committed_benchmark_measured():
               f"in {_duration(bench['l1_poly_seconds'])}"]
     for text in stated:
         assert text in " ".join(readme.split()), text
-    assert bench["l2_width20_seconds"] < 60  # issue 15: a width-20 fit within a minute on 2 cores
+    assert bench["l2_width20_seconds"] < 60  # a width-20 fit within a minute on 2 cores
     assert seconds["to_width_20"] < 60
 
 

@@ -1,4 +1,4 @@
-"""Sharp escape-time asymptotics (issue 7): the slow-manifold reduction against measured plateaus."""
+"""Sharp escape-time asymptotics: the slow-manifold reduction against measured plateaus."""
 
 import numpy as np
 import pytest

@@ -21,6 +21,7 @@ from types import ModuleType
 
 from ...core.files import write_atomically
 from ...core.integrate import SolverConfig
+from ...core.jaxsetup import float64
 from ...version import __version__
 from ..problems import DELTA, RHO
 from . import approx, fidelity, fig2, fig3, momentum, reparam, sharp, slopes, sweeps, timescales, training
@@ -93,6 +94,7 @@ def write_report(results: dict, out: Path) -> list[str]:
     return ["report.md", *[n for n in names if n != "report.md"]]
 
 
+@float64
 def reproduce(profile_name: str, out: Path, config: SolverConfig = SolverConfig(), progress=None) -> dict:
     """Run a profile and write its report into ``out`` (a folder checked beforehand; see
     :func:`memdyn.core.files.prepare_output`); files are replaced only when all are complete."""

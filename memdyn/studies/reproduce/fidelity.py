@@ -2,10 +2,10 @@
 
 One table (``results.json`` key ``fidelity``): a row per read-off value of JMLR Figs. 1b, 2, 3 and 4
 and Theorem 20's bound, with ``relative_gap`` = memdyn / paper - 1 and an ``explanation`` wherever
-the gap exceeds 25%. The Figs. 2-3 settings are the best ``examples/infer_paper.py`` found
+the gap exceeds 25%. The Figs. 2-3 settings are the best ``research/infer_paper.py`` found
 (:data:`memdyn.studies.problems.INFERRED`, checked against its committed output by a test; Fig. 3's from
 the search that leaves out its 1/omega = 10 pair, whose rows say why), solved afresh here; Fig. 1b's
-(unit-variance inputs, 128 samples, lr 0.046) is the one ``examples/fig1b_hypotheses.py`` singled out,
+(unit-variance inputs, 128 samples, lr 0.046) is the one ``research/fig1b_hypotheses.py`` singled out,
 run here; Fig. 4a comes from section 7's linear run, converted to the paper's input scaling by the exact
 identity of :mod:`memdyn.rnn.model` (unit-variance inputs: every loss times dt).
 """
@@ -79,7 +79,7 @@ def _flow_curve(figure: str, memories, config, t1: float) -> dict:
 
 
 FIG1B_SETTING = {"noise": "unit", "lr": 0.046, "samples": 128}
-"""Fig. 1b's inferred setting (examples/fig1b_hypotheses.py): unit-variance inputs (the level), a dataset of
+"""Fig. 1b's inferred setting (research/fig1b_hypotheses.py): unit-variance inputs (the level), a dataset of
 128 sequences per seed (the seeds' spread), GD at lr 0.046 (the mean's exit at the paper's 25k epochs)."""
 
 
@@ -105,7 +105,7 @@ def _fig1b_explanation(f1: dict, i: int, paper: float) -> str:
     if abs(gap) <= 2 * sem:
         return (f"within 2 standard errors of the {f1['seeds']}-seed mean (se {sem / f1['mean'][i]:.0%} of it): with 128 "
                 f"samples per seed {spread}, so after the exit the mean follows its slowest seeds (the paper: 'the spread "
-                f"across seeds is large'); examples/fig1b_hypotheses.py")
+                f"across seeds is large'); research/fig1b_hypotheses.py")
     return (f"{abs(gap) / sem:.1f} standard errors of the {f1['seeds']}-seed mean away ({spread}): memdyn's descent after "
             f"the exit is steeper than the paper's (cause not found)")
 
@@ -150,7 +150,7 @@ def compute(p, config, progress, results) -> dict:
         rows.append(_row("Fig. 4a", "mean loss, linear + GD", epoch, paper, dt * curve["mean"][i],
                          f"c = 0.5, sigma = 1, unit-variance inputs (section 7's run x dt), lr {curve['lr'] / dt:g}",
                          FIG4_LEVEL.format(bump=bump, need=paper / (dt * np.sqrt(np.pi)))))
-    # --- Fig. 4 at the paper's size: examples/fig4_paper_size.py's committed run (problems.FIG4_PAPER_SIZE)
+    # --- Fig. 4 at the paper's size: research/fig4_paper_size.py's committed run (problems.FIG4_PAPER_SIZE)
     rows += _fig4_paper_size()
     # --- Theorem 20: the fitted slope of ln(tau'/omega^2) against the bound's w_min
     for sweep in results["sweeps"]["sweeps"]:
@@ -192,7 +192,7 @@ def _fig4_paper_size() -> list[dict]:
     joint = modes[(1, 0.1, 0.7071)]["plateau"]
     for inputs, figure in (("white", "Fig. 4a"), ("cosine", "Fig. 4b")):
         for label, r in run["runs"][inputs].items():
-            setting = (f"paper-size run (examples/fig4_paper_size.py): {r['seeds']} seeds ({r['diverged']} diverged), "
+            setting = (f"paper-size run (research/fig4_paper_size.py): {r['seeds']} seeds ({r['diverged']} diverged), "
                        f"{run['epochs']:,} epochs, lr {r['lr']:g}, c = 0.5, sigma = 1, "
                        + ("unit-variance white noise" if inputs == "white" else f"{run['modes']}-mode cosines"))
             if label == "linear + GD":
@@ -222,12 +222,12 @@ def _modes_text(modes: dict) -> str:
 
 
 INIT_TEXT = ("W = -P diag(relu(z)) P^T, about half its rates at 0, U ~ U[-1, 1], c ~ U[-1/4, 1/4]; inputs at scale dt, "
-             "c = 0.7071; docs/fig4_paper_size.json, init_scan")
+             "c = 0.7071; research/results/fig4_paper_size.json, init_scan")
 FIG4_WHITE_LEVEL = ("the plateau is the bump's uncaptured energy, which grows like c^2: at c = 0.7071 instead of 0.5 "
-                    "it is at the paper's 0.08 ({scans}; docs/fig4_paper_size.json); that c puts the one-mode cosines' "
+                    "it is at the paper's 0.08 ({scans}; research/results/fig4_paper_size.json); that c puts the one-mode cosines' "
                     "level at {joint:.3g}, twice the paper's Fig. 4b: no one c fits both panels' levels")
 FIG4_COSINE_LEVEL = ("the paper does not state its cosines' mode count J; linear + GD's level: {levels} "
-                     "(docs/fig4_paper_size.json, modes_scan)")
+                     "(research/results/fig4_paper_size.json, modes_scan)")
 FIG4_ESCAPE = ("the escape epoch is not reproduced, and it depends strongly on what the paper leaves unstated: "
                "{scans}; the paper's lr 1.0 is past GD's stable range at memdyn's input scale ({diverged} of {seeds} seeds "
                "diverge)")
@@ -244,16 +244,16 @@ def _search_explanation(figure: str) -> str:
     s = INFERRED[figure]
     found = s["search"]
     tried = "; ".join(f"{o['candidates']} settings {o['start']}: {o['consistent']} consistent, best chi2 {o['chi2']:.3g} "
-                      f"(docs/{o['artefact']})" for o in s.get("also_searched", ()))
+                      f"(research/results/{o['artefact']})" for o in s.get("also_searched", ()))
     if found["consistent"]:
         dropped = found.get("dropped")
         points = (f"every point except those at 1/ω = {', '.join(f'{x:g}' for x in dropped)}, which it leaves out"
                   if dropped else "every point")
         return (f"inside the read-offs' 2-sigma band (20% each): this setting, {_start_text(s)}, is one of "
                 f"{found['consistent']} of {found['candidates']} searched settings consistent with {points} "
-                f"(docs/{found['artefact']}); also searched: {tried}")
+                f"(research/results/{found['artefact']}); also searched: {tried}")
     return (f"no searched setting is within 2 read-off sigmas of every point: best chi2 {found['chi2']:.3g} of "
-            f"{found['candidates']} settings, {_start_text(s)} (docs/{found['artefact']})" + (f"; also searched: {tried}" if tried else "")
+            f"{found['candidates']} settings, {_start_text(s)} (research/results/{found['artefact']})" + (f"; also searched: {tried}" if tried else "")
             + f"; the paper's {OFF_MSTAR[figure]}")
 
 
@@ -269,9 +269,9 @@ def _dropped_explanation(x: float) -> str:
             f"{full['candidates']} settings, docs/{full['artefact']}), while {found['consistent']} of "
             f"{found['candidates']} fit all the others; the paper's plateau time here is {paper_ratio:.0f}x its "
             f"separation time, against {lo:.1f}-{hi:.1f}x for every one of those {found['candidates']} settings "
-            f"(docs/{found['artefact']}, 'every_setting'), and {min(others):.1f}-{max(others):.1f}x in the paper at "
+            f"(research/results/{found['artefact']}, 'every_setting'), and {min(others):.1f}-{max(others):.1f}x in the paper at "
             f"every other memory; a smaller parameter threshold shortens the separation time by the same factor at "
-            f"every memory (docs/infer_fig3_threshold.json), so none fits this point alone; what the paper did "
+            f"every memory (research/results/infer_fig3_threshold.json), so none fits this point alone; what the paper did "
             f"differently at 1/ω = {x:g} is not found")
 
 
@@ -281,7 +281,7 @@ OFF_MSTAR = {"fig2": "loss drops in O(1) time before its plateau (Fig. 2's panel
                       "where the parameters move at once (separation ~0.36 at every memory), while its separation "
                       "times grow like an M* start's; counted instead from the plateau's entry (as Theorem 23 counts "
                       "from a time the short memory is fitted), or as the departure from the flow's slowest point, "
-                      "they fit no better (docs/fig3_separation.json)")}
+                      "they fit no better (research/results/fig3_separation.json)")}
 
 
 def _fitted(figure: str) -> bool:
@@ -338,8 +338,8 @@ def lines(res: dict) -> list[str]:
     return [f"Every read-off value of the paper beside memdyn's under the setting inferred for it; {n['within_tolerance']} of "
             f"{n['rows']} rows within {res['tolerance']:.0%}, every other row with an explanation, of which "
             f"{n['cause_untested']} only report what was measured (their cause is not tested). Settings: "
-            "`examples/infer_paper.py` (Figs. 2-3, `docs/infer_fig*.json`), `examples/fig1b_hypotheses.py` (Fig. 1b, "
-            "`docs/fig1b_hypotheses.json`), `examples/fig4_paper_size.py` (Fig. 4 at the paper's size, "
-            "`docs/fig4_paper_size.json` and `.png`).", "",
+            "`research/infer_paper.py` (Figs. 2-3, `research/results/infer_fig*.json`), `research/fig1b_hypotheses.py` (Fig. 1b, "
+            "`research/results/fig1b_hypotheses.json`), `research/fig4_paper_size.py` (Fig. 4 at the paper's size, "
+            "`research/results/fig4_paper_size.json` and `.png`).", "",
             markdown_table(["figure", "quantity", "x", "paper", "memdyn", "gap", "setting", "explanation"], rows),
             "", "![fidelity](fidelity.png)", ""]

@@ -26,11 +26,11 @@ BRIDGE_MU, BRIDGE_START = 8.0, ([1.0, 0.0], [1.0, 0.5])
 
 # Fig. 4's settings: the report's (memdyn's Brownian input scaling, GD at lr 0.05) and the paper's stated ones
 # (GD at lr 1.0, Adam at 1e-3) with the unit-variance white noise that Fig. 1b's level points to
-# (docs/fig1b_hypotheses.json); examples/fig4_paper_size.py runs the latter at 20,000 epochs x 10 seeds.
+# (research/results/fig1b_hypotheses.json); research/fig4_paper_size.py runs the latter at 20,000 epochs x 10 seeds.
 FIG4_MEMDYN = {"width": 16, "dt": 0.1, "T": 32.0, "mu": FIG4_MU, "samples": 128, "noise": "brownian",
                "gd_lr": FIG4_GD_LR, "adam_lr": ADAM_LR}
 # The cosines: one mode (J = 1, unstated in the paper) puts linear + GD's plateau at the paper's level and its
-# escape at the paper's epoch (docs/fig4_paper_size.json, key modes_scan; memdyn's default is 4 modes, whose
+# escape at the paper's epoch (research/results/fig4_paper_size.json, key modes_scan; memdyn's default is 4 modes, whose
 # level is 4.5x one mode's). GD at lr 1.0 diverges on them (4 of 10 seeds at J = 1), so the cosine runs take
 # lr 0.1, which for a linear network is the paper's lr on inputs scaled by 1/sqrt(10).
 FIG4_PAPER = {**FIG4_MEMDYN, "noise": "unit", "gd_lr": 1.0, "gd_lr_cosine": 0.1, "modes": 1}

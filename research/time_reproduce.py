@@ -1,7 +1,7 @@
 """Time `memdyn reproduce --quick` end to end in fresh processes, with empty caches and then warm.
 
 Writes ``reproduce.json`` beside this script (the README quotes it; ``tests/studies/test_bench.py``
-checks the quote). Run: ``python examples/benchmarks/time_reproduce.py`` (about 7 minutes on 2 cores).
+checks the quote). Run: ``python research/time_reproduce.py`` (about 7 minutes on 2 cores).
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """Fig. 3's separation time read three ways, from the best off-M* setting's trajectories.
 
-    python examples/fig3_separation.py        # writes docs/fig3_separation.json (~3 min on 2 cores)
+    python research/fig3_separation.py        # writes research/results/fig3_separation.json (~3 min on 2 cores)
 
 JMLR Fig. 3 plots a "parameter separation time" that grows with the memory like its plateau time
 (~1 at 1/omega = 10 to ~2.8e4 at 19) without saying from where it is counted. From the start
 (Theorem 20's tau_0 = inf{tau : ||theta - theta_0|| > delta}) an off-M* start moves at once
-(docs/infer_fig3_off.json: ~0.36 at every memory), while its plateau times fit the paper's within 3
+(research/results/infer_fig3_off.json: ~0.36 at every memory), while its plateau times fit the paper's within 3
 read-off sigmas. Theorem 23 (JMLR section 5) counts the hitting times from a time tau' at which the
 short-memory part has been fitted. This script reads each trajectory of that best off-M* setting
-(docs/infer_fig3_off.json's ``best``) in the two ways that suggests:
+(research/results/infer_fig3_off.json's ``best``) in the two ways that suggests:
 
 * ``entry``: from the plateau's entry tau_e, the first time J - J(M*) <= delta (delta on the paper's
   loss, delta/kappa on J): inf{tau > tau_e : ||theta(tau) - theta(tau_e)|| > delta}, as a time since tau_e;
@@ -25,7 +25,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jax
 import numpy as np
+
+jax.config.update("jax_enable_x64", True)  # a script configures its own process; importing memdyn does not
 
 from memdyn.core.integrate import SolverConfig, trajectory
 from memdyn.core.loss import loss
@@ -33,7 +36,7 @@ from memdyn.core.pipeline import target as make_target
 from memdyn.studies.infer import FAMILY
 from memdyn.studies.problems import PAPER_FIG3, mstar_start
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLES = 4000
 UNCERTAINTY = 0.2  # one-sigma relative read-off uncertainty, as memdyn infer's
 
@@ -67,7 +70,7 @@ def readings(setting: dict, memory: float, exit_time: float) -> dict:
 
 
 def main():
-    search = json.loads((DOCS / "infer_fig3_off.json").read_text())
+    search = json.loads((RESULTS / "infer_fig3_off.json").read_text())
     best = search["best"]
     exits = dict(zip(search["curves"]["memory"], search["curves"]["tau_loss"]))
     setting = {k: best[k] for k in ("c", "sigma", "w_star", "amplitude", "null_rates", "delta", "normalisation")}
@@ -85,9 +88,9 @@ def main():
     u = np.log1p(UNCERTAINTY)
     chi2 = {k: float(sum((np.log(r[k] / r["paper"]) / u) ** 2 for r in rows)) if all(r.get(k) for r in rows) else None
             for k in ("from_start", "from_entry", "departure")}
-    doc = {"setting": setting, "source": "docs/infer_fig3_off.json (best)", "samples": SAMPLES,
+    doc = {"setting": setting, "source": "research/results/infer_fig3_off.json (best)", "samples": SAMPLES,
            "uncertainty": UNCERTAINTY, "rows": rows, "chi2": chi2}
-    (DOCS / "fig3_separation.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (RESULTS / "fig3_separation.json").write_text(json.dumps(doc, indent=1) + "\n")
     print("chi2:", chi2)
 
 

@@ -1,8 +1,8 @@
-"""Benchmark of the extended-precision fits (issue 15): time to a width-20 L2 fit, what dominates it,
+"""Benchmark of the extended-precision fits: time to a width-20 L2 fit, what dominates it,
 the best uniform fits of 1/(1+t) to width 40 beside the published ones (memdyn.theory.hackbusch),
 the best L1 fits of (1+t)^-1.5 to width 30, and the decay of best errors with width against exp(-c sqrt(m)).
 
-    python examples/bench_expfit.py            # writes docs/bench_expfit.json (about 20 minutes on 2 cores)
+    python research/bench_expfit.py            # writes research/results/bench_expfit.json (about 20 minutes on 2 cores)
 
 Timings are wall-clock in this process after import, on the machine named in the JSON.
 """
@@ -18,11 +18,15 @@ import pstats
 import time
 from pathlib import Path
 
+import jax
+
+jax.config.update("jax_enable_x64", True)  # a script configures its own process; memdyn's import does not
+
 from memdyn.core.pipeline import target
 from memdyn.theory import expfit as ef
 from memdyn.theory import hackbusch
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "bench_expfit.json"
+OUT = Path(__file__).resolve().parent / "results" / "bench_expfit.json"
 SUP_WIDTH = ef.MAX_WIDTH
 L1_WIDTH = 30  # past it the L1 iteration runs out of steps before converging (README, limits)
 

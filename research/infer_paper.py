@@ -1,6 +1,6 @@
 """Which settings of target (99), M* starts, delta and loss normalisation fit the paper's Figs. 2 and 3?
 
-    python examples/infer_paper.py [fig2] [fig2_off] [fig3] ...  # writes docs/infer_<name>.json (~5-15 min each, 2 cores)
+    python research/infer_paper.py [fig2] [fig2_off] [fig3] ...  # writes research/results/infer_<name>.json (~5-15 min each, 2 cores)
 
 The same search as `memdyn infer --figure fig2` (and fig3 with the grid below), kept as committed
 artefacts that the README quotes and tests/studies/test_infer.py checks.
@@ -12,9 +12,13 @@ import json
 import math
 from pathlib import Path
 
+import jax
+
+jax.config.update("jax_enable_x64", True)  # a script configures its own process; importing memdyn does not
+
 from memdyn.studies.infer import Space, infer, paper_points, predict
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+RESULTS = Path(__file__).resolve().parent / "results"
 SPACES = {
     # Two broader grids came first (c 0.25..4, sigma 0.5..3, w* 1..3, null rate 0.3..1, delta 1e-3..0.1, kappa 1
     # and 1/2; 1536 and 1152 settings): their best lay on the grid's edge (sigma 3, w* 3, null rate 1, chi2 14.3);
@@ -78,7 +82,7 @@ def main(figures=tuple(SPACES)):
             out["every_setting"] = {"memory": memories, "settings": [
                 {**s, **{q: [float(t) if math.isfinite(t) else None for t in pred[q][i]] for q in ("tau_loss", "tau_param")}}
                 for i, s in enumerate(pred["settings"])]}
-        (DOCS / f"infer_{figure}.json").write_text(json.dumps(out, indent=1) + "\n")
+        (RESULTS / f"infer_{figure}.json").write_text(json.dumps(out, indent=1) + "\n")
         best = out["best"]
         print(f"{figure}: {out['candidates']} candidates, {out['consistent']} consistent; best "
               + ", ".join(f"{k} {best[k]:g}" for k in ("c", "sigma", "w_star", "amplitude", "null_min", "delta", "normalisation"))

@@ -1,12 +1,12 @@
 """JMLR Fig. 4 at the paper's size: full-W RNNs, 20,000 epochs, 10 seeds, two input kinds, three trainings.
 
-    python examples/fig4_paper_size.py            # writes docs/fig4_paper_size.json and .png (~3 h at 10 tanh seeds on 2 cores; ~50 min with --tanh-seeds 2)
-    python examples/fig4_paper_size.py --epochs 300 --seeds 2 --out /tmp/f4   # a smoke run
+    python research/fig4_paper_size.py            # writes research/results/fig4_paper_size.json and .png (~3 h at 10 tanh seeds on 2 cores; ~50 min with --tanh-seeds 2)
+    python research/fig4_paper_size.py --epochs 300 --seeds 2 --out /tmp/f4   # a smoke run
 
-The paper's setting where it is stated (../shared/notes/paper.md section 4.4): target (99) at 1/omega = 20,
+The paper's setting where it is stated (its Section 6 and Fig. 4): target (99) at 1/omega = 20,
 width 16, full W, dt 0.1, T 32, 128 input samples, GD at lr 1.0 and Adam at lr 0.001, 10 starts, 20,000
 epochs, white-noise and random-cosine inputs. Where it is not: the white noise is unit-variance per step
-(the scaling that puts Fig. 1b at the paper's level, docs/fig1b_hypotheses.json), the bump has memdyn's
+(the scaling that puts Fig. 1b at the paper's level, research/results/fig1b_hypotheses.json), the bump has memdyn's
 c = 0.5, sigma = 1, and the cosines are memdyn's ``random_cosines`` of one mode (J = 1, below). Each (inputs, training) pair is one
 vmapped run; a finished pair is kept in the JSON, and a pair in progress is checkpointed after every 500 epochs
 (``fig4_<inputs>_<training>.ckpt.npz`` beside the JSON), so an interrupted run resumes where it stopped.
@@ -34,14 +34,17 @@ import platform
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 from tqdm import tqdm
+
+jax.config.update("jax_enable_x64", True)  # a script configures its own process; importing memdyn does not
 
 from memdyn import plots
 from memdyn.studies.problems import PAPER_FIG4_ESCAPE as PAPER
 from memdyn.studies.reproduce.training import FIG4_PAPER, fig4_run, fig4_trainings
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+RESULTS = Path(__file__).resolve().parent / "results"
 SCAN_LRS = (0.1, 0.25, 0.5, 1.0)
 BUMP_CS, BUMP_LR = (0.5, 0.7071, 1.0), 0.25
 SCALE_SCAN = (("linear + GD", 0.1, 0.5), ("linear + GD", 0.1, 0.7071), ("tanh + GD", 0.1, 0.7071))  # (training, scale, c)
@@ -60,7 +63,7 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=10, help="starts per run (default: the paper's 10)")
     ap.add_argument("--tanh-seeds", type=int, default=None,
                     help="starts per tanh run (default: --seeds; a tanh run costs several times a linear one)")
-    ap.add_argument("--out", type=Path, default=DOCS, help="folder for fig4_paper_size.json/.png (default docs/)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for fig4_paper_size.json/.png (default research/results/)")
     ap.add_argument("--only", action="append", metavar="INPUTS/TRAINING", default=None,
                     help="run only this main pair, e.g. 'white/tanh + GD' (repeatable), and neither the scans nor "
                          "the figure: to spread the pairs over several processes or devices (default: every pair)")

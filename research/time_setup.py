@@ -3,7 +3,7 @@ environment (no inherited variables, a new HOME) and empty caches, install inclu
 
 The commands are read from the README's "Set-up: two commands" section, so what is timed is what the
 README says. Writes ``setup.json`` beside this script (the README quotes it; ``tests/studies/test_bench.py``
-checks the quote). Run: ``python examples/benchmarks/time_setup.py`` (about 15 minutes on 2 cores).
+checks the quote). Run: ``python research/time_setup.py`` (about 15 minutes on 2 cores).
 """
 
 from __future__ import annotations

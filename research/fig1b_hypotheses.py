@@ -1,9 +1,9 @@
 """Why memdyn's JMLR Fig. 1b plateau sits ten times above the paper's: each hypothesis is one run.
 
-    python examples/fig1b_hypotheses.py     # writes docs/fig1b_hypotheses.json (~5 min on 2 cores)
+    python research/fig1b_hypotheses.py     # writes research/results/fig1b_hypotheses.json (~5 min on 2 cores)
 
 Fig. 1b: linear RNN, full W, width 16, dt 0.1, T 6.4, Airy target Ai(2.25 (t - 3)), GD, 10 seeds, the
-exact white-noise loss. The paper's curve (read off, ../shared/notes/paper.md section 4.1): a drop to a
+exact white-noise loss. The paper's curve (read off its Fig. 1b): a drop to a
 plateau at 2-3e-2 from ~3k to ~25k epochs, then ~6e-3 at 30k and ~3e-3 at 40k, "the spread across seeds
 is large". Each row changes one thing from memdyn's default (the last rows two: the input scaling that
 set the level, and a finite dataset) and records the mean loss at epochs 3k, 10k, 25k, 30k, 40k, its
@@ -16,13 +16,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jax
 import numpy as np
+
+jax.config.update("jax_enable_x64", True)  # a script configures its own process; importing memdyn does not
 
 from memdyn.rnn.model import RNNSpec, rho_grid
 from memdyn.rnn.train import TrainConfig, halved_after, train
 from memdyn.studies.problems import AIRY
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "fig1b_hypotheses.json"
+OUT = Path(__file__).resolve().parent / "results" / "fig1b_hypotheses.json"
 EPOCHS, SEEDS, MARKS = 40000, 10, (3000, 10000, 25000, 30000, 40000)
 PAPER = {"level": 2.5e-2, "level_range": [2e-2, 3e-2], "exit_epoch": 25000, "loss_30k": 6e-3, "loss_40k": 3e-3}
 

@@ -3,7 +3,7 @@ against one batch sharded over a device mesh (jax.sharding), and chunks ordered 
 against chunks that mix short and long plateaus; and `memdyn bench`'s throughput against the number of
 devices (m = 2 and 10).
 
-    python examples/bench_devices.py     # writes docs/bench_devices.json (about 5 minutes on 2 cores)
+    python research/bench_devices.py     # writes research/results/bench_devices.json (about 5 minutes on 2 cores)
 
 It forces two CPU devices (XLA_FLAGS, set here before JAX starts) unless XLA_FLAGS is already set, so it
 measures the mechanism on any machine; on a GPU host unset nothing and it uses the GPUs.
@@ -23,13 +23,15 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
 
+jax.config.update("jax_enable_x64", True)  # a script configures its own process; memdyn's import does not
+
 import memdyn  # noqa: E402
-from memdyn.core.integrate import SolverConfig, solve_program  # noqa: E402
+from memdyn.core.integrate import SolverConfig  # noqa: E402
 from memdyn.core.solve import make_hitting_times  # noqa: E402
 from memdyn.core.sweep import run_sweep  # noqa: E402
 from memdyn.studies.bench import device_scaling  # noqa: E402
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "bench_devices.json"
+OUT = Path(__file__).resolve().parent / "results" / "bench_devices.json"
 RHO = "exp(-t) + 0.5*exp(-(t-mu)^2/2)"
 # plateaus from ~1e0 to ~1e9 (tau ~ e^{0.5 mu}): every value twice, 64 elements
 MUS = [float(x) for x in np.repeat(np.linspace(6.0, 44.0, 32), 2)]

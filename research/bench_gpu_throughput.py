@@ -1,11 +1,11 @@
 """Sweep throughput on one accelerator: trajectories per second of `memdyn sweep`'s batched path
 (:func:`memdyn.studies.bench.device_scaling`, Fig. 3's start on M*, memories 8..16) at widths m = 2 and 10.
 
-    python examples/bench_gpu_throughput.py                          # 2:4096, 2:32768, 10:512, 60 s each
-    python examples/bench_gpu_throughput.py --size 2:256 --out /tmp/t.json  # a check on any machine
+    python research/bench_gpu_throughput.py                          # 2:4096, 2:32768, 10:512, 60 s each
+    python research/bench_gpu_throughput.py --size 2:256 --out /tmp/t.json  # a check on any machine
 
 Each size runs in its own process under a time limit (compile, one warm-up sweep, one timed sweep): a size that
-does not finish in time is recorded as such, not left out. Writes docs/bench_gpu_throughput.json.
+does not finish in time is recorded as such, not left out. Writes research/results/bench_gpu_throughput.json.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "bench_gpu_throughput.json"
-ONE = ("import json; from memdyn.studies.bench import device_scaling; "
+OUT = Path(__file__).resolve().parent / "results" / "bench_gpu_throughput.json"
+ONE = ("import json; import jax; jax.config.update('jax_enable_x64', True); "
+       "from memdyn.studies.bench import device_scaling; "
        "print(json.dumps(device_scaling(elements={{{m}: {n}}})))")
 
 
