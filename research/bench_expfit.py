@@ -23,6 +23,7 @@ import jax
 jax.config.update("jax_enable_x64", True)  # a script configures its own process; memdyn's import does not
 
 from memdyn.core.pipeline import target
+from memdyn.studies.curse import sqrt_law
 from memdyn.theory import expfit as ef
 from memdyn.theory import hackbusch
 
@@ -51,7 +52,7 @@ def main():
     rows = fits.rows
     out["l2_poly"] = {"rho": "(1+t)^(-1.5)", "m": [r["m"] for r in rows], "l2_error": [r["l2_error"] for r in rows],
                       "l1_error": [r["l1_error"] for r in rows], "sup_error": [r["sup_error"] for r in rows]}
-    out["l2_poly"]["law"] = ef.sqrt_law(out["l2_poly"]["m"][5:], out["l2_poly"]["l2_error"][5:])
+    out["l2_poly"]["law"] = sqrt_law(out["l2_poly"]["m"][5:], out["l2_poly"]["l2_error"][5:])
     print(f"L2 width 20: {out['l2_width20_seconds']:.1f} s; width 24 error {rows[-1]['l2_error']:.4e}", flush=True)
 
     inv = ef.PreciseKernel(target("1/(1+t)", {}), {}, "1/(1+t)")
@@ -66,7 +67,7 @@ def main():
                           "converged": [r["converged"] for r in rows],
                           "last_alternation_t": [r["alternation"][-1] for r in rows],
                           "published": [hackbusch.published(r["m"], r["alternation"][-1]) for r in rows]}
-    out["sup_inverse"]["law"] = ef.sqrt_law(out["sup_inverse"]["m"][5:], out["sup_inverse"]["sup_error"][5:])
+    out["sup_inverse"]["law"] = sqrt_law(out["sup_inverse"]["m"][5:], out["sup_inverse"]["sup_error"][5:])
     out["sup_inverse"]["braess_hackbusch_c"] = math.pi * math.sqrt(2)
     print(f"sup widths 1-{SUP_WIDTH}: {reached[SUP_WIDTH]:.1f} s (to 20: {reached[20]:.1f} s), "
           f"c = {out['sup_inverse']['law']['c']:.3f}")
@@ -79,7 +80,7 @@ def main():
     out["l1_poly"] = {"rho": "(1+t)^(-1.5)", "m": [r["m"] for r in rows], "l1_error": [r["error"] for r in rows],
                       "kkt": [r.get("kkt") for r in rows], "iterations": [r.get("iterations") for r in rows],
                       "converged": [r["converged"] for r in rows], "improved": [r["improved"] for r in rows]}
-    out["l1_poly"]["law"] = ef.sqrt_law(out["l1_poly"]["m"][5:], out["l1_poly"]["l1_error"][5:])
+    out["l1_poly"]["law"] = sqrt_law(out["l1_poly"]["m"][5:], out["l1_poly"]["l1_error"][5:])
     print(f"L1 widths 1-{L1_WIDTH}: {reached[L1_WIDTH]:.1f} s, converged to width "
           f"{max((m for m, c in zip(out['l1_poly']['m'], out['l1_poly']['converged']) if c), default=0)}")
     OUT.write_text(json.dumps(out, indent=1) + "\n")

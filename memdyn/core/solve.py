@@ -38,7 +38,6 @@ only to trace, so a process that finds its solve in the cache never pays for the
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import diffrax
 import jax
@@ -48,11 +47,8 @@ import optimistix as optx
 from .jaxsetup import require_x64
 from .loss import flow_field, gradient, loss
 from .lowering import KernelData, Target
-from .solvers import SOLVERS
+from .solvers import SOLVERS, SolverConfig
 from .status import Status
-
-if TYPE_CHECKING:
-    from .integrate import SolverConfig
 
 
 def make_solver(config):

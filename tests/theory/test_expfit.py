@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import gmpy2
 import mpmath
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from scipy import optimize
 
 from memdyn.cli import main
 from memdyn.core.pipeline import target
+from memdyn.studies import curse
 from memdyn.theory import expfit as ef
 from memdyn.theory import hackbusch
 from tests.quotes import site_text
@@ -43,15 +45,15 @@ def inverse_sup():
 
 def test_gradient_and_hessian_match_finite_differences(poly):
     x = np.log([0.01, 0.1, 0.7, 2.0])
-    J, a, g, H = ef._l2(poly, np.exp(x), order=2)
+    J, a, g, H = ef.l2._l2(poly, np.exp(x), order=2)
     h = 1e-6
     for i in range(4):
         e = np.zeros(4)
         e[i] = h
-        Jp, Jm = (float(ef._l2(poly, np.exp(x + s * e), order=0)[0]) for s in (1, -1))
-        gp, gm = (ef._f64(ef._l2(poly, np.exp(x + s * e))[2]) for s in (1, -1))
+        Jp, Jm = (float(ef.l2._l2(poly, np.exp(x + s * e), order=0)[0]) for s in (1, -1))
+        gp, gm = (ef.to_f64(ef.l2._l2(poly, np.exp(x + s * e))[2]) for s in (1, -1))
         assert (Jp - Jm) / (2 * h) == pytest.approx(float(g[i]), rel=1e-7)
-        np.testing.assert_allclose((gp - gm) / (2 * h), ef._f64(H[i]), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose((gp - gm) / (2 * h), ef.to_f64(H[i]), rtol=1e-6, atol=1e-12)
 
 
 def _mp_residual(rho, fit):
@@ -103,12 +105,12 @@ def test_l1_fit_is_a_local_minimum(poly):
     a, w = fit.exact
     base = ef.l1_error(poly, a, w)
     rng = np.random.default_rng(0)
-    with ef._ctx():
+    with ef.precise():
         for _ in range(6):
             d = rng.standard_normal(12)
             d *= 1e-4 / np.linalg.norm(d)
             for sign in (1, -1):
-                moved = ef.l1_error(poly, a * ef._mpfr(1 + sign * d[:6]), w * ef._exp(ef._mpfr(sign * d[6:])))
+                moved = ef.l1_error(poly, a * ef.to_mpfr(1 + sign * d[:6]), w * ef.mp_exp(ef.to_mpfr(sign * d[6:])))
                 assert moved > base
 
 
@@ -117,8 +119,8 @@ def _interpolant_at_l2_zeros(k, m: int = 3):
     that are neither equioscillating nor canonical yet, so that every term of a derivative counts)."""
     start = ef.best_fits(k, [m], "l2").fits[0]
     a, w = start.exact
-    nodes = ef._start_nodes(k, a, w, m)
-    return (*ef._interpolate(k, a, w, nodes), nodes)
+    nodes = ef.sup._start_nodes(k, a, w, m)
+    return (*ef.sup._interpolate(k, a, w, nodes), nodes)
 
 
 def _node_differences(k, a, w, nodes, value, h: float = 1e-7) -> np.ndarray:
@@ -129,20 +131,20 @@ def _node_differences(k, a, w, nodes, value, h: float = 1e-7) -> np.ndarray:
         values = []
         for sign in (1, -1):
             moved = nodes.copy()
-            moved[nu] = moved[nu] * ef.gmpy2.exp(ef.gmpy2.mpfr(sign * h))
-            values.append(ef._f64(value(*ef._interpolate(k, a, w, moved), moved)))
+            moved[nu] = moved[nu] * gmpy2.exp(gmpy2.mpfr(sign * h))
+            values.append(ef.to_f64(value(*ef.sup._interpolate(k, a, w, moved), moved)))
         columns.append((values[0] - values[1]) / (2 * h))
     return np.stack(columns, axis=1)
 
 
 def test_canonical_point_jacobian_matches_finite_differences(poly):
     """The L1 conditions' Jacobian in ln z against central differences, at the L2 fit's zeros."""
-    with ef._ctx():
+    with ef.precise():
         a, w, z = _interpolant_at_l2_zeros(poly)
-        R, J, _, _ = ef._canonical(poly, a, w, z)
-        assert np.max(np.abs(ef._f64(R))) > 1e-3
-        fd = _node_differences(poly, a, w, z, lambda a, w, z: ef._canonical(poly, a, w, z)[0])
-        np.testing.assert_allclose(fd, ef._f64(J), rtol=1e-6, atol=1e-10)
+        R, J, _, _ = ef.l1._canonical(poly, a, w, z)
+        assert np.max(np.abs(ef.to_f64(R))) > 1e-3
+        fd = _node_differences(poly, a, w, z, lambda a, w, z: ef.l1._canonical(poly, a, w, z)[0])
+        np.testing.assert_allclose(fd, ef.to_f64(J), rtol=1e-6, atol=1e-10)
 
 
 def test_merged_rates_keep_the_last_fit_and_leave_sup_unconverged():
@@ -205,11 +207,11 @@ def test_extrema_sensitivity_matches_finite_differences():
     """dM_j/d ln xi_nu in closed form (B T^-1 scaled by e'(xi)) against central differences of
     re-interpolating and re-locating the extrema, at nodes that do not equioscillate yet."""
     k = kernel("1/(1+t)")
-    with ef._ctx():
+    with ef.precise():
         a, w, xi = _interpolant_at_l2_zeros(k)
-        y, M = ef._extrema(k, a, w, xi, None)
-        D = ef._f64(ef._sensitivity(k, a, w, xi, y)[0])
-        fd = _node_differences(k, a, w, xi, lambda a, w, xi: ef._extrema(k, a, w, xi, y)[1])
+        y, M = ef.sup._extrema(k, a, w, xi, None)
+        D = ef.to_f64(ef.sensitivity(k, a, w, xi, y)[0])
+        fd = _node_differences(k, a, w, xi, lambda a, w, xi: ef.sup._extrema(k, a, w, xi, y)[1])
         np.testing.assert_allclose(fd, D, rtol=1e-6, atol=1e-9 * np.max(np.abs(D)))
 
 
@@ -293,7 +295,7 @@ def test_curse_table_bounded_rates_stall_for_power_law_memory():
     """(1+t)^-3 and exp(-t)/(1+t) to width 4: free fits never worse than bounded ones (a bounded fit is
     a free one); rates >= 0.5 stall for the power law (3.6x worse at m = 4) but not for the exponential
     kernel, whose fits keep their rates above 1 anyway."""
-    out = ef.curse_table([2.0], [1e-2, 1e-3], m_max=4)
+    out = curse.curse_table([2.0], [1e-2, 1e-3], m_max=4)
     power, expo = out["kernels"]
     for k in (power, expo):
         assert all(f <= b for f, b in zip(k["l2_free"], k["l2_bounded"]))

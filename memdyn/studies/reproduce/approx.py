@@ -9,7 +9,7 @@ import numpy as np
 from ... import plots
 from ...core.pipeline import target as make_target
 from ...theory.approx import approximate
-from ...theory.expfit import curse_table
+from ..curse import curse_table
 from ..tables import markdown_table
 
 TITLE = "Approximation (JMLR Thms 10-11, section 4.3)"
