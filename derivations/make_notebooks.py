@@ -23,6 +23,7 @@ L[\rho](w) = \int_0^\infty e^{-wt}\rho(t)\,dt .$$
 Everything below is what `memdyn` derives; the cells check it numerically."""),
     ("code", """import numpy as np, sympy as sp, mpmath, jax, jax.numpy as jnp
 import memdyn
+jax.config.update("jax_enable_x64", True)  # this notebook computes in float64 (memdyn leaves the setting to you)
 from memdyn.core.formula import T
 from memdyn.core.symbolic import W
 from memdyn.core.stable import plain
@@ -107,6 +108,7 @@ $e^{-w_k t}$ or $t e^{-w_k t}$: exponentially small in $\mu = 1/\omega$. SymPy d
 and the Hessian there from the same templates memdyn integrates."""),
     ("code", """import numpy as np, sympy as sp, jax, jax.numpy as jnp
 import memdyn
+jax.config.update("jax_enable_x64", True)  # this notebook computes in float64 (memdyn leaves the setting to you)
 from memdyn.core.stable import plain
 from memdyn.core.fits import fit_log_linear
 target = memdyn.target("exp(-t) + c*exp(-(t - mu)**2/2)", {"c": 0.5, "mu": 20.0})
@@ -166,7 +168,9 @@ Then $q \in C^\alpha[0,1]$ with $q^{(k)}(0) = 0$, a degree-$(m-1)$ polynomial $Q
 $\hat\rho(t) = s\,Q(s) = \sum_{k=1}^m u_k e^{-k\beta t/(\alpha+1)}$ is a width-$m$ linear RNN with
 $\|\rho - \hat\rho\|_{L^1} = \frac{\alpha+1}{\beta}\int_0^1 |q - Q|\,ds$."""),
     ("code", """import numpy as np, sympy as sp
+import jax
 import memdyn
+jax.config.update("jax_enable_x64", True)  # this notebook computes in float64 (memdyn leaves the setting to you)
 from memdyn.theory.approx import q_function, jackson_network, jackson_bound, lp_error, jackson_constants
 target = memdyn.target("exp(-t)*(1 + sin(t))")
 alpha, beta = 1, sp.Rational(9, 10)
@@ -207,7 +211,9 @@ $P$ = projection onto span$\{e^{-w^*t}, te^{-w^*t}\}$. So $J_{red}(w) = J_0 - F(
 the slow flow is $\dot w = F'(w)$. Its time to leave $w_0$ is dominated by the start, where $F$ is
 smallest: Laplace's endpoint rule gives $\tau \approx e^{\varphi(w_0)}/\varphi'(w_0)^2$, $\varphi = -\ln F$."""),
     ("code", """import numpy as np, sympy as sp
+import jax
 import memdyn
+jax.config.update("jax_enable_x64", True)  # this notebook computes in float64 (memdyn leaves the setting to you)
 from memdyn.theory.sharp import SlowReduction, gaussian_series, compare
 t, w, ws, mu, c, s, eps = sp.symbols("t w w_star mu c sigma epsilon", positive=True)
 phi1, phi2, e = sp.exp(-ws*t), t*sp.exp(-ws*t), sp.exp(-w*t)
@@ -370,7 +376,9 @@ with the measure's $e^{-s}$ edge counted twice.
 
 The construction, built and measured against memdyn's best $L^2$ fits for $\omega = 1$:"""),
     ("code", """import math, mpmath, numpy as np
+import jax
 import memdyn
+jax.config.update("jax_enable_x64", True)  # this notebook computes in float64 (memdyn leaves the setting to you)
 from memdyn.theory import expfit
 mpmath.mp.dps = 30
 om = 1.0

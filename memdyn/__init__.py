@@ -1,16 +1,16 @@
 """memdyn: the curse of memory in recurrent networks as a dynamical system.
 
 The front door. Each command of the ``memdyn`` command line is a function here with the same
-option names and defaults (:mod:`memdyn.api`): :func:`evaluate` (``memdyn loss``), :func:`flow`,
-:func:`sweep`, :func:`sharp`, :func:`approximate` (``approx``), :func:`describe` (``derive``),
-:func:`train`, :func:`infer`, :func:`bench`, :func:`reproduce`, :func:`cache_info` and
-:func:`clear_cache` (``cache``). Beneath them, the pipeline's stages for those who compose their own:
-:func:`target` (parse, derive, lower), :func:`loss`, :func:`gradient`, :func:`hessian`,
-:func:`hitting_times`, :func:`trajectory`, :func:`run_sweep`.
+option names and defaults (``memdyn.api``): ``evaluate`` (``memdyn loss``), ``flow``,
+``sweep``, ``sharp``, ``approximate`` (``approx``), ``describe`` (``derive``),
+``train``, ``infer``, ``bench``, ``reproduce``, ``cache_info`` and
+``clear_cache`` (``cache``). Beneath them, the pipeline's stages for those who compose their own:
+``target`` (parse, derive, lower), ``loss``, ``gradient``, ``hessian``,
+``hitting_times``, ``trajectory``, ``run_sweep``.
 
 Importing memdyn changes nothing in the host process: JAX's x64 flag, JAX's compilation cache and
 matplotlib's backend stay as they were. memdyn's functions compute in float64 within their own
-calls (:mod:`memdyn.core.jaxsetup`); :func:`use_compilation_cache` opts in to JAX's persistent
+calls (``memdyn.core.jaxsetup``); ``use_compilation_cache`` opts in to JAX's persistent
 compilation cache in memdyn's folder.
 
 The package, by layer (imports go one way, checked by ``tests/test_architecture.py``):

@@ -7,30 +7,30 @@ that they agree). Flags are the names with ``-`` for ``_``:
 =====================  ======================  ==================================================
 command                function                returns
 =====================  ======================  ==================================================
-``memdyn loss``        :func:`evaluate`        dict: loss, grad_a, grad_w (and the Hessian)
-``memdyn flow``        :func:`flow`            :class:`~memdyn.core.integrate.FlowResult`
-``memdyn sweep``       :func:`sweep`           :class:`~memdyn.core.sweep.SweepResult`
-``memdyn sharp``       :func:`sharp`           :class:`~memdyn.theory.sharp.SharpComparison`
-``memdyn approx``      :func:`approximate`     :class:`~memdyn.theory.approx.Approximation` or
-                                               :class:`~memdyn.theory.expfit.BestFits`
-``memdyn derive``      :func:`describe`        dict: terms, transforms, ||rho||^2, flow
-``memdyn train``       :func:`train`           :class:`~memdyn.rnn.train.TrainResult`
-``memdyn infer``       :func:`infer`           dict: settings ranked by chi^2
-``memdyn bench``       :func:`bench`           dict (and files with ``out``)
-``memdyn reproduce``   :func:`reproduce`       dict (and the report in ``out``)
-``memdyn cache``       :func:`cache_info`,     dict
-                       :func:`clear_cache`
+``memdyn loss``        ``evaluate``        dict: loss, grad_a, grad_w (and the Hessian)
+``memdyn flow``        ``flow``            ``memdyn.core.integrate.FlowResult``
+``memdyn sweep``       ``sweep``           ``memdyn.core.sweep.SweepResult``
+``memdyn sharp``       ``sharp``           ``memdyn.theory.sharp.SharpComparison``
+``memdyn approx``      ``approximate``     ``memdyn.theory.approx.Approximation`` or
+                                               ``memdyn.theory.expfit.BestFits``
+``memdyn derive``      ``describe``        dict: terms, transforms, ||rho||^2, flow
+``memdyn train``       ``train``           ``memdyn.rnn.train.TrainResult``
+``memdyn infer``       ``infer``           dict: settings ranked by chi^2
+``memdyn bench``       ``bench``           dict (and files with ``out``)
+``memdyn reproduce``   ``reproduce``       dict (and the report in ``out``)
+``memdyn cache``       ``cache_info``,     dict
+                       ``clear_cache``
 =====================  ======================  ==================================================
 
 **Results that are not answers.** A solve that ends before its hitting times (horizon ``t1``
-reached, step budget spent, solver failure) is returned with its :class:`~memdyn.core.status.Status`
-and that status's ``advice``; with ``throw=True`` it raises :class:`~memdyn.errors.SolveError`
+reached, step budget spent, solver failure) is returned with its ``memdyn.core.status.Status``
+and that status's ``advice``; with ``throw=True`` it raises ``memdyn.errors.SolveError``
 instead (the result is on the exception). The command line exits with status 3 in that case.
 
 **float64 without side effects.** Every function here computes in float64 whatever the user's
-``jax_enable_x64`` setting, and leaves that setting as it was (:mod:`memdyn.core.jaxsetup`).
+``jax_enable_x64`` setting, and leaves that setting as it was (``memdyn.core.jaxsetup``).
 
-Errors are :class:`~memdyn.errors.InputError` naming the Python argument.
+Errors are ``memdyn.errors.InputError`` naming the Python argument.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ if TYPE_CHECKING:  # what a call needs beyond a warm flow loads when called (Sym
     from .rnn.train import TrainResult
     from .theory.sharp import SharpComparison
 
-_SOLVER = SolverConfig()  # the defaults of the solver options, stated once (SolverConfig's fields)
+SOLVER_DEFAULTS = SolverConfig()
+"""The solver options' defaults, stated once (``SolverConfig``'s fields), read by every signature below."""
 
 
 def _config(solver: str, rtol: float, atol: float, max_steps: int) -> SolverConfig:
@@ -64,7 +65,7 @@ def _config(solver: str, rtol: float, atol: float, max_steps: int) -> SolverConf
 
 
 def _checked(result, throw: bool):
-    """``result``, or :class:`SolveError` when ``throw`` and it is not an answer."""
+    """``result``, or ``SolveError`` when ``throw`` and it is not an answer."""
     if throw and not result.ok:
         raise SolveError(result)
     return result
@@ -124,8 +125,8 @@ def evaluate(rho: str, *, a0: Sequence[float], w0: Sequence[float], params: Mapp
 
 @float64
 def flow(rho: str, *, a0: Sequence[float], w0: Sequence[float], delta: float,
-         params: Mapping[str, float] | None = None, t1: float = DEFAULT_T1, solver: str = _SOLVER.solver,
-         rtol: float = _SOLVER.rtol, atol: float = _SOLVER.atol, max_steps: int = _SOLVER.max_steps,
+         params: Mapping[str, float] | None = None, t1: float = DEFAULT_T1, solver: str = SOLVER_DEFAULTS.solver,
+         rtol: float = SOLVER_DEFAULTS.rtol, atol: float = SOLVER_DEFAULTS.atol, max_steps: int = SOLVER_DEFAULTS.max_steps,
          param_map: str = "plain", throw: bool = False) -> FlowResult:
     """Integrate the gradient flow d(a, w)/dtau = -grad J from (a0, w0) and return both hitting times.
 
@@ -139,22 +140,24 @@ def flow(rho: str, *, a0: Sequence[float], w0: Sequence[float], delta: float,
 
     Args:
         rho: the target kernel, a formula in ``t``.
-        a0, w0: the start: amplitudes and decay rates (> 0).
+        a0: the start's amplitudes.
+        w0: the start's decay rates (> 0), as many as ``a0``.
         delta: the threshold of both hitting times (> 0).
         params: values of the formula's other symbols.
         t1: the horizon in training time, at most ``MAX_T1`` = 1e30 (default: that). A solve stops at
             its events, so a long horizon costs nothing when they come first.
-        solver: a Diffrax solver name (:data:`memdyn.core.solvers.SOLVERS`), default ``"kvaerno5"``.
-        rtol, atol: the step-size controller's tolerances on theta (defaults 1e-10, 1e-12).
+        solver: a Diffrax solver name (``memdyn.core.solvers.SOLVERS``), default ``"kvaerno5"``.
+        rtol: the step-size controller's relative tolerance on theta (default 1e-10).
+        atol: its absolute tolerance (default 1e-12).
         max_steps: the step budget of each solve (default 200,000).
         param_map: train v with w = g(v) instead of w: ``"plain"`` (w = v), ``"exp"``,
             ``"softplus"``, ``"best"``, ``"lru"``; starts and ``theta_final`` stay in (a, w),
             tau_param is measured in (a, v).
-        throw: raise :class:`~memdyn.errors.SolveError` when the status is not ``ok`` (default: return
+        throw: raise ``memdyn.errors.SolveError`` when the status is not ``ok`` (default: return
             the result, whose ``status.advice`` says what to change).
 
     Returns:
-        A :class:`~memdyn.core.integrate.FlowResult` (tau_param, tau_loss: ``None`` when not reached).
+        A ``memdyn.core.integrate.FlowResult`` (tau_param, tau_loss: ``None`` when not reached).
 
     Example:
         >>> res = memdyn.flow("exp(-t) + 0.5*exp(-(t - mu)**2/2)", params={"mu": 10}, a0=[1, 0],
@@ -235,8 +238,8 @@ def sweep(rho: str, param: str, values: Sequence[float], *, delta: float, params
           a0: Sequence[float] | None = None, w0: Sequence[float] | None = None, m: int | None = None,
           null_rates: Sequence[float] = (), groups: Sequence[int] | None = None, seeds: int = 1,
           w_range: Sequence[float] = (0.5, 2.0), a_range: Sequence[float] = (-1.0, 1.0), beta: float = 1.0,
-          t1: float = DEFAULT_T1, solver: str = _SOLVER.solver, rtol: float = _SOLVER.rtol,
-          atol: float = _SOLVER.atol, max_steps: int = _SOLVER.max_steps, param_map: str = "plain",
+          t1: float = DEFAULT_T1, solver: str = SOLVER_DEFAULTS.solver, rtol: float = SOLVER_DEFAULTS.rtol,
+          atol: float = SOLVER_DEFAULTS.atol, max_steps: int = SOLVER_DEFAULTS.max_steps, param_map: str = "plain",
           chunk: int | None = None, devices: int | str = 1, out: str | None = None, progress: bool = False,
           throw: bool = False) -> SweepResult:
     """Hitting times over the values of a parameter (x starts), as one compiled, batched solve.
@@ -244,24 +247,30 @@ def sweep(rho: str, param: str, values: Sequence[float], *, delta: float, params
     Args:
         rho: the target kernel, a formula in ``t``.
         param: the swept parameter (the memory axis: 1/omega is the value itself, or its inverse
-            for a parameter named ``omega``); ``values`` its values.
-        delta: the hitting times' threshold (see :func:`flow`).
+            for a parameter named ``omega``).
+        values: its values.
+        delta: the hitting times' threshold (see ``flow``).
         params: values of the formula's other symbols.
         grid: further axes ``[(name, values), ...]``, swept as a Cartesian product, ``param`` outermost.
         init: the starts. ``"explicit"``: ``a0``/``w0``. ``"mstar"``: a point of the invariant set M*
             built from the formula's exponential terms (``m`` neurons, ``null_rates`` for the null
             neurons, ``groups`` neurons per term). ``"random"``: the JMLR bounded start (``m``,
             ``seeds`` starts, w0 ~ U[``w_range``], a0 = U[``a_range``] m^-``beta``).
-        t1, solver, rtol, atol, max_steps, param_map: as in :func:`flow`.
+        t1: the horizon, as in ``flow``.
+        solver: as in ``flow``.
+        rtol: as in ``flow``.
+        atol: as in ``flow``.
+        max_steps: as in ``flow``.
+        param_map: as in ``flow``.
         chunk: elements per compiled call (default: all, or 64 above 64).
         devices: local devices that share the chunks (``"all"``: every one).
         out: a folder that keeps each finished chunk (a rerun with the same arguments resumes) and the
             final table, ``results.json`` and ``results.csv``.
         progress: a progress bar on stderr.
-        throw: raise :class:`~memdyn.errors.SolveError` when an element is not ``ok``.
+        throw: raise ``memdyn.errors.SolveError`` when an element is not ``ok``.
 
     Returns:
-        A :class:`~memdyn.core.sweep.SweepResult`: one row per (value, start), values outer.
+        A ``memdyn.core.sweep.SweepResult``: one row per (value, start), values outer.
 
     Example:
         >>> sw = memdyn.sweep("exp(-t) + 0.5*exp(-(t - mu)**2/2)", "mu", [8, 10, 12], init="mstar", m=2,
@@ -314,28 +323,35 @@ def sweep(rho: str, param: str, values: Sequence[float], *, delta: float, params
 @float64
 def sharp(rho: str, param: str, values: Sequence[float], *, a0: Sequence[float], w0: Sequence[float], delta: float,
           params: Mapping[str, float] | None = None, gaussian: Sequence[float] | None = None, t1: float = DEFAULT_T1,
-          solver: str = _SOLVER.solver, rtol: float = _SOLVER.rtol, atol: float = _SOLVER.atol,
-          max_steps: int = _SOLVER.max_steps, progress: bool = False, throw: bool = False) -> SharpComparison:
+          solver: str = SOLVER_DEFAULTS.solver, rtol: float = SOLVER_DEFAULTS.rtol, atol: float = SOLVER_DEFAULTS.atol,
+          max_steps: int = SOLVER_DEFAULTS.max_steps, progress: bool = False, throw: bool = False) -> SharpComparison:
     """Measured tau_loss beside the sharp predictions of the slow dynamics on M*.
 
     Near the invariant set M* the fitted neurons relax fast and the null neurons (``a0`` entries equal
-    to 0) drift slowly; :mod:`memdyn.theory.sharp` integrates that slow system. Per value of ``param``:
+    to 0) drift slowly; ``memdyn.theory.sharp`` integrates that slow system. Per value of ``param``:
     ``tau_slow`` (the slow system's time to change the loss by ``delta``), ``tau_adiabatic`` (with the
     null amplitudes relaxed too), ``tau_lead`` = 1/(F phi'^2) with one null neuron, and with
     ``gaussian`` the 1/mu series, each with its relative error against the measured tau_loss.
 
     Args:
-        rho, param, values: the target and its memory parameter's values (as :func:`sweep`).
-        a0, w0: the start on M*: fitted amplitudes and at least one 0 (the null neurons).
+        rho: the target kernel, a formula in ``t``.
+        param: its memory parameter (as ``sweep``).
+        values: that parameter's values.
+        a0: the start's amplitudes on M*: the fitted ones and at least one 0 (the null neurons).
+        w0: the start's decay rates.
         delta: the hitting-time threshold.
         params: values of the formula's other symbols.
         gaussian: ``(c, sigma)`` when the bump is c exp(-(t - param)^2/(2 sigma^2)): adds the 1/mu series.
-        t1, solver, rtol, atol, max_steps: as in :func:`flow`.
+        t1: as in ``flow``.
+        solver: as in ``flow``.
+        rtol: as in ``flow``.
+        atol: as in ``flow``.
+        max_steps: as in ``flow``.
         progress: a progress bar on stderr.
-        throw: raise :class:`~memdyn.errors.SolveError` when a measured flow is not ``ok``.
+        throw: raise ``memdyn.errors.SolveError`` when a measured flow is not ``ok``.
 
     Returns:
-        A :class:`~memdyn.theory.sharp.SharpComparison`.
+        A ``memdyn.theory.sharp.SharpComparison``.
     """
     if gaussian is not None and (len(gaussian) != 2 or not gaussian[1] > 0):
         raise InputError("gaussian", "expected (C, SIGMA) with SIGMA > 0")
@@ -359,7 +375,7 @@ def approximate(rho: str, *, widths: Sequence[int], params: Mapping[str, float] 
     Without ``norm``: the best float64 L2 fits (several starts, warm-started from width m-1), their L2
     and L1 errors, and with ``beta`` the constructive network of JMLR Thm 10 with its error and bound.
     With ``norm`` (``"l2"``, ``"l1"`` or ``"sup"``): best fits in that norm in 256-bit arithmetic
-    (widths to 40), with their errors in every norm (:mod:`memdyn.theory.expfit`).
+    (widths to 40), with their errors in every norm (``memdyn.theory.expfit``).
 
     Args:
         rho: the kernel, a formula in ``t``.
@@ -372,7 +388,7 @@ def approximate(rho: str, *, widths: Sequence[int], params: Mapping[str, float] 
         progress: a progress bar on stderr (with ``norm``).
 
     Returns:
-        :class:`~memdyn.theory.approx.Approximation`, or with ``norm`` :class:`~memdyn.theory.expfit.BestFits`.
+        ``memdyn.theory.approx.Approximation``, or with ``norm`` ``memdyn.theory.expfit.BestFits``.
     """
     values = dict(params or {})
     widths = _widths(widths)
@@ -410,7 +426,7 @@ def describe(rho: str, *, params: Mapping[str, float] | None = None, m: int | No
         m: also write out the loss and the flow for this width (1..8).
         latex: LaTeX instead of plain text.
 
-    Refuses kernels whose loss is not finite (:class:`~memdyn.errors.InputError` naming ``rho``).
+    Refuses kernels whose loss is not finite (``memdyn.errors.InputError`` naming ``rho``).
     """
     from .core.symbolic import describe as describe_derivation
 
@@ -439,7 +455,7 @@ def train(rho: str, *, params: Mapping[str, float] | None = None, width: int = 1
 
     The network is h_{k+1} = h_k + dt sigma(W h_k + U x_k), y = c^T h_K; the target is the exact
     discrete convolution dt sum_j rho(j dt) x_{K-1-j}. With ``a0``/``w0`` the network is the diagonal
-    linear RNN with U = 1, c = a0, w = w0: the discrete counterpart of :func:`flow` (exit epoch x lr
+    linear RNN with U = 1, c = a0, w = w0: the discrete counterpart of ``flow`` (exit epoch x lr
     against its tau_loss).
 
     Args:
@@ -462,7 +478,7 @@ def train(rho: str, *, params: Mapping[str, float] | None = None, width: int = 1
         progress: a progress bar on stderr.
 
     Returns:
-        A :class:`~memdyn.rnn.train.TrainResult`.
+        A ``memdyn.rnn.train.TrainResult``.
     """
     from .rnn.model import RNNSpec, diagonal_start, rho_grid
     from .rnn.train import TrainConfig
@@ -493,7 +509,7 @@ def infer(*, figure: str | None = None, points: Sequence[tuple[float, float]] | 
 
     Searches the target exp(-w* t) + c exp(-(t - mu)^2/(2 sigma^2)), the start, the threshold and the
     loss normalisation with batched sweeps, and ranks the settings by chi^2 against the read-offs
-    (:mod:`memdyn.studies.infer`).
+    (``memdyn.studies.infer``).
 
     Args:
         figure: the paper's read-offs, ``"fig2"`` or ``"fig3"``; or give ``points``.
@@ -502,7 +518,7 @@ def infer(*, figure: str | None = None, points: Sequence[tuple[float, float]] | 
         uncertainty: one-sigma relative read-off uncertainty of every point.
         drop: with ``figure``, memories whose read-offs are left out.
         m: the width (default: 2, or 10 for ``fig3``).
-        space: the searched values, by the fields of :class:`memdyn.studies.infer.Space`
+        space: the searched values, by the fields of ``memdyn.studies.infer.Space``
             (``c``, ``sigma``, ``w_star``, ``amplitude``, ``null_min``, ``null_max``, ``delta``,
             ``normalisation``, ``param_normalisation``); the rest keep their defaults.
         top: settings listed (1..1000).
@@ -611,7 +627,7 @@ def cache_info() -> dict:
 
 
 def clear_cache() -> dict:
-    """Remove every entry of memdyn's persistent caches; returns what :func:`cache_info` said before."""
+    """Remove every entry of memdyn's persistent caches; returns what ``cache_info`` said before."""
     from .core import cache
 
     return cache.clear()

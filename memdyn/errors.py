@@ -1,6 +1,6 @@
 """memdyn's exceptions: one base class, so that every library error reaches a user as one line.
 
-:class:`MemdynError` is the base of every error memdyn raises on purpose. :class:`InputError`
+``MemdynError`` is the base of every error memdyn raises on purpose. ``InputError``
 (bad input) names the offending argument as the Python API spells it (``rtol``, ``w0``,
 ``param mu``); the command line translates that name into its flag (``--rtol``, ``--w0``,
 ``--param mu``) and prints ``memdyn CMD: error: ARGUMENT: REASON`` with exit status 2.

@@ -28,7 +28,7 @@ def main(argv=None):
     ap.add_argument("--size", action="append", metavar="M:N", default=None,
                     help="width m and sweep size n (repeatable; default 2:4096, 2:32768, 10:512)")
     ap.add_argument("--limit", type=float, default=60.0, help="seconds allowed per size (default 60)")
-    ap.add_argument("--out", type=Path, default=OUT, help=f"JSON to write (default {OUT.relative_to(OUT.parents[1])})")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"JSON to write (default {OUT.relative_to(OUT.parents[2])})")
     args = ap.parse_args(argv)
     sizes = [tuple(int(v) for v in s.split(":")) for s in (args.size or ["2:4096", "2:32768", "10:512"])]
     doc = {"machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores", "limit_s": args.limit,

@@ -1,6 +1,6 @@
 """Time `memdyn reproduce --quick` end to end in fresh processes, with empty caches and then warm.
 
-Writes ``reproduce.json`` beside this script (the README quotes it; ``tests/studies/test_bench.py``
+Writes ``results/reproduce.json`` (the README quotes it; ``tests/studies/test_bench.py``
 checks the quote). Run: ``python research/time_reproduce.py`` (about 7 minutes on 2 cores).
 """
 
@@ -28,7 +28,7 @@ def main() -> None:
             timing = json.loads((Path(tmp) / kind / "results.json").read_text())["timing_s"]
             out[f"{kind}_sections_s"] = timing
     out["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    (Path(__file__).parent / "reproduce.json").write_text(json.dumps(out, indent=1) + "\n")
+    (Path(__file__).parent / "results" / "reproduce.json").write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
 
 

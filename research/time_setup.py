@@ -2,7 +2,7 @@
 environment (no inherited variables, a new HOME) and empty caches, install included.
 
 The commands are read from the README's "Set-up: two commands" section, so what is timed is what the
-README says. Writes ``setup.json`` beside this script (the README quotes it; ``tests/studies/test_bench.py``
+README says. Writes ``results/setup.json`` (the README quotes it; ``tests/studies/test_bench.py``
 checks the quote). Run: ``python research/time_setup.py`` (about 15 minutes on 2 cores).
 """
 
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def setup_commands(readme: str) -> tuple[str, str]:
@@ -55,7 +55,7 @@ def main() -> None:
     out = {"commit": commit, "main_job": main_job, "main_job_s": main_s, "tests": tests, "tests_s": tests_s,
            "tests_passed": int(summary[1]), "tests_deselected": int(summary[2] or 0), "pytest_s": float(summary[3]),
            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
-    (Path(__file__).parent / "setup.json").write_text(json.dumps(out, indent=1) + "\n")
+    (Path(__file__).parent / "results" / "setup.json").write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
 
 

@@ -1,4 +1,4 @@
-"""``memdyn``: the command line (:mod:`memdyn.cli.main`), one module per group of commands."""
+"""``memdyn``: the command line (``memdyn.cli.main``), one module per group of commands."""
 
 from .main import COMMANDS, NOT_ANSWERED, build_parser, console, main
 

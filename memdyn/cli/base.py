@@ -67,7 +67,7 @@ class Command:
     (``param mu`` -> ``--param mu`` needs no entry)."""
     json_flag: ClassVar[bool] = True
     function: ClassVar[str | None] = None
-    """The :mod:`memdyn.api` function this command calls: its signature holds the defaults."""
+    """The ``memdyn.api`` function this command calls: its signature holds the defaults."""
 
     def default(self, name: str):
         """The default of the API function's keyword ``name`` (the one place defaults are stated)."""
@@ -140,7 +140,7 @@ class Command:
 
     @staticmethod
     def sweep_values(text: str) -> tuple[str, list[float]]:
-        """--sweep NAME=VALUES -> (NAME, values) (:func:`memdyn.core.params.parse_range`)."""
+        """--sweep NAME=VALUES -> (NAME, values) (``memdyn.core.params.parse_range``)."""
         from ..core.params import parse_range
 
         return parse_range(text, argument="--sweep")

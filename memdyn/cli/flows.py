@@ -58,9 +58,7 @@ class Flow(Command):
 
     def show(self, out, args):
         for key in ("tau_param", "tau_loss", "loss_initial", "loss_final", "t1", "t_end", "solver", "steps", "status"):
-            print(f"{key:12s} = {out[key]}")
-        if out.get("advice"):
-            print(f"{'':12s}   ({out['advice']})")
+            print(f"{key:12s} = {out[key]}")  # a status other than ok: its advice goes to stderr
 
 
 class Sweep(Command):

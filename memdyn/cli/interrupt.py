@@ -21,7 +21,7 @@ class InterruptWatcher:
     its entries are only ever replaced atomically.
 
     A KeyboardInterrupt that lands in a garbage-collector callback or a finaliser cannot be raised there
-    (:mod:`memdyn.core.signals`): while a command runs, it is delivered again to the main thread
+    (``memdyn.core.signals``): while a command runs, it is delivered again to the main thread
     ``REDELIVER`` seconds later, where it unwinds as usual.
     """
 

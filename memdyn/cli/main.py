@@ -1,6 +1,6 @@
-"""``memdyn``: the command line, a thin shell over :mod:`memdyn.api`.
+"""``memdyn``: the command line, a thin shell over ``memdyn.api``.
 
-Each command is one small object (:mod:`memdyn.cli.base`): its arguments, its run (one call of the
+Each command is one small object (``memdyn.cli.base``): its arguments, its run (one call of the
 API function of the same name, with the same defaults) and its human printout. Every command that
 computes takes ``--json`` and then prints exactly one JSON object on stdout.
 
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
 
 
 def console() -> None:
-    """The ``memdyn`` command: :func:`main`, then exit with its status. After an interrupt the
+    """The ``memdyn`` command: ``main``, then exit with its status. After an interrupt the
     process ends at once (``os._exit``): JAX may still be compiling on its own threads, and tearing
     the interpreter down under them can crash. A reader that closes the pipe early (``memdyn ... | head``)
     ends the process quietly with 141, as a SIGPIPE would, not with a traceback."""

@@ -1,13 +1,13 @@
 """Time budgets for SymPy work, which has no timeout of its own.
 
-On the main thread a real-time timer interrupts the work at the deadline (:func:`time_limit`); the
+On the main thread a real-time timer interrupts the work at the deadline (``time_limit``); the
 exception is a BaseException, so that SymPy's own ``except Exception`` blocks cannot swallow it.
 Other threads cannot receive signals: callers there run the work in a child process instead (see
-:mod:`memdyn.core.symbolic`).
+``memdyn.core.symbolic``).
 
 A Timeout that lands in a finaliser or a garbage-collector callback cannot be raised there and would
 be lost, leaving the work to run on unbounded: while the budget runs, such a Timeout sets the timer
-again, ``REPEAT`` seconds on, until it lands in the work itself (:mod:`memdyn.core.signals`).
+again, ``REPEAT`` seconds on, until it lands in the work itself (``memdyn.core.signals``).
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """memdyn's persistent caches: what a fresh process can reuse instead of deriving, tracing, compiling.
 
-Three kinds, all under one folder (:func:`cache_dir`: ``$MEMDYN_CACHE_DIR``, else
+Three kinds, all under one folder (``cache_dir``: ``$MEMDYN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/memdyn``, else ``~/.cache/memdyn``), all on by default (``MEMDYN_CACHE=off``, or
-:func:`disable`, turns them off):
+``disable``, turns them off):
 
 * ``xla/``: JAX's own persistent compilation cache (compiled executables). JAX's cache settings
   are the user's: memdyn points them here only from the command line or when asked to, with
-  :func:`use_compilation_cache` (``memdyn.use_compilation_cache()``), never on import;
+  ``use_compilation_cache`` (``memdyn.use_compilation_cache()``), never on import;
 * ``derivations/``: each formula's SymPy derivation, as JSON read back by memdyn's own expression
-  parser (:mod:`memdyn.core.serial`), never by ``eval`` or pickle;
+  parser (``memdyn.core.serial``), never by ``eval`` or pickle;
 * ``solves/``: traced hitting-time solves, serialised by ``jax.export`` (StableHLO), keyed by the
   derivation, the shapes, the static solver settings and the versions of memdyn, jax, jaxlib and
   diffrax; a warm call neither traces nor (with ``xla/``) compiles.
@@ -171,7 +171,7 @@ def info() -> dict:
 
 
 def clear() -> dict:
-    """Remove every entry of every kind; returns what :func:`info` said before."""
+    """Remove every entry of every kind; returns what ``info`` said before."""
     before = info()
     root = cache_dir()
     for kind in _KINDS:

@@ -1,5 +1,5 @@
 """The numbers a lowered target needs at run time, apart from the code (no SymPy here: the warm
-path of :mod:`memdyn.core.warm` builds them without it)."""
+path of ``memdyn.core.warm`` builds them without it)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 it, and single files replaced atomically (the one helper every writer uses: caches, sweep chunks,
 training checkpoints, reports).
 
-A command that writes (``reproduce``, ``bench``) calls :func:`prepare_output` first, so that a
+A command that writes (``reproduce``, ``bench``) calls ``prepare_output`` first, so that a
 folder that cannot be created or written is refused in one line before minutes of work, and
-:func:`write_atomically` last: every file is written into a hidden temporary folder inside the
+``write_atomically`` last: every file is written into a hidden temporary folder inside the
 output folder and moved into place only when all of them are complete, so an interrupted or failed
 run leaves the folder as it was (no partial report beside an old results.json).
 """

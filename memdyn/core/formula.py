@@ -1,10 +1,10 @@
 """Target kernels rho(t) written by users as formulas.
 
 A formula is parsed as mathematics, never executed: Python's ``ast`` module reads it into a
-syntax tree, and :func:`parse_kernel` builds the SymPy expression node by node from a small
+syntax tree, and ``parse_kernel`` builds the SymPy expression node by node from a small
 whitelist (numbers, the symbol ``t``, named parameters, ``+ - * / ** ^`` and the functions in
-:data:`FUNCTIONS`). Anything else -- attribute access, ``__import__``, lambdas, strings,
-subscripts, keyword arguments -- is refused with a one-line :class:`~memdyn.errors.InputError`.
+``FUNCTIONS``). Anything else -- attribute access, ``__import__``, lambdas, strings,
+subscripts, keyword arguments -- is refused with a one-line ``memdyn.errors.InputError``.
 
 Parameters are SymPy symbols whose sign is taken from the values the user gives (all positive
 -> ``positive=True``), so a derivation stays valid for every value of a sweep with that sign
@@ -30,7 +30,7 @@ T = sp.Symbol("t", positive=True)
 """The time variable of every kernel."""
 
 FUNCTIONS: dict[str, Callable] = {name: f.build for name, f in BY_NAME.items()}
-"""Functions a formula may call, by the name the user writes (from :mod:`memdyn.core.functions`)."""
+"""Functions a formula may call, by the name the user writes (from ``memdyn.core.functions``)."""
 
 MAX_LENGTH = 2000
 """Longest formula accepted (characters)."""
@@ -73,7 +73,7 @@ class Kernel:
 
     @property
     def param_signs(self) -> tuple[str, ...]:
-        """Each parameter's assumed sign (:data:`memdyn.core.params.SIGNS`)."""
+        """Each parameter's assumed sign (``memdyn.core.params.SIGNS``)."""
         return tuple("positive" if p.is_positive else "negative" if p.is_negative else "real" for p in self.params)
 
     def substitute(self, values: Mapping[str, float]) -> sp.Expr:

@@ -1,15 +1,15 @@
 """The one table of special functions: what a user may write, what SymPy's transforms may produce,
 and how each evaluates.
 
-:mod:`memdyn.core.formula` parses the names, :mod:`memdyn.core.symbolic` keeps a closed form
-only when every function in it lowers, :mod:`memdyn.core.lowering` evaluates them,
-:mod:`memdyn.core.serial` stores and reads them back, the SymPy-free warm path
-(:mod:`memdyn.core.warm`) evaluates them in mpmath, and the CLI's ``--rho`` help lists them: all
-from :data:`FUNCTIONS`. A function without an array name may be
+``memdyn.core.formula`` parses the names, ``memdyn.core.symbolic`` keeps a closed form
+only when every function in it lowers, ``memdyn.core.lowering`` evaluates them,
+``memdyn.core.serial`` stores and reads them back, the SymPy-free warm path
+(``memdyn.core.warm``) evaluates them in mpmath, and the CLI's ``--rho`` help lists them: all
+from ``FUNCTIONS``. A function without an array name may be
 written in a formula; a closed form that uses it falls back to quadrature (with the reason said).
 
 The table names SymPy's functions by their names and resolves them on first use, so reading it
-(the CLI's help, the warm path of :mod:`memdyn.core.warm`) does not import SymPy (0.4 s).
+(the CLI's help, the warm path of ``memdyn.core.warm``) does not import SymPy (0.4 s).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@
     tau_loss  = inf{tau : |J(theta(tau)) - J(theta_0)| > delta}
 
 Both are found in one call of a compiled Diffrax solve (how the events are located accurately:
-:mod:`memdyn.core.solve`). This module holds what a user meets -- :class:`SolverConfig`,
-:func:`hitting_times`, :class:`FlowResult`, :func:`trajectory` -- and the compiled executables
-(:class:`HittingTimes`), kept in memory and in the persistent cache.
+``memdyn.core.solve``). This module holds what a user meets -- ``SolverConfig``,
+``hitting_times``, ``FlowResult``, ``trajectory`` -- and the compiled executables
+(``HittingTimes``), kept in memory and in the persistent cache.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ __all__ = ["SolverConfig", "FlowResult", "hitting_times", "trajectory", "Hitting
 
 @dataclass(repr=False)
 class FlowResult:
-    """How the gradient flow from one start left its plateau (:func:`hitting_times`, :func:`memdyn.flow`).
+    """How the gradient flow from one start left its plateau (``hitting_times``, ``memdyn.flow``).
 
     Attributes:
         tau_param: first training time tau with ||theta(tau) - theta0|| > delta (``None``: not reached).
@@ -53,7 +53,7 @@ class FlowResult:
         t1: the horizon asked for; ``t_end``: where the solve ended.
         solver: the Diffrax solver's name.
         steps: accepted steps of all solves (also in ``stats``).
-        status: how the solve ended (:class:`~memdyn.core.status.Status`; ``status.advice`` says what
+        status: how the solve ended (``memdyn.core.status.Status``; ``status.advice`` says what
             to change when it is not ``ok``).
         theta_final: (2m,) array, the state (a, w) where the solve ended.
         stats: ``steps``, ``rejected_steps`` (Diffrax's counts over every solve of the call), and
@@ -72,7 +72,7 @@ class FlowResult:
     theta_final: np.ndarray = field(default_factory=lambda: np.zeros(0))
     stats: dict[str, float] = field(default_factory=dict)
     replay: Callable[[np.ndarray], dict] | None = field(default=None, compare=False)
-    """``replay(ts)``: theta, J and ||grad J|| at the times ``ts`` (:func:`trajectory`), for plots."""
+    """``replay(ts)``: theta, J and ||grad J|| at the times ``ts`` (``trajectory``), for plots."""
 
     @property
     def ok(self) -> bool:
@@ -105,7 +105,7 @@ class FlowResult:
         }
 
     def to_pandas(self):
-        """A one-row :class:`pandas.DataFrame` (pandas is optional: imported here)."""
+        """A one-row ``pandas.DataFrame`` (pandas is optional: imported here)."""
         import pandas as pd
 
         row = {k: v for k, v in self.to_json().items() if k not in ("theta_final", "stats", "advice")}
@@ -131,13 +131,13 @@ class FlowResult:
 # --- compiled solves ---------------------------------------------------------------------------
 # Compiled hitting-time solves: traced once per shape, kept in memory and on disk.
 #
-# A :class:`HittingTimes` is what :func:`memdyn.core.integrate.solve_program` returns: a
+# A ``HittingTimes`` is what ``memdyn.core.integrate.solve_program`` returns: a
 # callable ``(data, theta0, delta, t1)``. Behind it, for each (target, static solver settings,
 # batched or not, gradient flow or heavy ball, argument shapes) there is one executable, found in this
 # order:
 #
 # 1. this process's memory;
-# 2. the persistent cache (:mod:`memdyn.core.cache`, ``solves/``): the traced function serialised by
+# 2. the persistent cache (``memdyn.core.cache``, ``solves/``): the traced function serialised by
 #    ``jax.export`` (StableHLO, read back by JAX's deserialiser, never executed as Python), compiled
 #    through JAX's persistent compilation cache (``xla/``), so a warm call neither traces nor compiles;
 # 3. tracing (and storing the export for the next process).
@@ -178,8 +178,8 @@ def _shapes(tree) -> list:
 class HittingTimes:
     """The compiled hitting-time solve of one target and solver config (see module docstring).
 
-    ``hit(data, theta0, delta, t1)`` returns :func:`~memdyn.core.integrate.make_hitting_times`'s dict
-    (vmapped over ``data``, ``theta0`` and ``delta`` when ``batched``: a scalar delta is broadcast); :meth:`prepare` loads or builds the
+    ``hit(data, theta0, delta, t1)`` returns ``memdyn.core.integrate.make_hitting_times``'s dict
+    (vmapped over ``data``, ``theta0`` and ``delta`` when ``batched``: a scalar delta is broadcast); ``prepare`` loads or builds the
     executable for given argument shapes ahead of the first call (to time compilation apart).
     """
 
@@ -265,7 +265,7 @@ def forget_compiled() -> None:
 def solve_program(target: Target, config: SolverConfig, *, batched: bool = False,
                            friction: float | None = None) -> HittingTimes:
     """The hitting-time solve for ``target`` and ``config``, as a callable ``(data, theta0, delta, t1)``
-    (vmapped over data and theta0 when ``batched``); see :class:`HittingTimes`."""
+    (vmapped over data and theta0 when ``batched``); see ``HittingTimes``."""
     return HittingTimes(target, config, batched=batched, friction=friction)
 
 
@@ -306,7 +306,8 @@ def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1:
     result = flow_result(out, t1, config, target)
     result.stats.update(load_s=load_s, solve_s=time.perf_counter() - start - load_s)
     if friction is None:
-        result.replay = lambda ts: trajectory(target.lowered(), data, theta0, ts, config=config)
+        # float64 here too: a plot replays the flow long after this call has returned
+        result.replay = float64(lambda ts: trajectory(target.lowered(), data, theta0, ts, config=config))
     return result
 
 

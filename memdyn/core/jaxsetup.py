@@ -2,12 +2,12 @@
 
 memdyn needs float64 (plateau levels differ in the tenth digit), but importing it must leave the
 host process as it was: JAX's ``jax_enable_x64`` flag stays the user's. Every public entry point
-is wrapped in :func:`float64`, which turns x64 on for the duration of the call only (JAX's
+is wrapped in ``float64``, which turns x64 on for the duration of the call only (JAX's
 ``enable_x64`` context, thread-local) and leaves results as NumPy arrays and Python floats.
-Internal stages that build arrays call :func:`require_x64`, so a stage reached from outside a
+Internal stages that build arrays call ``require_x64``, so a stage reached from outside a
 wrapped entry point with x64 off fails with one line instead of computing in float32.
 
-The command line (:mod:`memdyn.cli`) turns x64 on for its whole process instead.
+The command line (``memdyn.cli``) turns x64 on for its whole process instead.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def x64_enabled() -> bool:
 
 
 def require_x64() -> None:
-    """Raise :class:`~memdyn.errors.MemdynError` unless float64 is on."""
+    """Raise ``memdyn.errors.MemdynError`` unless float64 is on."""
     if not x64_enabled():
         raise MemdynError(f"memdyn computes in float64 but JAX's x64 mode is off: {X64_HELP}")
 
@@ -45,9 +45,16 @@ def x64_scope() -> Iterator[None]:
     if x64_enabled():
         yield
         return
-    with jax.enable_x64(True):
+    with _enable_x64():
         require_x64()
         yield
+
+
+def _enable_x64():
+    scoped = getattr(jax, "enable_x64", None)  # jax >= 0.7; before, jax.experimental.enable_x64
+    if scoped is None:
+        from jax.experimental import enable_x64 as scoped
+    return scoped(True)
 
 
 def float64(fn: F) -> F:

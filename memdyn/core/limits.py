@@ -5,7 +5,7 @@ from __future__ import annotations
 
 MAX_T1 = 1e30
 """Longest horizon of a hitting-time solve: plateaus to 1e30 are solved on a restarted clock
-(:mod:`memdyn.core.solve`) and checked against an independent SciPy solve with restarts beyond 1e16."""
+(``memdyn.core.solve``) and checked against an independent SciPy solve with restarts beyond 1e16."""
 
 MAX_ELEMENTS = 1_000_000
 """Most solves in one sweep (values x grid x starts), and so most values one range may expand to."""

@@ -1,6 +1,6 @@
 """The loss J(a, w), its gradient and Hessian, assembled from the lowered templates.
 
-With K the pair kernel and L the Laplace transform of rho (see :mod:`memdyn.core.symbolic`),
+With K the pair kernel and L the Laplace transform of rho (see ``memdyn.core.symbolic``),
 
     J        = a^T K a - 2 a . L(w) + ||rho||^2
     dJ/da_k  = 2 sum_j a_j K(w_k, w_j) - 2 L(w_k)

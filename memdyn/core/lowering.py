@@ -1,13 +1,13 @@
 """Stage 2: the one place SymPy meets JAX.
 
-:data:`FUNCTION_NAMES` is the translation table from SymPy function classes to array functions,
-resolved in a :class:`Backend` (JAX for the flows; NumPy for SciPy baselines, from the same
-derivation); :func:`lower_expr` walks an expression once per trace, sharing repeated
-subexpressions (a trace-time CSE), and refuses anything not in the table by name. :func:`lower`
-turns a :class:`~memdyn.core.symbolic.Derivation` into a :class:`Target`: the per-neuron templates L, L',
+``FUNCTION_NAMES`` is the translation table from SymPy function classes to array functions,
+resolved in a ``Backend`` (JAX for the flows; NumPy for SciPy baselines, from the same
+derivation); ``lower_expr`` walks an expression once per trace, sharing repeated
+subexpressions (a trace-time CSE), and refuses anything not in the table by name. ``lower``
+turns a ``memdyn.core.symbolic.Derivation`` into a ``Target``: the per-neuron templates L, L',
 L'' and the pair kernel K as functions of (w, data), vectorised over neurons by broadcasting.
 
-Parameter values never enter the compiled code as constants: they travel in :class:`KernelData`
+Parameter values never enter the compiled code as constants: they travel in ``KernelData``
 (with the quadrature samples and ||rho||^2), so one compiled flow serves a whole sweep.
 """
 
@@ -50,8 +50,8 @@ class Backend:
 
 
 FUNCTION_NAMES: dict[type, str] = {cls: f.array for cls, f in LOWERED.items()}
-"""The lowering table, read from :data:`memdyn.core.functions.FUNCTIONS`: SymPy function class ->
-array function name. Extend that table to lower more closed forms; :class:`experfc` is handled apart."""
+"""The lowering table, read from ``memdyn.core.functions.FUNCTIONS``: SymPy function class ->
+array function name. Extend that table to lower more closed forms; ``experfc`` is handled apart."""
 
 JAX = Backend("jax", jnp, jss)
 NUMPY = Backend("numpy", np, scipy.special)
@@ -158,9 +158,9 @@ def _numpy_function(expr: sp.Expr, params: Sequence[sp.Symbol] = ()) -> Callable
 
 @dataclass(frozen=True, eq=False)
 class Target:
-    """A lowered kernel: JAX templates plus the host code that prepares :class:`KernelData`.
+    """A lowered kernel: JAX templates plus the host code that prepares ``KernelData``.
 
-    Compare by identity: one object per derivation (see :func:`lower`), so JAX's compilation
+    Compare by identity: one object per derivation (see ``lower``), so JAX's compilation
     caches keyed on it are hit whenever the same formula comes back.
     """
 
@@ -215,7 +215,7 @@ class Target:
         return self._templates[backend.name]
 
     def lowered(self) -> Target:
-        """The target a solve traces: itself (a :class:`~memdyn.core.warm.WarmTarget` builds one)."""
+        """The target a solve traces: itself (a ``memdyn.core.warm.WarmTarget`` builds one)."""
         return self
 
     # coordinates: the flow runs in theta = (a, w) itself (a reparameterised target overrides these)

@@ -1,4 +1,4 @@
-"""The reparameterisations w = g(v) offered (:mod:`memdyn.core.reparam`): the one table of them.
+"""The reparameterisations w = g(v) offered (``memdyn.core.reparam``): the one table of them.
 
 Each map has its words (for help texts, read without importing SymPy) and its SymPy form, built on
 first use from the SymPy module and the symbol v.

@@ -1,8 +1,8 @@
 """A formula's parameters without SymPy: ``NAME=VALUE`` items, the sign a derivation assumes, and
 the check of a set of values against a derivation's parameters.
 
-Shared by :mod:`memdyn.core.formula` (which makes the SymPy symbols), :class:`~memdyn.core.lowering.Target`
-and the SymPy-free warm path (:mod:`memdyn.core.warm`), so the three cannot disagree.
+Shared by ``memdyn.core.formula`` (which makes the SymPy symbols), ``memdyn.core.lowering.Target``
+and the SymPy-free warm path (``memdyn.core.warm``), so the three cannot disagree.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def parse_range(text: str, *, argument: str = "sweep") -> tuple[str, list[float]
 
     ``NAME=V1,V2,..`` (a list), ``NAME=START:STOP:STEP`` (stop included: ``mu=8:11:0.5`` is 8, 8.5, ..,
     11) or ``NAME=geom(START,STOP,N)`` (N values, geometric). Returns ``(NAME, values)``; at most
-    :data:`~memdyn.core.limits.MAX_ELEMENTS` values.
+    ``memdyn.core.limits.MAX_ELEMENTS`` values.
 
     Example:
         >>> parse_range("mu=8:9:0.5")

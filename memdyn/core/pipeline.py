@@ -1,10 +1,10 @@
 """The pipeline's first three stages composed: a formula in, a lowered target out.
 
-``target(rho, params)`` = :func:`~memdyn.core.lowering.lower` of
-:func:`~memdyn.core.symbolic.derive` of :func:`~memdyn.core.formula.parse_kernel`. Each stage is
+``target(rho, params)`` = ``memdyn.core.lowering.lower`` of
+``memdyn.core.symbolic.derive`` of ``memdyn.core.formula.parse_kernel``. Each stage is
 cached, so the same formula (with parameters of the same signs) returns the same Target object, and
 the compiled solves keyed on it are reused. The stages (and SymPy) are imported on the first call,
-so that a process served by the warm path (:mod:`memdyn.core.warm`) never imports them.
+so that a process served by the warm path (``memdyn.core.warm``) never imports them.
 """
 
 from __future__ import annotations

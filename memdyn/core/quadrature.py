@@ -10,7 +10,7 @@ The rule works in u = log(1 + t), where algebraic tails t^-p become exponential 
 graded geometrically towards u = 0 (so exp(-w t) is resolved for large w) and split until a
 16-point rule and two 16-point halves agree to ``rel_tol`` of int |rho|. Integration stops where
 |rho| has fallen below 1e-18 of its peak, or at t = ``t_max`` for tails that never do (then the
-transform is accurate for w >~ 40/t_max, which :class:`Rule` records).
+transform is accurate for w >~ 40/t_max, which ``Rule`` records).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ sin(10^4 t) e^-t would need 840,000 (6.7 million nodes, which every flow step wo
 
 
 class Unresolved(ValueError):
-    """rho varies too fast for the rule to resolve within :data:`MAX_SPLITS` panel tests."""
+    """rho varies too fast for the rule to resolve within ``MAX_SPLITS`` panel tests."""
 
 
 @dataclass(frozen=True)

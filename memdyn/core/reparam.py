@@ -5,14 +5,14 @@ Training v instead of w changes the flow: dv/dtau = -dJ/dv = -g'(v) dJ/dw, so in
     dw/dtau = -g'(v)^2 dJ/dw,
 
 the plain flow under the diagonal metric g'(g^{-1}(w))^2 (the amplitudes are untouched). The
-maps offered are the table of :mod:`memdyn.core.maps` (``plain``, ``exp``, ``softplus``, ``best``,
+maps offered are the table of ``memdyn.core.maps`` (``plain``, ``exp``, ``softplus``, ``best``,
 ``lru``; that ``lru`` and ``exp`` give the same flow in w is checked by a test).
 
-How: :class:`MappedTarget` wraps a lowered :class:`~memdyn.core.lowering.Target` and presents the same
+How: ``MappedTarget`` wraps a lowered ``memdyn.core.lowering.Target`` and presents the same
 interface in v. The per-neuron transforms become L(g(v)), d/dv L(g(v)), d2/dv2 L(g(v)), obtained by
 differentiating ``L(g(v))`` for an undefined SymPy function L (Faa di Bruno done by SymPy), and the
 pair kernel becomes 1/(g(u) + g(v)) differentiated symbolically. Both are lowered by the same
-lowering as every other template, so :mod:`memdyn.core.loss` and :mod:`memdyn.core.integrate` run unchanged.
+lowering as every other template, so ``memdyn.core.loss`` and ``memdyn.core.integrate`` run unchanged.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _L = sp.symbols("L0 L1 L2", real=True)
 _W = sp.Symbol("w", positive=True)
 
 MAPS: dict[str, sp.Expr] = {name: m.build(sp, _V) for name, m in TABLE.items()}
-"""Map name -> g(v) as a SymPy expression (:data:`memdyn.core.maps.TABLE`)."""
+"""Map name -> g(v) as a SymPy expression (``memdyn.core.maps.TABLE``)."""
 
 
 def composed_derivatives(g: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
@@ -88,7 +88,7 @@ def inverse(name: str, w) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class MappedTarget:
-    """A target whose neurons carry v with w = g(v); the :class:`Target` interface, in v."""
+    """A target whose neurons carry v with w = g(v); the ``Target`` interface, in v."""
 
     base: Target
     name: str
@@ -142,7 +142,7 @@ def _metric(name: str):
 
 @functools.lru_cache(maxsize=64)
 def mapped(target: Target, name: str) -> Target | MappedTarget:
-    """``target`` with decay rates w = MAPS[name](v) (``plain`` returns ``target`` itself)."""
+    """``target`` with decay rates ``w = MAPS[name](v)`` (``plain`` returns ``target`` itself)."""
     if name not in MAPS:
         raise InputError("param_map", f"must be one of {', '.join(MAPS)}, got {name!r}")
     if name == "plain":

@@ -3,7 +3,7 @@
 The dense Newton iteration of the implicit solvers builds and factors a (2m x 2m) Jacobian per
 stage for every element of a batch; training stores every hidden state of every sequence for the
 backward pass. Both grow fast enough that a mistyped size (20,000 neurons: 40,000 x 40,000
-matrices) would exhaust the machine minutes after the command started. :func:`check_memory` refuses
+matrices) would exhaust the machine minutes after the command started. ``check_memory`` refuses
 such a request at once, in one line that names the argument, the estimate, what the machine has and
 what to change.
 """

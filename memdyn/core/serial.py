@@ -1,10 +1,10 @@
 """SymPy expressions as JSON, read back by a whitelist: how derivations are cached safely.
 
-:func:`dump` writes an expression tree as nested JSON lists; :func:`load` rebuilds it node by node,
+``dump`` writes an expression tree as nested JSON lists; ``load`` rebuilds it node by node,
 accepting only the node kinds below (numbers, identifier-named symbols with their sign assumptions,
-+ * **, the functions of :mod:`memdyn.core.functions`, the stabiliser's ``experfc`` and a few
++ * **, the functions of ``memdyn.core.functions``, the stabiliser's ``experfc`` and a few
 special functions SymPy's transforms produce). Nothing is ever evaluated as Python code: a tampered
-or corrupt entry can at worst fail to parse (:class:`SerialError`), and the caller then derives
+or corrupt entry can at worst fail to parse (``SerialError``), and the caller then derives
 again. Add, Mul and Pow are rebuilt unevaluated, so the tree read back is the tree written, and the
 lowered code (and every number) is the same.
 """
@@ -20,7 +20,7 @@ from .stable import experfc
 
 
 class SerialError(ValueError):
-    """An expression (or a stored entry) outside what :func:`dump`/:func:`load` accept."""
+    """An expression (or a stored entry) outside what ``dump``/``load`` accept."""
 
 
 _FUNCTIONS: dict[str, type] = {f.sympy.__name__: f.sympy for f in FUNCTIONS if f.sympy is not None}
@@ -34,7 +34,7 @@ is rebuilt exactly as it was made (``Symbol('w', positive=True)``) and prints th
 
 
 def dump(expr) -> list:
-    """A JSON-able tree of ``expr``; raises SerialError on any node kind :func:`load` would refuse."""
+    """A JSON-able tree of ``expr``; raises SerialError on any node kind ``load`` would refuse."""
     if expr is None:
         return ["None"]
     if isinstance(expr, sp.Symbol):
@@ -58,7 +58,7 @@ def dump(expr) -> list:
 
 
 def load(tree):
-    """The expression :func:`dump` wrote; SerialError for anything else."""
+    """The expression ``dump`` wrote; SerialError for anything else."""
     try:
         tag = tree[0]
         if tag == "None":

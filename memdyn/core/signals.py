@@ -1,9 +1,9 @@
 """Interruptions that must not be lost: the one mechanism behind Ctrl-C in the command line
-(:mod:`memdyn.cli.interrupt`) and the SymPy time budget (:mod:`memdyn.core.budget`).
+(``memdyn.cli.interrupt``) and the SymPy time budget (``memdyn.core.budget``).
 
 Python cannot raise an exception out of a garbage-collector callback or a finaliser (JAX runs one on
 every collection): an interrupt that lands there is reported as "Exception ignored in ..." with a
-traceback, and lost. While :func:`redeliver_lost` is active, such an exception of the given type is
+traceback, and lost. While ``redeliver_lost`` is active, such an exception of the given type is
 taken silently from ``sys.unraisablehook`` and ``redeliver()`` is called, which arranges for the
 interruption to happen again a moment later, where it can unwind; were it to land in a callback
 again, the same happens again. Every other report goes to the hook that was there before.

@@ -1,4 +1,4 @@
-"""The traced Diffrax solves behind :mod:`memdyn.core.integrate`: gradient flow and hitting times.
+"""The traced Diffrax solves behind ``memdyn.core.integrate``: gradient flow and hitting times.
 
     tau_param = inf{tau : ||theta(tau) - theta_0||_2 > delta}
     tau_loss  = inf{tau : |J(theta(tau)) - J(theta_0)| > delta}
@@ -9,10 +9,10 @@ long steps a stiff solver takes on a plateau its error is far above the toleranc
 (see ``notes/solvers-and-lowering.md`` 1.5). So each hitting time is found in two solves:
 
 1. *bracket*: the main solve runs with real-valued events whose "root finder" returns the
-   start of the step in which the sign changed (:class:`_Locate` with ``bisect`` false). A Hermite interpolant is
+   start of the step in which the sign changed (``_Locate`` with ``bisect`` false). A Hermite interpolant is
    exact at its endpoints, so the state returned there is a genuine solver state;
 2. *locate*: a short solve from that state with steps capped at 1/64 of the elapsed time, whose
-   event is located by bisection (:class:`_Locate` with ``bisect`` true) on that solve's short-step interpolant.
+   event is located by bisection (``_Locate`` with ``bisect`` true) on that solve's short-step interpolant.
 
 Then the flow continues from the located point with the event that has not fired yet. Everything
 is jit- and vmap-compatible; a solve that cannot finish reports a status, never a silent number.
@@ -31,7 +31,7 @@ restarts (``tests/core/test_long_horizon.py``). Past about 1e20 (1/omega ~ 40 fr
 start) the null neuron's plateau amplitude is a cancellation residue within ~100 ulp of the fitted
 one's, the flow itself is not determined in float64 and the steps explode: see the README's limits.
 
-This module imports Diffrax and Optimistix (about 0.7 s); :mod:`memdyn.core.integrate` imports it
+This module imports Diffrax and Optimistix (about 0.7 s); ``memdyn.core.integrate`` imports it
 only to trace, so a process that finds its solve in the cache never pays for them.
 """
 
@@ -52,7 +52,7 @@ from .status import Status
 
 
 def make_solver(config):
-    """The Diffrax solver of ``config.solver`` (:data:`memdyn.core.solvers.SOLVERS`)."""
+    """The Diffrax solver of ``config.solver`` (``memdyn.core.solvers.SOLVERS``)."""
     spec = SOLVERS[config.solver]
     cls = getattr(diffrax, spec.diffrax_class)
     if spec.implicit:
@@ -125,7 +125,7 @@ class _Locate(optx.AbstractRootFinder):
 
 
 def _status_code(result) -> jax.Array:
-    """The :class:`Status` code of a Diffrax result: 0 ok/event, 2 max steps, 3 other failure (1, t1
+    """The ``Status`` code of a Diffrax result: 0 ok/event, 2 max steps, 3 other failure (1, t1
     reached, is decided on the host)."""
     ok = (result == diffrax.RESULTS.successful) | (result == diffrax.RESULTS.event_occurred)
     return jnp.where(ok, Status.OK.code, jnp.where(result == diffrax.RESULTS.max_steps_reached,
@@ -156,7 +156,7 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
     """A jittable, vmappable ``(data, theta0, delta, t1, rtol, atol, friction) -> dict of arrays``.
 
     The returned dict holds ``tau`` (2,) [param, loss] with ``inf`` where not reached, ``theta``
-    (final state), ``t_end``, ``steps`` and ``code`` (a :class:`Status` code: 0 ok, 2 max steps, 3
+    (final state), ``t_end``, ``steps`` and ``code`` (a ``Status`` code: 0 ok, 2 max steps, 3
     solver failure). Tolerances and friction are run-time values: only ``config.static`` shapes the
     compiled code. With ``heavy_ball`` the dynamics is the heavy-ball ODE started at rest.
     """

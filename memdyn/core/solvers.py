@@ -1,6 +1,6 @@
 """The Diffrax solvers memdyn offers, by name (the one table that validation, the solve and the
 benchmarks read, without importing Diffrax, so that checking a name costs nothing), and
-:class:`SolverConfig`, how to integrate the flow."""
+``SolverConfig``, how to integrate the flow."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class SolverSpec:
     """How to build one solver.
 
     Attributes:
-        diffrax_class: the class name in :mod:`diffrax`.
+        diffrax_class: the class name in ``diffrax``.
         implicit: built with a full Newton root finder (the default chord iteration stalls on starts
             where neurons coincide).
         split: an IMEX method: the flow goes in the implicit term, beside a zero explicit term
@@ -45,7 +45,7 @@ class SolverConfig:
     """How to integrate the flow.
 
     Attributes:
-        solver: one of :data:`SOLVERS`. Implicit ones (Kvaerno, KenCarp) use a full Newton
+        solver: one of ``SOLVERS``. Implicit ones (Kvaerno, KenCarp) use a full Newton
             iteration: the default chord iteration stalls on starts where neurons coincide.
         rtol, atol: the step-size controller's tolerances (on theta = (a, w)).
         pcoeff, icoeff: PI controller coefficients; (0.3, 0.3) rejected far fewer steps than

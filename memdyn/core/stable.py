@@ -4,12 +4,12 @@ SymPy prints the Laplace transform of a Gaussian bump moved out to mu as
 ``exp(w**2/2 - mu*w) * erfc((w - mu)/sqrt(2))``-like products (often through ``1 - erf``). In
 float64 the exponential overflows or the erfc underflows long before the product does:
 at mu = 20, w = 20 the printed form returns 0 where the true value is ~1e-9. The cure is to
-never let the two factors meet as numbers: :class:`experfc` ``(A, z)`` *is* the product
+never let the two factors meet as numbers: ``experfc`` ``(A, z)`` *is* the product
 ``exp(A) * erfc(z)``, and it is lowered as ``exp(A - z**2) * erfcx(z)`` for z >= 0 (with
 ``A - z**2`` expanded symbolically, so the huge exponents cancel exactly) and as the plain product
 for z < 0, where erfc(z) lies in (1, 2]. Both are finite whenever the product is.
 
-:func:`stabilise` rewrites an expression so that every ``erf``/``erfc`` appears inside an
+``stabilise`` rewrites an expression so that every ``erf``/``erfc`` appears inside an
 ``experfc`` together with all the exponentials that multiply it, with their exponents expanded
 (so that ``exp(A - z**2)`` in derivatives cancels symbolically, not in floating point).
 """
@@ -48,7 +48,7 @@ class experfc(sp.Function):
 
 
 def plain(expr: sp.Expr) -> sp.Expr:
-    """The expression with :class:`experfc` written out as ``exp * erfc`` (for display and mpmath)."""
+    """The expression with ``experfc`` written out as ``exp * erfc`` (for display and mpmath)."""
     return expr.replace(experfc, lambda A, z: sp.exp(A) * sp.erfc(z))
 
 

@@ -5,7 +5,7 @@ rho_bar = sum_j a*_j exp(-w*_j t) exactly: each neuron either joins a group sitt
 whose amplitudes sum to a*_j, or a "null" group (amplitudes summing to 0; one neuron with a = 0 at
 any rate is the simplest). Theorem 20 starts there.
 
-Every start is checked by one validator, :func:`check_start`, and returned as theta0 = (a0, w0).
+Every start is checked by one validator, ``check_start``, and returned as theta0 = (a0, w0).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def check_start(a0, w0, *, argument: str = "") -> np.ndarray:
 
 
 def check_starts(starts) -> np.ndarray:
-    """A table of starts (n, 2m), each row checked by :func:`check_start`."""
+    """A table of starts (n, 2m), each row checked by ``check_start``."""
     starts = np.atleast_2d(np.asarray(starts, dtype=float))
     if starts.ndim != 2 or starts.shape[1] % 2:
         raise InputError("starts", f"expected rows (a0, w0) of even length, got shape {starts.shape}")
@@ -85,7 +85,7 @@ def on_invariant_set(short: Sequence[tuple[float, float]], m: int, *, null_rates
     """A point of M*: groups at the rates of ``short`` (amplitudes split equally), the rest null.
 
     Args:
-        short: the (a*_j, w*_j) of rho_bar (see :func:`exponential_part`).
+        short: the (a*_j, w*_j) of rho_bar (see ``exponential_part``).
         m: width.
         null_rates: decay rates of the null neurons (a = 0), one per neuron outside the groups.
         group_sizes: neurons per group (default one each); a group of size k splits a*_j equally.
@@ -137,8 +137,8 @@ def build_starts(kernel: Kernel | None, param_values: Sequence[dict[str, float]]
     Args:
         kernel: the target's kernel (read by ``mstar`` only); ``param_values`` the parameter sets of the
             sweep (an M* start must be one point of M* for all of them).
-        init: ``explicit`` (``a0``, ``w0``), ``mstar`` (:func:`on_invariant_set` from the formula's
-            exponential terms, width ``m`` or groups + nulls) or ``random`` (:func:`random_bounded`,
+        init: ``explicit`` (``a0``, ``w0``), ``mstar`` (``on_invariant_set`` from the formula's
+            exponential terms, width ``m`` or groups + nulls) or ``random`` (``random_bounded``,
             seeds 0..``seeds``-1).
     """
     if init == "explicit":

@@ -1,6 +1,6 @@
 """One vocabulary for how a computation ended, shared by every result memdyn returns.
 
-A :class:`Status` is a string (``"ok"``, ``"t1_reached"``, ...), so it compares equal to its value
+A ``Status`` is a string (``"ok"``, ``"t1_reached"``, ...), so it compares equal to its value
 and prints as it in JSON; each member carries the advice a user needs to act on it.
 """
 

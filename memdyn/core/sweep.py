@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ class SweepResult:
     The columns are NumPy arrays: ``values``, ``memory`` (1/omega: the value itself, or its inverse
     for a parameter named omega), ``tau_param`` and ``tau_loss`` (NaN where not reached),
     ``loss_initial``, ``loss_final``, ``steps`` and ``status`` (strings); ``results`` holds each
-    element's :class:`~memdyn.core.integrate.FlowResult`. ``to_json`` keeps ``None`` for a time not
+    element's ``memdyn.core.integrate.FlowResult``. ``to_json`` keeps ``None`` for a time not
     reached, as ``memdyn sweep --json`` prints it.
     """
 
@@ -105,7 +106,7 @@ class SweepResult:
 
     def fits(self) -> dict:
         """Theorem 20's fits along the memory axis; None on a grid of several axes (a slope across
-        other parameters means nothing: fit each slice with :func:`memdyn.core.fits.fit_log_linear`)."""
+        other parameters means nothing: fit each slice with ``memdyn.core.fits.fit_log_linear``)."""
         out = {}
         if self.axes:
             return {key: None for key in ("tau_param", "tau_loss")}
@@ -152,7 +153,7 @@ class SweepResult:
         return columns, rows
 
     def to_pandas(self):
-        """The table as a :class:`pandas.DataFrame` (pandas is optional: imported here)."""
+        """The table as a ``pandas.DataFrame`` (pandas is optional: imported here)."""
         import pandas as pd
 
         columns, rows = self.rows()
@@ -245,7 +246,7 @@ def _digest(delta):
 def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequence[float],
               starts: np.ndarray, *, delta: float | np.ndarray, t1: float, config: SolverConfig = SolverConfig(),
               friction: float | None = None, chunk: int | None = None,
-              progress: Callable[[int], None] | None = None, out_dir=None,
+              progress: Callable[[int], None] | None = None, out_dir: str | os.PathLike | None = None,
               on_resume: Callable[[int, int], None] | None = None,
               grid: Sequence[tuple[str, Sequence[float]]] = (), devices: int = 1,
               balance: bool = True, wait_s: float = 86400.0) -> SweepResult:
@@ -253,14 +254,15 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
 
     Args:
         target: the lowered kernel; ``base`` the values of its other parameters.
-        param, values: the swept parameter and its values.
+        param: the swept parameter.
+        values: its values.
         starts: (n_starts, 2m) initial conditions theta0 = (a0, w0).
         delta: the hitting times' threshold, or one per element (values x grid x starts, starts inner).
         friction: integrate the heavy-ball ODE with this friction instead of gradient flow.
         chunk: batch elements per compiled call (default: all at once), padded up to a power of two
-            (:func:`bucket`); ``progress(k)`` is called with the number of elements finished after each
+            (``bucket``); ``progress(k)`` is called with the number of elements finished after each
             chunk. ``compile_s`` is the time to load or build the solve (near zero from a warm cache).
-        out_dir: keep each finished chunk there (:class:`ChunkStore`): a rerun with the same arguments
+        out_dir: keep each finished chunk there (``ChunkStore``): a rerun with the same arguments
             reads them back instead of solving them (``on_resume(done, total)`` says how many chunks).
         grid: further axes (name, values): the sweep runs over the Cartesian product, ``param`` outermost
             (it stays the memory axis), then these in order, then the starts.

@@ -9,12 +9,12 @@ For rho_hat(t; a, w) = sum_i a_i exp(-w_i t) and a target rho (JMLR eqs. 93-97),
 so everything a width-m model needs is two *templates*: the pair kernel K and the per-neuron
 transform L, with their derivatives (L' = -int t e^{-wt} rho, L'' = int t^2 e^{-wt} rho). They are
 derived once per formula and reused for any m; the gradient and Hessian are assembled from them
-(:mod:`memdyn.core.loss`). :meth:`Derivation.unrolled` writes J and the flow out symbol by symbol for a
+(``memdyn.core.loss``). ``Derivation.unrolled`` writes J and the flow out symbol by symbol for a
 given m, for display and as a test oracle.
 
 rho is split into additive terms; each term's transform is taken in closed form when SymPy finds
-one whose functions can be lowered (then made numerically stable by :mod:`memdyn.core.stable`), and
-otherwise by quadrature (:mod:`memdyn.core.quadrature`), which ``derive`` output states.
+one whose functions can be lowered (then made numerically stable by ``memdyn.core.stable``), and
+otherwise by quadrature (``memdyn.core.quadrature``), which ``derive`` output states.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ W = sp.Symbol("w", positive=True)
 U, V = sp.symbols("u v", positive=True)
 
 LOWERABLE = (*LOWERED, experfc)
-"""Function classes :mod:`memdyn.core.lowering` can evaluate (besides + * ** and constants): the
-table's lowered functions and the stabiliser's :class:`~memdyn.core.stable.experfc`."""
+"""Function classes ``memdyn.core.lowering`` can evaluate (besides + * ** and constants): the
+table's lowered functions and the stabiliser's ``memdyn.core.stable.experfc``."""
 
 SYMPY_SECONDS = float(os.environ.get("MEMDYN_SYMPY_SECONDS", "10"))
 """Time budget of one derivation's SymPy work, all terms and ||rho||^2 together (seconds; the
@@ -63,7 +63,7 @@ class TermTransform:
     Attributes:
         term: the term of rho (an expression in t).
         method: ``"closed form"`` or ``"quadrature"``.
-        laplace, d1, d2: stabilised closed forms in :data:`W` (``None`` for quadrature).
+        laplace, d1, d2: stabilised closed forms in ``W`` (``None`` for quadrature).
         note: why quadrature was used, if it was.
     """
 
@@ -96,7 +96,7 @@ class Derivation:
         return tuple(tt.term for tt in self.terms if tt.method == "quadrature")
 
     def laplace_display(self) -> sp.Expr:
-        """L[rho](w): closed forms, and the unevaluated integral for quadrature terms."""
+        """``L[rho](w)``: closed forms, and the unevaluated integral for quadrature terms."""
         parts = [tt.laplace if tt.method == "closed form"
                  else sp.Integral(sp.exp(-W * T) * tt.term, (T, 0, sp.oo)) for tt in self.terms]
         return sp.Add(*parts)
@@ -268,7 +268,7 @@ def _derive_cached(kernel: Kernel) -> Derivation:
 
 def derive(kernel: Kernel) -> Derivation:
     """Derive the templates of the loss for ``kernel`` (cached per formula and parameter signs, in
-    this process and in the persistent cache, :mod:`memdyn.core.cache`)."""
+    this process and in the persistent cache, ``memdyn.core.cache``)."""
     return _derive_cached(kernel)
 
 

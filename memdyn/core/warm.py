@@ -1,21 +1,21 @@
 """The warm path: a formula's flow from the persistent cache, without importing SymPy.
 
 SymPy costs 0.4 s to import and more to rebuild a derivation, while the flow itself is one cached,
-compiled solve (:mod:`memdyn.core.integrate`). So when :func:`memdyn.core.pipeline.target` has
+compiled solve (``memdyn.core.integrate``). So when ``memdyn.core.pipeline.target`` has
 lowered a formula whose loss is all closed form, it stores a small record (cache kind ``targets``)
 keyed by the formula's text, the parameters' names and assumed signs and the environment:
 
 * the derivation's fingerprint (the key of its cached solves),
 * the parameters' names and signs,
-* rho and ||rho||^2's closed form as expression trees in :mod:`memdyn.core.serial`'s JSON.
+* rho and ||rho||^2's closed form as expression trees in ``memdyn.core.serial``'s JSON.
 
-A later process given the same text and signs reads the record into a :class:`WarmTarget`, checks
-the values as the full pipeline does (:func:`memdyn.core.params.check_values`), evaluates rho(0)
+A later process given the same text and signs reads the record into a ``WarmTarget``, checks
+the values as the full pipeline does (``memdyn.core.params.check_values``), evaluates rho(0)
 and ||rho||^2 from the trees with mpmath at 50 digits (a walk over whitelisted nodes, never Python
 code; the same arithmetic as the full pipeline's mpmath lambdify) and calls the cached solve.
 Whatever the record does not cover -- a function the walk does not know, a value where the closed
 form is not finite, an export missing for these shapes -- is handed to the full target
-(:meth:`WarmTarget.lowered`), so an answer never depends on which path gave it (a test holds warm
+(``WarmTarget.lowered``), so an answer never depends on which path gave it (a test holds warm
 and cold answers equal to 1e-12).
 """
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .lowering import Target
 
 _DIGITS = 50
-"""Working precision of the closed forms (as :meth:`memdyn.core.lowering.Target.data` uses)."""
+"""Working precision of the closed forms (as ``memdyn.core.lowering.Target.data`` uses)."""
 
 
 class _Unsupported(Exception):
@@ -44,7 +44,7 @@ class _Unsupported(Exception):
 
 
 def _mp_functions(mp) -> dict:
-    """The functions the walk evaluates: those of :data:`memdyn.core.functions.FUNCTIONS` with an
+    """The functions the walk evaluates: those of ``memdyn.core.functions.FUNCTIONS`` with an
     mpmath name (under the name SymPy gives their class, as the stored trees do), and ``experfc``."""
     from .functions import FUNCTIONS
 
@@ -54,7 +54,7 @@ def _mp_functions(mp) -> dict:
 
 
 def evaluate(tree, env: Mapping[str, object]):
-    """The value of a :func:`memdyn.core.serial.dump` tree at ``env`` (symbol name -> mpf), in mpmath.
+    """The value of a ``memdyn.core.serial.dump`` tree at ``env`` (symbol name -> mpf), in mpmath.
 
     Raises _Unsupported for a node outside the table (the caller then asks the full target)."""
     import mpmath as mp
@@ -110,8 +110,8 @@ def _key(rho: str, params: Mapping[str, float | Sequence[float]]) -> str:
 @dataclass(frozen=True, eq=False)
 class WarmTarget:
     """A formula's target read from its record: what a flow needs of a
-    :class:`~memdyn.core.lowering.Target` (fingerprint, coordinates, :meth:`data`), and the full
-    target on demand (:meth:`lowered`)."""
+    ``memdyn.core.lowering.Target`` (fingerprint, coordinates, ``data``), and the full
+    target on demand (``lowered``)."""
 
     source: str
     """The formula's text."""
@@ -128,7 +128,7 @@ class WarmTarget:
         return np.asarray(theta, dtype=float)
 
     def lowered(self) -> Target:
-        """The full target (parsed, derived and lowered: :func:`memdyn.core.pipeline.target`'s stages,
+        """The full target (parsed, derived and lowered: ``memdyn.core.pipeline.target``'s stages,
         which store this record), for tracing or for what the record lacks."""
         from .formula import parse_kernel
         from .lowering import lower
@@ -138,11 +138,11 @@ class WarmTarget:
         return lower(derive(parse_kernel(self.source, {n: probe[s] for n, s in zip(self.param_names, self.param_signs)})))
 
     def data(self, values: Mapping[str, float] | None = None) -> KernelData:
-        """KernelData for one set of values, as :meth:`memdyn.core.lowering.Target.data` makes it."""
+        """KernelData for one set of values, as ``memdyn.core.lowering.Target.data`` makes it."""
         return on_device(KernelData(*(x[0] for x in self.data_batch([values or {}], host=True))))
 
     def data_batch(self, values_list: Sequence[Mapping[str, float]], *, host: bool = False) -> KernelData:
-        """KernelData for several sets of values, stacked (as :meth:`memdyn.core.lowering.Target.data_batch`)."""
+        """KernelData for several sets of values, stacked (as ``memdyn.core.lowering.Target.data_batch``)."""
         checked = [check_values(self.param_names, self.param_signs, dict(v)) for v in values_list]
         norms = [self._norm2(v) for v in checked]
         if None in norms:  # the full target says why (or copes)
@@ -171,7 +171,7 @@ class WarmTarget:
 
 
 def remember(rho: str, params: Mapping[str, float | Sequence[float]], target: Target) -> None:
-    """Store ``target``'s record (when its loss is all closed form), for :func:`warm_target`."""
+    """Store ``target``'s record (when its loss is all closed form), for ``warm_target``."""
     if not cache.enabled() or target.has_quadrature or target.derivation.norm2 is None:
         return
     from . import serial
@@ -218,7 +218,7 @@ def _read(rho: str, key: str) -> WarmTarget | None:
 
 
 def warm_target(rho: str, params: Mapping[str, float | Sequence[float]] | None = None) -> WarmTarget | None:
-    """The :class:`WarmTarget` of ``rho`` for parameters of these names and signs, if a record was
+    """The ``WarmTarget`` of ``rho`` for parameters of these names and signs, if a record was
     stored (by an earlier process or this one); None otherwise (then use the full pipeline)."""
     if not isinstance(rho, str) or not cache.enabled():
         return None

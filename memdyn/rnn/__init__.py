@@ -1,2 +1,2 @@
-"""Real, discrete RNNs: the model and its losses (:mod:`.model`), training (:mod:`.train`), and the
-bridge from a trained RNN back to the reduced gradient flow (:mod:`.bridge`)."""
+"""Real, discrete RNNs: the model and its losses (``.model``), training (``.train``), and the
+bridge from a trained RNN back to the reduced gradient flow (``.bridge``)."""

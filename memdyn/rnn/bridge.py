@@ -1,9 +1,9 @@
 """The bridge: plateau exits of real (discrete, sampled) training against the reduced gradient flow.
 
-The reduced flow of :mod:`memdyn.core.integrate` is an idealisation in four steps: white noise and the
+The reduced flow of ``memdyn.core.integrate`` is an idealisation in four steps: white noise and the
 Ito isometry (infinitely many samples), T -> infinity, diagonal W with c and U merged into a,
 and continuous time (dt -> 0, lr -> 0). This module trains the diagonal linear RNN of
-:mod:`memdyn.rnn.model` with U frozen at 1 (so c = a exactly) by plain gradient descent from the same
+``memdyn.rnn.model`` with U frozen at 1 (so c = a exactly) by plain gradient descent from the same
 start as the flow, and compares the exit ``epoch * lr`` (first epoch with ``|L - L_0| > delta``)
 with the flow's ``tau_loss``, undoing one idealisation at a time.
 """

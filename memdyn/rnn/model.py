@@ -22,11 +22,11 @@ response ``khat_j = c^T (I + dt W)^j U``, so for white noise
     E (y_hat - y)^2 = dt * sum_{j<K} (khat_j - rho(j dt))^2,
 
 the Riemann sum of the reduced loss J (Ito isometry), with ``khat_j -> sum_i a_i e^{-w_i j dt}``,
-``a = c * U`` for diagonal W. :func:`population_loss` computes that expectation from the impulse
-response (the ``samples=None`` limit); :func:`sampled_loss` is the finite-sample loss real training
-sees. The bridge to the reduced flow (:mod:`memdyn.rnn.bridge`) freezes ``U = 1`` so that ``c`` *is* ``a``
+``a = c * U`` for diagonal W. ``population_loss`` computes that expectation from the impulse
+response (the ``samples=None`` limit); ``sampled_loss`` is the finite-sample loss real training
+sees. The bridge to the reduced flow (``memdyn.rnn.bridge``) freezes ``U = 1`` so that ``c`` *is* ``a``
 and plain gradient descent on (c, w) with step ``lr`` is the Euler scheme of the reduced flow in
-training time ``epoch * lr``. Training itself is in :mod:`memdyn.rnn.train`.
+training time ``epoch * lr``. Training itself is in ``memdyn.rnn.train``.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class RNNSpec:
     ``input_scale = dt`` this is the follow-up repository's data (inputs ``dt * randn``, outputs the sum
     ``sum_s rho(s dt) inputs_(t-s)`` without a dt): the same targets, inputs dt times smaller."""
     init: str = "memdyn"
-    """The random start (:func:`init_params`): "memdyn" or "relu-orthogonal" (the follow-up repository's)."""
+    """The random start (``init_params``): "memdyn" or "relu-orthogonal" (the follow-up repository's)."""
 
     def __post_init__(self):
         if self.width < 1:
@@ -198,7 +198,7 @@ def sampled_loss(spec: RNNSpec, params: dict, x: jax.Array, y: jax.Array) -> jax
 
 
 def population_loss(spec: RNNSpec, params: dict, rho_grid: jax.Array) -> jax.Array:
-    """The white-noise expectation of :func:`sampled_loss`: ``dt * sum_j (khat_j - rho_j)^2`` (times dt
+    """The white-noise expectation of ``sampled_loss``: ``dt * sum_j (khat_j - rho_j)^2`` (times dt
     again for unit-variance noise), the impulse response times ``input_scale``."""
     scale = spec.dt if spec.noise == "brownian" else spec.dt ** 2
     return scale * jnp.sum((spec.input_scale * impulse_response(spec, params) - rho_grid) ** 2)

@@ -1,4 +1,4 @@
-"""Training discrete RNNs (:mod:`memdyn.rnn.model`) by GD, SGD or Adam (optax), seeds vmapped.
+"""Training discrete RNNs (``memdyn.rnn.model``) by GD, SGD or Adam (optax), seeds vmapped.
 
 Epochs run in jitted chunks (``lax.scan``); the progress callback moves once per chunk, and a padded
 last chunk keeps one compilation. ``samples=None`` trains on the exact white-noise (Ito) loss of a
@@ -188,7 +188,7 @@ def exit_epoch(loss: np.ndarray, delta: float) -> int | None:
 
 def exit_crossing(loss: np.ndarray, delta: float) -> float | None:
     """Where ``|L - L_0|`` crosses ``delta``, in epochs, interpolated linearly between the last epoch
-    below and the first above (:func:`exit_epoch` rounds it up to a whole epoch, an error of up to
+    below and the first above (``exit_epoch`` rounds it up to a whole epoch, an error of up to
     one epoch that interpolation reduces to second order in the learning rate)."""
     k = exit_epoch(loss, delta)
     if k is None or k == 0 or not np.isfinite(loss[k]):

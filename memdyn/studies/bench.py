@@ -193,7 +193,7 @@ def device_counts(available: int) -> list[int]:
 @float64
 def device_scaling(elements: dict[int, int] = {2: 256, 10: 32}, mu_range=(8.0, 16.0), progress=None) -> dict:  # noqa: B006
     """Trajectories per second of a sweep against the number of local devices it is spread over,
-    through :func:`memdyn.core.sweep.run_sweep` (one compiled batch per device); ``elements`` maps
+    through ``memdyn.core.sweep.run_sweep`` (one compiled batch per device); ``elements`` maps
     each width m to the sweep's size (memories evenly spread over ``mu_range``).
 
     Every device count runs the same chunks (``elements / all devices`` each), so the rows differ

@@ -6,7 +6,7 @@ searches a grid of settings with batched sweeps (every candidate's hitting times
 vmapped solve per threshold) and reports those consistent with the points, or the best and its
 residuals when none is.
 
-Family searched (:class:`Space`):
+Family searched (``Space``):
 
 * target  rho(t) = exp(-w* t) + c exp(-(t - mu)^2 / (2 sigma^2)), mu = 1/omega (JMLR eq. 99, a* = 1:
   an overall scale of rho is a rescaling of time and of J, which ``normalisation`` and ``delta`` cover
@@ -29,7 +29,7 @@ Family searched (:class:`Space`):
   (lambda = 1/sqrt(2m) for a root-mean-square over the 2m parameters), so its threshold delta is
   delta / lambda on memdyn's 2-norm.
 
-Consistency (:func:`score`): point i has residual r_i = ln(predicted / read-off) and one-sigma
+Consistency (``score``): point i has residual r_i = ln(predicted / read-off) and one-sigma
 read-off uncertainty u = ln(1 + uncertainty); a setting is consistent when every |r_i| <= 2u, and
 settings are ranked by chi^2 = sum (r_i / u)^2. A hitting time not reached by ``t1`` counts as t1
 (a lower bound: the setting fails every point it leaves unreached by more than the bound's margin).
@@ -264,7 +264,7 @@ def _memories(points: Sequence[ReadOff]) -> list[float]:
 
 
 def solve_count(space: Space, points: Sequence[ReadOff]) -> int:
-    """How many solves :func:`infer` runs: (w*, threshold) runs x memories x c x sigma x starts."""
+    """How many solves ``infer`` runs: (w*, threshold) runs x memories x c x sigma x starts."""
     memories = _memories(points)
     return (len(space.w_star) * len(space.thresholds) * len(memories) * len(space.c) * len(space.sigma)
             * len(space.amplitude) * len(space.null_min))

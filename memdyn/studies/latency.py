@@ -2,8 +2,8 @@
 
 What a user feels is a whole process: import, derivation, tracing, compilation and the solve. Each
 case below is run as a new Python process (``subprocess``) and timed from start to exit, with the
-persistent cache (:mod:`memdyn.core.cache`) empty (*cold*) or filled by an earlier process (*warm*),
-beside the SciPy script a user would otherwise write (:data:`SCIPY_SCRIPT`: the same target, start
+persistent cache (``memdyn.core.cache``) empty (*cold*) or filled by an earlier process (*warm*),
+beside the SciPy script a user would otherwise write (``SCIPY_SCRIPT``: the same target, start
 and thresholds, a hand-written stable gradient, LSODA at rtol 1e-10). A probe process also times the
 stages of one flow (import, derivation and lowering, tracing, compilation, solve) cold and warm.
 

@@ -35,7 +35,7 @@ DELTA = 0.01
 
 
 def mstar_start(null_rates: Sequence[float], w_star: float = 1.0, a_star: float = 1.0) -> np.ndarray:
-    """theta0 on M* for :func:`bump_formula`: neuron 1 = (a*, w*) fits the exponential, the others
+    """theta0 on M* for ``bump_formula``: neuron 1 = (a*, w*) fits the exponential, the others
     are null at ``null_rates``."""
     a, w = on_invariant_set([(a_star, w_star)], 1 + len(null_rates), null_rates=list(null_rates))
     return np.concatenate([a, w])
@@ -87,7 +87,7 @@ def _fig4_paper_size() -> dict:
 FIG4_PAPER_SIZE = _fig4_paper_size()
 """research/fig4_paper_size.py's run (research/results/fig4_paper_size.json; a test holds this summary equal
 to it): the paper's setting where stated, 20,000 epochs, 10 seeds (tanh: 2), plateau level and escape epoch
-read off each mean curve (:func:`memdyn.rnn.train.plateau_escape`; None: not left within the run), seeds that
+read off each mean curve (``memdyn.rnn.train.plateau_escape``; None: not left within the run), seeds that
 diverged; then linear + GD on white noise at other learning rates (``lr_scan``) and bump amplitudes c
 (``bump_scan``); linear + GD on cosines by (modes J, lr, c) (``modes_scan``); GD at lr 1.0 on white noise read
 at an input scale, by (training, scale, c) (``scale_scan``); the relu-orthogonal start with inputs dt*randn

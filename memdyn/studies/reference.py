@@ -87,7 +87,7 @@ def scipy_long_hitting_times(target: Target, data: KernelData, a0: Sequence[floa
                              ratio: float = 1e8, after: float = 1e4, max_segments: int = 64) -> dict:
     """Both hitting times of plateaus too long for one float64 clock, by SciPy with restarts.
 
-    The independent check of :mod:`memdyn.core.solve`'s restarted clock: ``solve_ivp`` runs from local
+    The independent check of ``memdyn.core.solve``'s restarted clock: ``solve_ivp`` runs from local
     time 0, stops (a terminal event, located by SciPy's own root finder) once ``t ||f(y)|| / (1 + ||y||)``
     exceeds ``ratio`` after local time ``after``, and starts again from that state at local time 0;
     elapsed time is the exact sum (``math.fsum``) of the segment lengths. Thresholds are measured from

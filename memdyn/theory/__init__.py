@@ -1,3 +1,3 @@
-"""Studies of the gradient flow built on :mod:`memdyn.core`: Hessian spectra and timescales on M*
-(:mod:`.timescales`), momentum (:mod:`.momentum`), sharp escape times from the slow dynamics
-(:mod:`.sharp`) and approximation by exponential sums (:mod:`.approx`)."""
+"""Studies of the gradient flow built on ``memdyn.core``: Hessian spectra and timescales on M*
+(``.timescales``), momentum (``.momentum``), sharp escape times from the slow dynamics
+(``.sharp``) and approximation by exponential sums (``.approx``)."""

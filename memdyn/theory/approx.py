@@ -1,15 +1,15 @@
 """The approximation side (JMLR Thms 7, 10): how well width-m exponential sums represent rho.
 
-* :func:`best_fit` -- the best L2 fit rho_hat = sum_i a_i e^{-w_i t} of width m, by minimising the
+* ``best_fit`` -- the best L2 fit rho_hat = sum_i a_i e^{-w_i t} of width m, by minimising the
   loss J (the same lowered templates as the flows) over (a, log w) from several starts, warm-started
   from the width m-1 optimum. A width-m model contains every width-(m-1) one (add a neuron with
   a = 0), so the reported error is made non-increasing in m by construction, and a fit that does
   worse than that is flagged (``improved = False``), not hidden.
-* :func:`lp_error` -- ||rho - rho_hat||_{L1} (= sup_t ||H_t - H_hat_t||, Lemma 15) or L2, by SciPy
+* ``lp_error`` -- ||rho - rho_hat||_{L1} (= sup_t ||H_t - H_hat_t||, Lemma 15) or L2, by SciPy
   quadrature between the sign changes of the residual (located by brentq), plus the tail.
-* :func:`jackson_network` -- the constructive network of Thm 10: eigenvalues -k beta/(alpha+1),
+* ``jackson_network`` -- the constructive network of Thm 10: eigenvalues -k beta/(alpha+1),
   k = 1..m, coefficients from Chebyshev interpolation of q(s) = rho(-(alpha+1) ln(s)/beta)/s on [0,1];
-  :func:`jackson_bound` -- the error bound computed for that construction (see its docstring).
+  ``jackson_bound`` -- the error bound computed for that construction (see its docstring).
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def jackson_network(target: Target, values: dict, m: int, alpha: int, beta: floa
 
 
 def jackson_bound(target: Target, values: dict, m: int, alpha: int, beta: float, *, grid: int = 20001) -> float:
-    """The L1 error bound for :func:`jackson_network`:
+    """The L1 error bound for ``jackson_network``:
 
         ||rho - rho_hat||_L1 = ((alpha+1)/beta) int_0^1 |q - Q| ds
                              <= ((alpha+1)/beta) (1 + Lambda_{m-1}) E_{m-1}(q),
@@ -175,7 +175,7 @@ MAX_WIDTH = 32
 @dataclass(repr=False)
 class Approximation:
     """Best fits per width (errors in L2 and L1 = sup_t ||H_t - H_hat_t||), and with ``beta`` the
-    Jackson network of Thm 10 with its error, bound and constants (:func:`approximate`)."""
+    Jackson network of Thm 10 with its error, bound and constants (``approximate``)."""
 
     m: list[int]
     min_rate: float | None
@@ -205,7 +205,7 @@ class Approximation:
                 + (", with the Jackson network" if self.jackson_l1_error else "") + ")")
 
     def to_pandas(self):
-        """One row per width (errors, and the Jackson network's where built) as a :class:`pandas.DataFrame`."""
+        """One row per width (errors, and the Jackson network's where built) as a ``pandas.DataFrame``."""
         import pandas as pd
 
         table = {"m": self.m, "l2_error": self.l2_error, "l1_error": self.l1_error, "improved": self.improved}

@@ -1,5 +1,5 @@
 """Published best uniform approximations of 1/x on [1, R] by sums of k exponentials (the reference
-for the sup-norm fits of :mod:`memdyn.theory.expfit`).
+for the sup-norm fits of ``memdyn.theory.expfit``).
 
 Source: W. Hackbusch's tables of best approximations, computed by the Remez algorithm
 (D. Braess and W. Hackbusch, IMA J. Numer. Anal. 25 (2005) 685-697; W. Hackbusch, Comput. Vis. Sci.

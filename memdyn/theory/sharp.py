@@ -36,7 +36,7 @@ null amplitude slow too (its relaxation rate is ~ 2q), and with several null neu
 the Gram matrix of their exponentials has eigenvalues down to 1e-10: those amplitude combinations
 never relax within a plateau.
 
-The slow system (:class:`SlowSystem`, any number of null neurons). Only the fitted neurons are
+The slow system (``SlowSystem``, any number of null neurons). Only the fitted neurons are
 eliminated; every null neuron's amplitude AND rate stay slow variables s = (a_N, w_N). Near M* the
 fitted neurons move by exponentially little, so the loss is exactly quadratic in their displacement
 c (to O(|c|^2) in the residual): J(c, s) = J(0, s) + g_c(s).c + c^T H_cc c / 2, with H_cc the fitted
@@ -52,7 +52,7 @@ null amplitude would relax 1 + |Dc*|^2 times too fast. ``tau_slow`` integrates t
 has dropped by delta (the measured tau_loss's event); ``tau_adiabatic`` eliminates the null
 amplitudes too (a*(w) minimises the quadratic J_red(a, w); its captured energy is the vector
 F(w) = b^T Q^{-1} b of the one-neuron formula) and integrates the rates' flow dw/dtau = grad F in the
-same way. Both run on restarted clocks (as :mod:`memdyn.core.solve`), so plateaus far past 1e16 are in
+same way. Both run on restarted clocks (as ``memdyn.core.solve``), so plateaus far past 1e16 are in
 reach. What they still leave out: the fitted neurons' own relaxation (time ~ 1/lambda_min(H_cc), about
 5 for w* = 1), which matters only when the whole plateau is that short, and their nonlinearity once they
 have moved by O(0.1) at the end of an escape (README, Limits).
@@ -147,7 +147,7 @@ class SlowReduction:
         """int_{end_fraction w0}^{w0} dw / (m(w) |F'(w)|): the time the slow flow takes to halve w.
 
         ``metric`` m(w) (default 1) is the factor a reparameterised rate puts on its velocity
-        (:meth:`memdyn.core.reparam.MappedTarget.metric`).
+        (``memdyn.core.reparam.MappedTarget.metric``).
         """
         w0 = self.w0
         f = jax.jit(jax.grad(lambda x: self.captured(x)[0]))
@@ -334,7 +334,7 @@ def gaussian_series(q0: float, dlogq0: float, w0: float, mu: float, c: float, si
 
 @dataclass(frozen=True, repr=False)
 class SharpComparison:
-    """Measured tau_loss beside the slow-manifold predictions, one row per memory (:func:`compare`)."""
+    """Measured tau_loss beside the slow-manifold predictions, one row per memory (``compare``)."""
 
     param: str
     values: list[float]
@@ -358,7 +358,7 @@ class SharpComparison:
                 f"ok {sum(r['status'] == 'ok' for r in self.rows)}/{len(self.rows)})")
 
     def to_pandas(self):
-        """One row per memory as a :class:`pandas.DataFrame` (pandas is optional: imported here)."""
+        """One row per memory as a ``pandas.DataFrame`` (pandas is optional: imported here)."""
         import pandas as pd
 
         return pd.DataFrame(self.rows)

@@ -1,13 +1,13 @@
 """``memdyn reproduce``: the paper's predictions, measured, into one report.
 
-The problems are defined once in :mod:`memdyn.studies.problems`. Each report section is one module
+The problems are defined once in ``memdyn.studies.problems``. Each report section is one module
 here with ``TITLE``, ``STEPS`` (progress ticks), ``compute(profile, config, progress) -> dict``,
 ``figures(result) -> {file name: draw(path)}`` and ``lines(result) -> Markdown lines`` (a section
 with ``NEEDS_RESULTS = True`` also gets the sections before it as ``results=``); the table
-:data:`SECTIONS` gives their order, keys in ``results.json`` and numbering in the report. A section
+``SECTIONS`` gives their order, keys in ``results.json`` and numbering in the report. A section
 that computes nothing in a profile (8-10 in ``quick``) returns ``{}`` and is left out of the report.
 
-Profiles (:mod:`.profile`): ``quick`` (a few minutes on 2 cores) and ``full`` (longer memories,
+Profiles (``.profile``): ``quick`` (a few minutes on 2 cores) and ``full`` (longer memories,
 Fig. 4 at the paper's size, sections 8-10). Everything is written to a temporary folder and moved
 into the output folder only when complete.
 """
@@ -97,7 +97,7 @@ def write_report(results: dict, out: Path) -> list[str]:
 @float64
 def reproduce(profile_name: str, out: Path, config: SolverConfig = SolverConfig(), progress=None) -> dict:
     """Run a profile and write its report into ``out`` (a folder checked beforehand; see
-    :func:`memdyn.core.files.prepare_output`); files are replaced only when all are complete."""
+    ``memdyn.core.files.prepare_output``); files are replaced only when all are complete."""
     results = compute(PROFILES[profile_name], config, progress=progress)
     results["profile"] = profile_name
     files = write_report(results, Path(out))

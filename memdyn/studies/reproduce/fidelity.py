@@ -3,11 +3,11 @@
 One table (``results.json`` key ``fidelity``): a row per read-off value of JMLR Figs. 1b, 2, 3 and 4
 and Theorem 20's bound, with ``relative_gap`` = memdyn / paper - 1 and an ``explanation`` wherever
 the gap exceeds 25%. The Figs. 2-3 settings are the best ``research/infer_paper.py`` found
-(:data:`memdyn.studies.problems.INFERRED`, checked against its committed output by a test; Fig. 3's from
+(``memdyn.studies.problems.INFERRED``, checked against its committed output by a test; Fig. 3's from
 the search that leaves out its 1/omega = 10 pair, whose rows say why), solved afresh here; Fig. 1b's
 (unit-variance inputs, 128 samples, lr 0.046) is the one ``research/fig1b_hypotheses.py`` singled out,
 run here; Fig. 4a comes from section 7's linear run, converted to the paper's input scaling by the exact
-identity of :mod:`memdyn.rnn.model` (unit-variance inputs: every loss times dt).
+identity of ``memdyn.rnn.model`` (unit-variance inputs: every loss times dt).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _setting_text(s: dict) -> str:
 
 def _flow_curve(figure: str, memories, config, t1: float) -> dict:
     """Hitting times under the inferred setting of ``figure`` at ``memories``, in the paper's time:
-    :func:`memdyn.studies.infer.predict` on that one setting (None where not reached or unresolved)."""
+    ``memdyn.studies.infer.predict`` on that one setting (None where not reached or unresolved)."""
     s = INFERRED[figure]
     rates = s["null_rates"]
     space = Space(width=len(rates) + 1, c=(s["c"],), sigma=(s["sigma"],), w_star=(s["w_star"],), null_min=(rates[0],),

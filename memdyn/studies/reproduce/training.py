@@ -46,8 +46,8 @@ def fig4_trainings(setting: dict, inputs: str = "white") -> tuple[tuple[str, str
 def fig4_run(inputs: str, training: tuple, epochs: int, seeds: int, setting: dict, progress=None,
              checkpoint=None) -> dict:
     """One (inputs, training) pair of Fig. 4: its curve (mean over the seeds that stayed finite), and the plateau's
-    level and escape epoch read off that mean curve (:func:`memdyn.rnn.train.plateau_escape`). ``checkpoint``: a
-    file to save the training to as it goes, and to resume it from (:func:`memdyn.rnn.train.train`)."""
+    level and escape epoch read off that mean curve (``memdyn.rnn.train.plateau_escape``). ``checkpoint``: a
+    file to save the training to as it goes, and to resume it from (``memdyn.rnn.train.train``)."""
     _, act, opt, lr = training
     spec = RNNSpec(width=setting["width"], dt=setting["dt"], horizon=setting["T"], activation=act,
                    noise=setting["noise"], input_scale=setting.get("input_scale", 1.0),

@@ -1,10 +1,10 @@
 """Best exponential-sum fits rho ~ sum_i a_i e^{-w_i t} on [0, inf) in extended precision, in three norms.
 
-The float64 L2 optimiser of :mod:`memdyn.theory.approx` stalls near width 6: the Gram matrix of
+The float64 L2 optimiser of ``memdyn.theory.approx`` stalls near width 6: the Gram matrix of
 e^{-w t} is the Cauchy matrix 1/(w_i + w_j), whose condition number grows like e^{c m}, so that
 solving for the amplitudes and forming J = ||rho||^2 - b^T G^-1 b (a difference of nearly equal
 numbers) loses every digit once J < 1e-16 ||rho||^2. Here every quantity that cancels is formed in
-binary floating point of :data:`PRECISION` bits (gmpy2/MPFR, the backend mpmath itself uses), and
+binary floating point of ``PRECISION`` bits (gmpy2/MPFR, the backend mpmath itself uses), and
 only the optimiser's step, which needs no such accuracy, runs in float64:
 
 * ``l2`` -- variable projection: for given rates the amplitudes solve G a = b with
@@ -18,9 +18,9 @@ only the optimiser's step, which needs no such accuracy, runs in float64:
   (Comput. Vis. Sci. 20, 2019), the independent variables are instead the 2m zeros xi of the
   error: the sum interpolating rho there is found by Newton, the error's extrema between the zeros
   by safeguarded Newton, and the zeros move (Newton, with the sensitivities in closed form) until
-  the 2m + 1 extrema agree to :data:`REMEZ_TOL`. Started from the width m-1 fit's zeros, stretched.
+  the 2m + 1 extrema agree to ``REMEZ_TOL``. Started from the width m-1 fit's zeros, stretched.
   Certificate: de la Vallee Poussin, min_j |e(x_j)| <= E* <= max_t |e(t)|, both in the JSON;
-  checked against the published tables (:mod:`memdyn.theory.hackbusch`) to width 40.
+  checked against the published tables (``memdyn.theory.hackbusch``) to width 40.
 * ``l1`` -- ||rho - rho_hat||_L1 = sup_t ||H_t - H_hat_t|| (JMLR Lemma 15). The error of the best
   fit changes sign at 2m points z, and its first-order conditions int sign(e) d rho_hat/d theta = 0
   become conditions on z alone once rho_hat is the interpolant through rho there (the canonical
@@ -33,8 +33,8 @@ Each width starts from the width m-1 optimum with one rate added (a width-m sum 
 width-(m-1) one), so errors are non-increasing in m by construction: a fit that does not beat its
 predecessor keeps it and says so (``improved`` false).
 
-Modules: :mod:`.base` (arithmetic, the kernel, a fit), :mod:`.l2`, :mod:`.sup`, :mod:`.l1` (the fitters),
-:mod:`.norms` (errors in every norm), :mod:`.driver` (every width in one norm).
+Modules: ``.base`` (arithmetic, the kernel, a fit), ``.l2``, ``.sup``, ``.l1`` (the fitters),
+``.norms`` (errors in every norm), ``.driver`` (every width in one norm).
 """
 
 from .base import (

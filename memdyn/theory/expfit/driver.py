@@ -15,7 +15,7 @@ from .sup import fit_sup
 
 @dataclass(repr=False)
 class BestFits:
-    """Best fits of rho in one norm for each width (:func:`best_fits`)."""
+    """Best fits of rho in one norm for each width (``best_fits``)."""
 
     rho: str
     norm: str
@@ -27,7 +27,7 @@ class BestFits:
         return f"BestFits({self.rho!r}, norm={self.norm!r}, widths {[r['m'] for r in self.rows]})"
 
     def to_pandas(self):
-        """One row per width with its errors in every norm, as a :class:`pandas.DataFrame`."""
+        """One row per width with its errors in every norm, as a ``pandas.DataFrame``."""
         import pandas as pd
 
         keys = ("m", "l2_error", "l1_error", "sup_error", "improved")

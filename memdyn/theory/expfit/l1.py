@@ -42,7 +42,7 @@ def _canonical(kernel: PreciseKernel, a, w, z):
     rho_hat interpolates rho there): R_{p,i} = sum_j (-1)^j int_{z_j}^{z_j+1} t^p e^{-w_i t} dt = 0
     (p = 0, 1; z_0 = 0, z_2m+1 = oo), scaled by w_i^(p+1) (so that each is relative to int t^p e^{-w_i t}),
     with its Jacobian in ln z: the limits' explicit part 2 (-1)^(nu-1) z_nu^p e^{-w_i z_nu} and the part
-    through the interpolant's rates, dp/dz_nu = e'(z_nu) T^-1 e_nu as in :func:`sensitivity`.
+    through the interpolant's rates, dp/dz_nu = e'(z_nu) T^-1 e_nu as in ``sensitivity``.
     Returns (R, Jacobian, T, e'(z))."""
     m = len(w)
     M0, M1, M2 = _segment_moments(w, [gmpy2.mpfr(0)] + list(z))
@@ -68,10 +68,10 @@ def _norm(v) -> float:
 def fit_l1(kernel: PreciseKernel, m: int, *, start: NormFit, previous: NormFit | None = None, max_iter: int = 60) -> NormFit:
     """The best L1 fit of width m. Its error changes sign at 2m points z where, for the interpolant
     through rho there, the sign pattern annihilates every tangent direction: the canonical-point
-    conditions of :func:`_canonical`, solved by Newton in ln z (:func:`move_nodes`, ||R|| as merit)
+    conditions of ``_canonical``, solved by Newton in ln z (``move_nodes``, ||R|| as merit)
     -- smooth in z, where Newton on (a, ln w) crosses the L1 error's seams as zeros appear and vanish.
     Started from the width m-1 fit's nodes stretched, else from the sign changes of ``start`` (the L2
-    fit of width m). Certificate: the first-order residual ``kkt`` of :func:`_l1` (zeros found anew
+    fit of width m). Certificate: the first-order residual ``kkt`` of ``_l1`` (zeros found anew
     on the search grid), ``converged`` when it is below L1_KKT."""
     with precise():
         begin = node_start(kernel, m, start, previous)

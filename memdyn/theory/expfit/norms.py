@@ -46,7 +46,7 @@ def zeros(kernel: PreciseKernel, a, w) -> list[float]:
 def l1_error(kernel: PreciseKernel, a, w) -> float | None:
     """||rho - rho_hat||_L1 = sup_t ||H_t - H_hat_t|| (JMLR Lemma 15), None if infinite: in closed form
     between the residual's zeros z_j, sum_j |R(z_j) - R(z_j+1) - sum_i a_i (e^{-w_i z_j} - e^{-w_i z_j+1})/w_i|
-    with R(x) = int_x^inf rho (:meth:`PreciseKernel.tails`)."""
+    with R(x) = int_x^inf rho (``PreciseKernel.tails``)."""
     if not kernel.finite("l1"):
         return None
     edges = [0.0] + zeros(kernel, a, w)

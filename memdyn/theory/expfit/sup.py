@@ -185,8 +185,8 @@ def _spread(M) -> float:
 def _equalise(kernel: PreciseKernel, a, w, xi, *, max_iter: int = 60):
     """Best uniform fit from nodes xi (Hackbusch's independent variables, Comput. Vis. Sci. 20, 2019):
     the sum interpolating rho at the 2m nodes has one extremum M_j of its error between consecutive
-    nodes (and at each end); Newton (:func:`sensitivity`) moves ln xi until the 2m+1 |M_j| are
-    equal, by :func:`move_nodes` with the spread max|M|/min|M| - 1 as its merit.
+    nodes (and at each end); Newton (``sensitivity``) moves ln xi until the 2m+1 |M_j| are
+    equal, by ``move_nodes`` with the spread max|M|/min|M| - 1 as its merit.
     Returns (a, w, xi, y, M, iterations, spread)."""
     n = len(xi) + 1
     y, M = _extrema(kernel, a, w, xi, None)
@@ -237,7 +237,7 @@ def _predicted_start(kernel: PreciseKernel, previous: NormFit, m: int):
 
 def node_start(kernel: PreciseKernel, m: int, start: NormFit, previous: NormFit | None):
     """(a, w, nodes) of an interpolant to start the sup and L1 iterations from: the width m-1 fit's
-    nodes stretched (:func:`_predicted_start`) when it has them and that works, else the sign changes
+    nodes stretched (``_predicted_start``) when it has them and that works, else the sign changes
     of ``start`` (a fit of width m) with the sum through rho there. None when neither exists."""
     if previous is not None and "nodes" in previous.certificate and previous.m == m - 1:
         begin = _predicted_start(kernel, previous, m)
@@ -250,7 +250,7 @@ def node_start(kernel: PreciseKernel, m: int, start: NormFit, previous: NormFit 
 
 
 def fit_sup(kernel: PreciseKernel, m: int, *, start: NormFit, previous: NormFit | None = None) -> NormFit | None:
-    """The best uniform fit of width m, by :func:`_equalise` from the sign changes of ``start``'s error
+    """The best uniform fit of width m, by ``_equalise`` from the sign changes of ``start``'s error
     (a fit of the same width: the sum interpolating rho there is ``start`` itself). None when the start
     lacks 2m sign changes or its interpolation fails. Certificate: the 2m+1 alternation points, the
     errors there, de la Vallee Poussin's lower bound min_j |e(y_j)| <= E*, and ``converged`` when the
