@@ -1,8 +1,6 @@
 """What a user would otherwise run: exp(-t) + 0.5 exp(-(t - mu)^2/2), width 2 from (a, w) = (1, 0 | 1, 0.5),
 both hitting times with delta = 0.01, by SciPy's LSODA at rtol 1e-10 on a hand-written stable gradient."""
-import json
-import sys
-
+import json, sys
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.special import erfcx
