@@ -51,28 +51,47 @@ def main(delta: float = 0.1, memories=(8.0, 10.0, 12.0, 14.0, 16.0), repeat: int
         horizon = 3 * max(x for x in (ours.tau_param, ours.tau_loss, 1.0) if x is not None)
         if ours.tau_loss is None:
             horizon = 1e6  # long enough for the flow to settle after its escape
-        lsoda = [scipy_hitting_times(target, data, A0, W0, delta=delta, t1=horizon, method="LSODA",
-                                     rtol=1e-10, atol=1e-12) for _ in range(max(1, repeat // 2))]
-        rows.append({
-            "mu": mu, "tau_param": ours.tau_param, "tau_loss": ours.tau_loss, "status": ours.status,
-            "steps": ours.steps, "memdyn_s": statistics.median(walls), "memdyn_first_call_s": first,
-            "lsoda_tau_param": lsoda[0]["tau_param"], "lsoda_tau_loss": lsoda[0]["tau_loss"],
-            "lsoda_s": statistics.median(r["wall_s"] for r in lsoda), "lsoda_nfev": lsoda[0]["nfev"],
-            "lsoda_t1": horizon,
-        })
-    return {"delta": delta, "machine": f"{platform.machine()}, {jax.device_count()} JAX CPU device(s), "
-            f"jax {jax.__version__}", "rows": rows}
+        lsoda = [
+            scipy_hitting_times(target, data, A0, W0, delta=delta, t1=horizon, method="LSODA", rtol=1e-10, atol=1e-12)
+            for _ in range(max(1, repeat // 2))
+        ]
+        rows.append(
+            {
+                "mu": mu,
+                "tau_param": ours.tau_param,
+                "tau_loss": ours.tau_loss,
+                "status": ours.status,
+                "steps": ours.steps,
+                "memdyn_s": statistics.median(walls),
+                "memdyn_first_call_s": first,
+                "lsoda_tau_param": lsoda[0]["tau_param"],
+                "lsoda_tau_loss": lsoda[0]["tau_loss"],
+                "lsoda_s": statistics.median(r["wall_s"] for r in lsoda),
+                "lsoda_nfev": lsoda[0]["nfev"],
+                "lsoda_t1": horizon,
+            }
+        )
+    return {
+        "delta": delta,
+        "machine": f"{platform.machine()}, {jax.device_count()} JAX CPU device(s), jax {jax.__version__}",
+        "rows": rows,
+    }
 
 
 def table(result: dict) -> str:
-    lines = [f"delta = {result['delta']}; {result['machine']}", "",
-             "| 1/ω | τ_param (memdyn) | τ_loss (memdyn) | status | steps | memdyn s/solve | τ_param (LSODA) | τ_loss (LSODA) | LSODA s/solve | LSODA nfev | speed-up |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"delta = {result['delta']}; {result['machine']}",
+        "",
+        "| 1/ω | τ_param (memdyn) | τ_loss (memdyn) | status | steps | memdyn s/solve | τ_param (LSODA) | τ_loss (LSODA) | LSODA s/solve | LSODA nfev | speed-up |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     fmt = lambda x: "null" if x is None else f"{x:.10g}"  # noqa: E731
     for r in result["rows"]:
-        lines.append(f"| {r['mu']:g} | {fmt(r['tau_param'])} | {fmt(r['tau_loss'])} | {r['status']} | {r['steps']} | "
-                     f"{r['memdyn_s'] * 1e3:.1f} ms | {fmt(r['lsoda_tau_param'])} | {fmt(r['lsoda_tau_loss'])} | "
-                     f"{r['lsoda_s'] * 1e3:.1f} ms | {r['lsoda_nfev']} | {r['lsoda_s'] / r['memdyn_s']:.1f}x |")
+        lines.append(
+            f"| {r['mu']:g} | {fmt(r['tau_param'])} | {fmt(r['tau_loss'])} | {r['status']} | {r['steps']} | "
+            f"{r['memdyn_s'] * 1e3:.1f} ms | {fmt(r['lsoda_tau_param'])} | {fmt(r['lsoda_tau_loss'])} | "
+            f"{r['lsoda_s'] * 1e3:.1f} ms | {r['lsoda_nfev']} | {r['lsoda_s'] / r['memdyn_s']:.1f}x |"
+        )
     return "\n".join(lines)
 
 

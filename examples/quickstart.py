@@ -33,8 +33,17 @@ def main(out: str | Path = "quickstart-out", mu: float = 14.0, horizon: float | 
     end = horizon or 30 * max(result.tau_loss or 1.0, 1.0)
     ts = np.logspace(-2, np.log10(end), 200)
     curve = memdyn.trajectory(target, data, np.asarray(a0 + w0), ts)
-    ax = plots.plot_loss_curves([{"label": f"1/ω = {mu:g}", "t": ts, "loss": curve["loss"],
-                                   "tau_param": result.tau_param, "tau_loss": result.tau_loss}])
+    ax = plots.plot_loss_curves(
+        [
+            {
+                "label": f"1/ω = {mu:g}",
+                "t": ts,
+                "loss": curve["loss"],
+                "tau_param": result.tau_param,
+                "tau_loss": result.tau_loss,
+            }
+        ]
+    )
     plots.save(ax, out / "quickstart_loss.png")
     return {"result": result.to_json(), "figure": str(out / "quickstart_loss.png")}
 

@@ -27,8 +27,21 @@ from typing import Any
 from .version import __version__ as __version__
 
 _EXPORTS = {
-    "api": ("approximate", "bench", "cache_info", "clear_cache", "describe", "distributed", "evaluate", "flow",
-            "infer", "reproduce", "sharp", "sweep", "train"),
+    "api": (
+        "approximate",
+        "bench",
+        "cache_info",
+        "clear_cache",
+        "describe",
+        "distributed",
+        "evaluate",
+        "flow",
+        "infer",
+        "reproduce",
+        "sharp",
+        "sweep",
+        "train",
+    ),
     "core.cache": ("use_compilation_cache",),
     "core.formula": ("Kernel", "parse_kernel"),
     "core.integrate": ("DEFAULT_T1", "FlowResult", "SolverConfig", "hitting_times", "trajectory"),

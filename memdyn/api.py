@@ -87,8 +87,14 @@ def _jitted(tg):
 
 
 @float64
-def evaluate(rho: str, *, a0: Sequence[float], w0: Sequence[float], params: Mapping[str, float] | None = None,
-             hessian: bool = False) -> dict:
+def evaluate(
+    rho: str,
+    *,
+    a0: Sequence[float],
+    w0: Sequence[float],
+    params: Mapping[str, float] | None = None,
+    hessian: bool = False,
+) -> dict:
     """Loss, gradient (and optionally Hessian) of the reduced model at theta = (a0, w0).
 
     The reduced model is rho_hat(t) = sum_i a_i exp(-w_i t) and its loss
@@ -124,10 +130,21 @@ def evaluate(rho: str, *, a0: Sequence[float], w0: Sequence[float], params: Mapp
 
 
 @float64
-def flow(rho: str, *, a0: Sequence[float], w0: Sequence[float], delta: float,
-         params: Mapping[str, float] | None = None, t1: float = DEFAULT_T1, solver: str = SOLVER_DEFAULTS.solver,
-         rtol: float = SOLVER_DEFAULTS.rtol, atol: float = SOLVER_DEFAULTS.atol, max_steps: int = SOLVER_DEFAULTS.max_steps,
-         param_map: str = "plain", throw: bool = False) -> FlowResult:
+def flow(
+    rho: str,
+    *,
+    a0: Sequence[float],
+    w0: Sequence[float],
+    delta: float,
+    params: Mapping[str, float] | None = None,
+    t1: float = DEFAULT_T1,
+    solver: str = SOLVER_DEFAULTS.solver,
+    rtol: float = SOLVER_DEFAULTS.rtol,
+    atol: float = SOLVER_DEFAULTS.atol,
+    max_steps: int = SOLVER_DEFAULTS.max_steps,
+    param_map: str = "plain",
+    throw: bool = False,
+) -> FlowResult:
     """Integrate the gradient flow d(a, w)/dtau = -grad J from (a0, w0) and return both hitting times.
 
     The hitting times of JMLR Theorem 20 with threshold ``delta``::
@@ -175,8 +192,15 @@ def flow(rho: str, *, a0: Sequence[float], w0: Sequence[float], delta: float,
     return _checked(result, throw)
 
 
-def _swept_target(rho: str, params: Mapping[str, float] | None, param: str, values: Sequence[float], *,
-                  warm: bool = False, grid: Sequence[tuple[str, Sequence[float]]] = ()):
+def _swept_target(
+    rho: str,
+    params: Mapping[str, float] | None,
+    param: str,
+    values: Sequence[float],
+    *,
+    warm: bool = False,
+    grid: Sequence[tuple[str, Sequence[float]]] = (),
+):
     """(the fixed parameters, the target of the sweep); with ``warm`` from the warm path when it can."""
     base = dict(params or {})
     for name, _ in [(param, values), *grid]:
@@ -233,15 +257,36 @@ def _devices(devices: int | str) -> int:
 
 
 @float64
-def sweep(rho: str, param: str, values: Sequence[float], *, delta: float, params: Mapping[str, float] | None = None,
-          grid: Sequence[tuple[str, Sequence[float]]] = (), init: str = "explicit",
-          a0: Sequence[float] | None = None, w0: Sequence[float] | None = None, m: int | None = None,
-          null_rates: Sequence[float] = (), groups: Sequence[int] | None = None, seeds: int = 1,
-          w_range: Sequence[float] = (0.5, 2.0), a_range: Sequence[float] = (-1.0, 1.0), beta: float = 1.0,
-          t1: float = DEFAULT_T1, solver: str = SOLVER_DEFAULTS.solver, rtol: float = SOLVER_DEFAULTS.rtol,
-          atol: float = SOLVER_DEFAULTS.atol, max_steps: int = SOLVER_DEFAULTS.max_steps, param_map: str = "plain",
-          chunk: int | None = None, devices: int | str = 1, out: str | None = None, progress: bool = False,
-          throw: bool = False) -> SweepResult:
+def sweep(
+    rho: str,
+    param: str,
+    values: Sequence[float],
+    *,
+    delta: float,
+    params: Mapping[str, float] | None = None,
+    grid: Sequence[tuple[str, Sequence[float]]] = (),
+    init: str = "explicit",
+    a0: Sequence[float] | None = None,
+    w0: Sequence[float] | None = None,
+    m: int | None = None,
+    null_rates: Sequence[float] = (),
+    groups: Sequence[int] | None = None,
+    seeds: int = 1,
+    w_range: Sequence[float] = (0.5, 2.0),
+    a_range: Sequence[float] = (-1.0, 1.0),
+    beta: float = 1.0,
+    t1: float = DEFAULT_T1,
+    solver: str = SOLVER_DEFAULTS.solver,
+    rtol: float = SOLVER_DEFAULTS.rtol,
+    atol: float = SOLVER_DEFAULTS.atol,
+    max_steps: int = SOLVER_DEFAULTS.max_steps,
+    param_map: str = "plain",
+    chunk: int | None = None,
+    devices: int | str = 1,
+    out: str | None = None,
+    progress: bool = False,
+    throw: bool = False,
+) -> SweepResult:
     """Hitting times over the values of a parameter (x starts), as one compiled, batched solve.
 
     Args:
@@ -297,9 +342,20 @@ def sweep(rho: str, param: str, values: Sequence[float], *, delta: float, params
     base, tg = _swept_target(rho, params, param, values, warm=param_map == "plain", grid=grid)
     kernel = tg.lowered().kernel if init == "mstar" else None  # M* reads the formula's exponential terms
     points = [dict(zip(names, combo)) for combo in itertools.product(values, *(vals for _, vals in grid))]
-    starts = build_starts(kernel, [{**base, **p} for p in points], init=init, a0=a0, w0=w0, m=m,
-                          null_rates=null_rates, groups=groups, seeds=seeds, w_range=w_range, a_range=a_range,
-                          beta=beta)
+    starts = build_starts(
+        kernel,
+        [{**base, **p} for p in points],
+        init=init,
+        a0=a0,
+        w0=w0,
+        m=m,
+        null_rates=null_rates,
+        groups=groups,
+        seeds=seeds,
+        w_range=w_range,
+        a_range=a_range,
+        beta=beta,
+    )
     n = len(points) * starts.shape[0]
     if param_map != "plain":
         from .core.reparam import mapped
@@ -312,19 +368,46 @@ def sweep(rho: str, param: str, values: Sequence[float], *, delta: float, params
             print(f"memdyn sweep: resuming {out}: {done} of {total} chunks already done, {rest}", file=sys.stderr)
 
     with _bar(progress, desc="sweep", unit="solve", total=n) as bar:
-        result = run_sweep(tg, base, param, values, starts, delta=delta, t1=t1, config=config,
-                           chunk=chunk or (64 if n > 64 else None), progress=bar.update, out_dir=out,
-                           on_resume=resumed, grid=grid, devices=_devices(devices))
+        result = run_sweep(
+            tg,
+            base,
+            param,
+            values,
+            starts,
+            delta=delta,
+            t1=t1,
+            config=config,
+            chunk=chunk or (64 if n > 64 else None),
+            progress=bar.update,
+            out_dir=out,
+            on_resume=resumed,
+            grid=grid,
+            devices=_devices(devices),
+        )
     if out is not None and jax.process_index() == 0:
         result.save(out)
     return _checked(result, throw)
 
 
 @float64
-def sharp(rho: str, param: str, values: Sequence[float], *, a0: Sequence[float], w0: Sequence[float], delta: float,
-          params: Mapping[str, float] | None = None, gaussian: Sequence[float] | None = None, t1: float = DEFAULT_T1,
-          solver: str = SOLVER_DEFAULTS.solver, rtol: float = SOLVER_DEFAULTS.rtol, atol: float = SOLVER_DEFAULTS.atol,
-          max_steps: int = SOLVER_DEFAULTS.max_steps, progress: bool = False, throw: bool = False) -> SharpComparison:
+def sharp(
+    rho: str,
+    param: str,
+    values: Sequence[float],
+    *,
+    a0: Sequence[float],
+    w0: Sequence[float],
+    delta: float,
+    params: Mapping[str, float] | None = None,
+    gaussian: Sequence[float] | None = None,
+    t1: float = DEFAULT_T1,
+    solver: str = SOLVER_DEFAULTS.solver,
+    rtol: float = SOLVER_DEFAULTS.rtol,
+    atol: float = SOLVER_DEFAULTS.atol,
+    max_steps: int = SOLVER_DEFAULTS.max_steps,
+    progress: bool = False,
+    throw: bool = False,
+) -> SharpComparison:
     """Measured tau_loss beside the sharp predictions of the slow dynamics on M*.
 
     Near the invariant set M* the fitted neurons relax fast and the null neurons (``a0`` entries equal
@@ -359,17 +442,34 @@ def sharp(rho: str, param: str, values: Sequence[float], *, a0: Sequence[float],
 
     base, tg = _swept_target(rho, params, param, values)
     with _bar(progress, total=len(values), desc="sharp") as bar:
-        result = compare(tg, base, param, list(values), a0, w0, delta=delta, t1=t1,
-                         config=_config(solver, rtol, atol, max_steps),
-                         gaussian=None if gaussian is None else (float(gaussian[0]), float(gaussian[1])),
-                         progress=bar.update)
+        result = compare(
+            tg,
+            base,
+            param,
+            list(values),
+            a0,
+            w0,
+            delta=delta,
+            t1=t1,
+            config=_config(solver, rtol, atol, max_steps),
+            gaussian=None if gaussian is None else (float(gaussian[0]), float(gaussian[1])),
+            progress=bar.update,
+        )
     return _checked(result, throw)
 
 
 @float64
-def approximate(rho: str, *, widths: Sequence[int], params: Mapping[str, float] | None = None, alpha: int = 1,
-                beta: float | None = None, min_rate: float | None = None, norm: str | None = None,
-                progress: bool = False) -> Any:
+def approximate(
+    rho: str,
+    *,
+    widths: Sequence[int],
+    params: Mapping[str, float] | None = None,
+    alpha: int = 1,
+    beta: float | None = None,
+    min_rate: float | None = None,
+    norm: str | None = None,
+    progress: bool = False,
+) -> Any:
     """Best exponential-sum approximations rho ~ sum_i a_i exp(-w_i t) of each width.
 
     Without ``norm``: the best float64 L2 fits (several starts, warm-started from width m-1), their L2
@@ -401,8 +501,13 @@ def approximate(rho: str, *, widths: Sequence[int], params: Mapping[str, float] 
     from .theory.expfit import PreciseKernel, best_fits
 
     with _bar(progress, total=max(widths), desc="fits", unit="width") as bar:
-        return best_fits(PreciseKernel(target(rho, values), values, rho), widths, norm, min_rate=min_rate,
-                         progress=lambda m: bar.update(1))
+        return best_fits(
+            PreciseKernel(target(rho, values), values, rho),
+            widths,
+            norm,
+            min_rate=min_rate,
+            progress=lambda m: bar.update(1),
+        )
 
 
 def _widths(widths) -> list[int]:
@@ -416,8 +521,7 @@ def _widths(widths) -> list[int]:
 
 
 @float64
-def describe(rho: str, *, params: Mapping[str, float] | None = None, m: int | None = None,
-             latex: bool = False) -> dict:
+def describe(rho: str, *, params: Mapping[str, float] | None = None, m: int | None = None, latex: bool = False) -> dict:
     """What SymPy derived for ``rho``: terms, Laplace transforms (stable form), ||rho||^2.
 
     Args:
@@ -444,13 +548,33 @@ def _train_defaults():
 
 
 @float64
-def train(rho: str, *, params: Mapping[str, float] | None = None, width: int = 16, dt: float = 0.1,
-          horizon: float = 6.4, activation: str = "linear", recurrence: str = "full", optimizer: str = "gd",
-          lr: float | None = None, epochs: int = 2000, samples: int | None = 128, batch: int | None = None,
-          inputs: str = "white", modes: int = 4, noise: str = "brownian", input_scale: float = 1.0,
-          init: str = "memdyn", seeds: int = 1, seed: int = 0, delta: float = 0.01,
-          a0: Sequence[float] | None = None, w0: Sequence[float] | None = None, checkpoint: str | None = None,
-          progress: bool = False) -> TrainResult:
+def train(
+    rho: str,
+    *,
+    params: Mapping[str, float] | None = None,
+    width: int = 16,
+    dt: float = 0.1,
+    horizon: float = 6.4,
+    activation: str = "linear",
+    recurrence: str = "full",
+    optimizer: str = "gd",
+    lr: float | None = None,
+    epochs: int = 2000,
+    samples: int | None = 128,
+    batch: int | None = None,
+    inputs: str = "white",
+    modes: int = 4,
+    noise: str = "brownian",
+    input_scale: float = 1.0,
+    init: str = "memdyn",
+    seeds: int = 1,
+    seed: int = 0,
+    delta: float = 0.01,
+    a0: Sequence[float] | None = None,
+    w0: Sequence[float] | None = None,
+    checkpoint: str | None = None,
+    progress: bool = False,
+) -> TrainResult:
     """Train a discrete RNN on the target ``rho`` (JMLR Figs. 1 and 4).
 
     The network is h_{k+1} = h_k + dt sigma(W h_k + U x_k), y = c^T h_K; the target is the exact
@@ -490,21 +614,55 @@ def train(rho: str, *, params: Mapping[str, float] | None = None, width: int = 1
     if a0 is not None:
         start = diagonal_start(a0, w0)
         width, recurrence, train_input = len(a0), "diagonal", False
-    spec = RNNSpec(width=width, dt=dt, horizon=horizon, activation=activation, recurrence=recurrence,
-                   train_input=train_input, noise=noise, input_scale=input_scale, init=init)
-    config = TrainConfig(optimizer=optimizer, lr=lr, epochs=epochs, samples=samples, batch=batch, inputs=inputs,
-                         modes=modes, delta=delta, seed=seed)
+    spec = RNNSpec(
+        width=width,
+        dt=dt,
+        horizon=horizon,
+        activation=activation,
+        recurrence=recurrence,
+        train_input=train_input,
+        noise=noise,
+        input_scale=input_scale,
+        init=init,
+    )
+    config = TrainConfig(
+        optimizer=optimizer,
+        lr=lr,
+        epochs=epochs,
+        samples=samples,
+        batch=batch,
+        inputs=inputs,
+        modes=modes,
+        delta=delta,
+        seed=seed,
+    )
     if samples is None and activation != "linear":
         raise InputError("samples", "the exact white-noise expectation needs activation='linear'")
     with _bar(progress, total=epochs, desc="train", unit="epoch") as bar:
-        return train_rnn(spec, rho_grid(rho, params, spec), config, seeds=seeds, start=start, progress=bar.update,
-                         checkpoint=checkpoint)
+        return train_rnn(
+            spec,
+            rho_grid(rho, params, spec),
+            config,
+            seeds=seeds,
+            start=start,
+            progress=bar.update,
+            checkpoint=checkpoint,
+        )
 
 
 @float64
-def infer(*, figure: str | None = None, points: Sequence[tuple[float, float]] | None = None,
-          quantity: str = "tau_loss", uncertainty: float = 0.2, drop: Sequence[float] = (), m: int | None = None,
-          space: Mapping[str, Any] | None = None, top: int = 10, progress: bool = False) -> dict:
+def infer(
+    *,
+    figure: str | None = None,
+    points: Sequence[tuple[float, float]] | None = None,
+    quantity: str = "tau_loss",
+    uncertainty: float = 0.2,
+    drop: Sequence[float] = (),
+    m: int | None = None,
+    space: Mapping[str, Any] | None = None,
+    top: int = 10,
+    progress: bool = False,
+) -> dict:
     """Which unstated settings of the paper fit its read-off hitting times (Figs. 2-3).
 
     Searches the target exp(-w* t) + c exp(-(t - mu)^2/(2 sigma^2)), the start, the threshold and the
@@ -540,8 +698,10 @@ def infer(*, figure: str | None = None, points: Sequence[tuple[float, float]] | 
             raise InputError("points", f"expected (memory, time) number pairs, got {points!r}") from None
         read = (ReadOff("points", quantity, xs, ts, uncertainty),)
     try:
-        chosen = Space(width=m or PAPER_WIDTH.get(figure, 2),
-                       **{k: (tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in (space or {}).items()})
+        chosen = Space(
+            width=m or PAPER_WIDTH.get(figure, 2),
+            **{k: (tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in (space or {}).items()},
+        )
     except InputError as err:
         if err.argument == "width":  # Space calls it width; this function, like the command line, m
             raise InputError("m", err.reason) from None
@@ -633,5 +793,19 @@ def clear_cache() -> dict:
     return cache.clear()
 
 
-__all__ = ["evaluate", "flow", "sweep", "sharp", "approximate", "describe", "train", "infer", "bench", "reproduce",
-           "cache_info", "clear_cache", "distributed", "SolveError"]
+__all__ = [
+    "evaluate",
+    "flow",
+    "sweep",
+    "sharp",
+    "approximate",
+    "describe",
+    "train",
+    "infer",
+    "bench",
+    "reproduce",
+    "cache_info",
+    "clear_cache",
+    "distributed",
+    "SolveError",
+]

@@ -31,8 +31,14 @@ def plot_loss_curves(curves: Sequence[dict], *, ax=None, label_key: str = "label
         for key, style in (("tau_param", "o"), ("tau_loss", "s")):
             tau = curve.get(key)
             if tau is not None:
-                ax.plot([tau], [np.interp(np.log(tau), np.log(curve["t"]), curve["loss"])],
-                        style, color=color, ms=4, mfc="none")
+                ax.plot(
+                    [tau],
+                    [np.interp(np.log(tau), np.log(curve["t"]), curve["loss"])],
+                    style,
+                    color=color,
+                    ms=4,
+                    mfc="none",
+                )
     ax.set_xlabel(r"training time $\tau$")
     ax.set_ylabel(r"loss $J(\theta(\tau))$")
     ax.legend(fontsize="small", ncol=2)
@@ -40,8 +46,17 @@ def plot_loss_curves(curves: Sequence[dict], *, ax=None, label_key: str = "label
     return ax
 
 
-def plot_lines(x, series: dict, *, ax=None, xlabel: str = "", ylabel: str = "", logx: bool = False,
-               logy: bool = True, styles: dict | None = None):
+def plot_lines(
+    x,
+    series: dict,
+    *,
+    ax=None,
+    xlabel: str = "",
+    ylabel: str = "",
+    logx: bool = False,
+    logy: bool = True,
+    styles: dict | None = None,
+):
     """Several named series against one x (None values skipped), on optional log axes."""
     ax = _axes(ax)
     styles = styles or {}
@@ -82,8 +97,14 @@ def plot_work_precision(rows, *, ax=None):
         pts = sorted((r["wall_s"], r["error"]) for r in rows if r["method"] == method and r["error"])
         if pts:
             x, y = zip(*pts)
-            ax.loglog(x, y, "o-" if method.startswith("diffrax") else ("s--" if method.startswith("scipy") else "^:"),
-                      color=plt.cm.tab10(i % 10), ms=4, label=method)
+            ax.loglog(
+                x,
+                y,
+                "o-" if method.startswith("diffrax") else ("s--" if method.startswith("scipy") else "^:"),
+                color=plt.cm.tab10(i % 10),
+                ms=4,
+                label=method,
+            )
     ax.set_xlabel("wall time per solve (s)")
     ax.set_ylabel(r"relative error in $\tau'_0$")
     ax.legend(fontsize="x-small", ncol=2)

@@ -54,8 +54,12 @@ def _time(f):
 def main():
     devices = jax.local_devices()
     tg = memdyn.target(RHO, {"mu": MUS})
-    out = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-           "devices": [str(d) for d in devices], "elements": len(MUS), "t1": 1e12}
+    out = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "devices": [str(d) for d in devices],
+        "elements": len(MUS),
+        "t1": 1e12,
+    }
     kw = dict(delta=0.01, t1=1e12)
     # 1. one device, two chunks of 32, one after the other
     one = lambda: run_sweep(tg, {}, "mu", MUS, START, chunk=32, **kw)  # noqa: E731
@@ -82,10 +86,12 @@ def main():
     #    chunks that each mix short and long plateaus
     order = np.argsort(MUS)
     mixed = [MUS[i] for i in np.concatenate([order[k::8] for k in range(8)])]
-    out["balanced_chunks_s"] = timed("balanced chunks (the default)",
-                                     lambda: run_sweep(tg, {}, "mu", mixed, START, chunk=8, **kw))
-    out["mixed_chunks_s"] = timed("mixed chunks", lambda: run_sweep(tg, {}, "mu", mixed, START, chunk=8,
-                                                                     balance=False, **kw))
+    out["balanced_chunks_s"] = timed(
+        "balanced chunks (the default)", lambda: run_sweep(tg, {}, "mu", mixed, START, chunk=8, **kw)
+    )
+    out["mixed_chunks_s"] = timed(
+        "mixed chunks", lambda: run_sweep(tg, {}, "mu", mixed, START, chunk=8, balance=False, **kw)
+    )
     steps = ref.column("steps")
     out["steps_range"] = [int(min(steps)), int(max(steps))]
     taus = [t for t in ref.column("tau_loss") if t]

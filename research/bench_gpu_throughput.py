@@ -18,25 +18,37 @@ import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_gpu_throughput.json"
-ONE = ("import json; import jax; jax.config.update('jax_enable_x64', True); "
-       "from memdyn.studies.bench import device_scaling; "
-       "print(json.dumps(device_scaling(elements={{{m}: {n}}})))")
+ONE = (
+    "import json; import jax; jax.config.update('jax_enable_x64', True); "
+    "from memdyn.studies.bench import device_scaling; "
+    "print(json.dumps(device_scaling(elements={{{m}: {n}}})))"
+)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", action="append", metavar="M:N", default=None,
-                    help="width m and sweep size n (repeatable; default 2:4096, 2:32768, 10:512)")
+    ap.add_argument(
+        "--size",
+        action="append",
+        metavar="M:N",
+        default=None,
+        help="width m and sweep size n (repeatable; default 2:4096, 2:32768, 10:512)",
+    )
     ap.add_argument("--limit", type=float, default=60.0, help="seconds allowed per size (default 60)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"JSON to write (default {OUT.relative_to(OUT.parents[2])})")
     args = ap.parse_args(argv)
     sizes = [tuple(int(v) for v in s.split(":")) for s in (args.size or ["2:4096", "2:32768", "10:512"])]
-    doc = {"machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores", "limit_s": args.limit,
-           "rows": [], "unfinished": []}
+    doc = {
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "limit_s": args.limit,
+        "rows": [],
+        "unfinished": [],
+    }
     for m, n in sizes:
         try:
-            proc = subprocess.run([sys.executable, "-c", ONE.format(m=m, n=n)], capture_output=True, text=True,
-                                  timeout=args.limit)
+            proc = subprocess.run(
+                [sys.executable, "-c", ONE.format(m=m, n=n)], capture_output=True, text=True, timeout=args.limit
+            )
         except subprocess.TimeoutExpired:
             doc["unfinished"].append({"m": m, "elements": n})
             print(f"m = {m}, {n} trajectories: not finished in {args.limit:g} s")

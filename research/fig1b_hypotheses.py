@@ -36,14 +36,39 @@ HYPOTHESES = [
     ("learning rate x 3", "lr 0.03", {}, 0.03, False, None),
     ("diagonal W", "W = -diag(w)", {"recurrence": "diagonal"}, 0.01, False, None),
     ("kernel at the input time", "target dt sum_k rho(k dt) x_k (the lag reversed)", {}, 0.01, True, None),
-    ("unit-variance inputs", "x_k ~ N(0, 1) per step (loss x dt), lr 0.1: the default's dynamics", {"noise": "unit"},
-     0.1, False, None),
-    ("unit-variance inputs, lr 0.05", "x_k ~ N(0, 1) per step, lr 0.05 (half the default's rate in flow time)",
-     {"noise": "unit"}, 0.05, False, None),
-    ("unit-variance inputs, lr 0.0427", "x_k ~ N(0, 1) per step, lr 0.0427 (0.05 x 21,342 / 25,000: the exit "
-     "moved to the paper's 25k)", {"noise": "unit"}, 0.0427, False, None),
-    ("unit-variance inputs, 128 samples, lr 0.046", "x_k ~ N(0, 1) per step, a dataset of 128 sequences per seed "
-     "(Fig. 4's size), lr 0.046 (the mean's exit at the paper's 25k)", {"noise": "unit"}, 0.046, False, 128),
+    (
+        "unit-variance inputs",
+        "x_k ~ N(0, 1) per step (loss x dt), lr 0.1: the default's dynamics",
+        {"noise": "unit"},
+        0.1,
+        False,
+        None,
+    ),
+    (
+        "unit-variance inputs, lr 0.05",
+        "x_k ~ N(0, 1) per step, lr 0.05 (half the default's rate in flow time)",
+        {"noise": "unit"},
+        0.05,
+        False,
+        None,
+    ),
+    (
+        "unit-variance inputs, lr 0.0427",
+        "x_k ~ N(0, 1) per step, lr 0.0427 (0.05 x 21,342 / 25,000: the exit moved to the paper's 25k)",
+        {"noise": "unit"},
+        0.0427,
+        False,
+        None,
+    ),
+    (
+        "unit-variance inputs, 128 samples, lr 0.046",
+        "x_k ~ N(0, 1) per step, a dataset of 128 sequences per seed "
+        "(Fig. 4's size), lr 0.046 (the mean's exit at the paper's 25k)",
+        {"noise": "unit"},
+        0.046,
+        False,
+        128,
+    ),
 ]
 
 
@@ -52,19 +77,31 @@ def main():
     for name, change, spec_kw, lr, reverse, samples in HYPOTHESES:
         spec = RNNSpec(width=16, dt=0.1, horizon=6.4, **spec_kw)
         rho = rho_grid(AIRY, {}, spec)
-        res = train(spec, rho[::-1].copy() if reverse else rho, TrainConfig(optimizer="gd", lr=lr, epochs=EPOCHS,
-                                                                            samples=samples, chunk=4000), seeds=SEEDS)
+        res = train(
+            spec,
+            rho[::-1].copy() if reverse else rho,
+            TrainConfig(optimizer="gd", lr=lr, epochs=EPOCHS, samples=samples, chunk=4000),
+            seeds=SEEDS,
+        )
         finite = np.isfinite(res.loss).all(axis=1)
         losses = res.loss[finite]
         mean = losses.mean(axis=0)
         level = float(mean[MARKS[0]])
-        row = {"hypothesis": name, "change": change, "lr": lr, **spec_kw, "reverse": reverse, "samples": samples,
-               "diverged": int((~finite).sum()), "initial": float(mean[0]),
-               **{f"loss_{m // 1000}k": float(mean[m]) for m in MARKS},
-               **{f"sem_{m // 1000}k": float(losses[:, m].std(ddof=1) / np.sqrt(len(losses)) / mean[m]) for m in MARKS},
-               "exit_epoch": halved_after(mean, MARKS[0]),
-               "seed_exit_epochs": [halved_after(row, MARKS[0]) for row in losses],
-               "level_ratio_to_paper": level / PAPER["level"]}
+        row = {
+            "hypothesis": name,
+            "change": change,
+            "lr": lr,
+            **spec_kw,
+            "reverse": reverse,
+            "samples": samples,
+            "diverged": int((~finite).sum()),
+            "initial": float(mean[0]),
+            **{f"loss_{m // 1000}k": float(mean[m]) for m in MARKS},
+            **{f"sem_{m // 1000}k": float(losses[:, m].std(ddof=1) / np.sqrt(len(losses)) / mean[m]) for m in MARKS},
+            "exit_epoch": halved_after(mean, MARKS[0]),
+            "seed_exit_epochs": [halved_after(row, MARKS[0]) for row in losses],
+            "level_ratio_to_paper": level / PAPER["level"],
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
     OUT.write_text(json.dumps({"paper": PAPER, "epochs": EPOCHS, "seeds": SEEDS, "rows": rows}, indent=1) + "\n")

@@ -80,16 +80,28 @@ def main():
             continue
         r = readings(setting, float(memory), exits[float(memory)])
         r["paper"] = paper
-        r["from_start"] = next(p["memdyn"] for p in best["rows"]
-                               if p["quantity"] == "tau_param" and p["x"] == float(memory))
+        r["from_start"] = next(
+            p["memdyn"] for p in best["rows"] if p["quantity"] == "tau_param" and p["x"] == float(memory)
+        )
         rows.append(r)
-        print(f"1/omega {memory:g}: paper {paper:g}; from the start {r['from_start']:.3g}, from the entry "
-              f"{r.get('from_entry')}, departure {r['departure']}", flush=True)
+        print(
+            f"1/omega {memory:g}: paper {paper:g}; from the start {r['from_start']:.3g}, from the entry "
+            f"{r.get('from_entry')}, departure {r['departure']}",
+            flush=True,
+        )
     u = np.log1p(UNCERTAINTY)
-    chi2 = {k: float(sum((np.log(r[k] / r["paper"]) / u) ** 2 for r in rows)) if all(r.get(k) for r in rows) else None
-            for k in ("from_start", "from_entry", "departure")}
-    doc = {"setting": setting, "source": "research/results/infer_fig3_off.json (best)", "samples": SAMPLES,
-           "uncertainty": UNCERTAINTY, "rows": rows, "chi2": chi2}
+    chi2 = {
+        k: float(sum((np.log(r[k] / r["paper"]) / u) ** 2 for r in rows)) if all(r.get(k) for r in rows) else None
+        for k in ("from_start", "from_entry", "departure")
+    }
+    doc = {
+        "setting": setting,
+        "source": "research/results/infer_fig3_off.json (best)",
+        "samples": SAMPLES,
+        "uncertainty": UNCERTAINTY,
+        "rows": rows,
+        "chi2": chi2,
+    }
     (RESULTS / "fig3_separation.json").write_text(json.dumps(doc, indent=1) + "\n")
     print("chi2:", chi2)
 

@@ -47,11 +47,21 @@ from memdyn.studies.reproduce.training import FIG4_PAPER, fig4_run, fig4_trainin
 RESULTS = Path(__file__).resolve().parent / "results"
 SCAN_LRS = (0.1, 0.25, 0.5, 1.0)
 BUMP_CS, BUMP_LR = (0.5, 0.7071, 1.0), 0.25
-SCALE_SCAN = (("linear + GD", 0.1, 0.5), ("linear + GD", 0.1, 0.7071), ("tanh + GD", 0.1, 0.7071))  # (training, scale, c)
+SCALE_SCAN = (
+    ("linear + GD", 0.1, 0.5),
+    ("linear + GD", 0.1, 0.7071),
+    ("tanh + GD", 0.1, 0.7071),
+)  # (training, scale, c)
 SCAN_KEYS = ("lr", "escape", "plateau", "diverged", "epochs", "mean")  # what a scan keeps of a run
 MODES_SCAN = ((1, 0.1, 0.5), (2, 0.1, 0.5), (4, 0.1, 0.5), (1, 1.0, 0.5), (1, 0.1, 0.7071))  # (cosine modes J, lr, c)
-INIT_SCAN = (("linear + GD", 1.0), ("linear + GD", 0.5), ("linear + GD", 0.1), ("tanh + GD", 1.0), ("tanh + GD", 0.5),
-             ("tanh + Adam", 1e-3))  # (training, lr)
+INIT_SCAN = (
+    ("linear + GD", 1.0),
+    ("linear + GD", 0.5),
+    ("linear + GD", 0.1),
+    ("tanh + GD", 1.0),
+    ("tanh + GD", 0.5),
+    ("tanh + Adam", 1e-3),
+)  # (training, lr)
 INIT_SETTING = {"init": "relu-orthogonal", "input_scale": 0.1, "c": 0.7071}
 """The follow-up repository's whole convention: its start (RNNSpec.init), its inputs (scale dt), the bump at the
 paper's white-noise level."""
@@ -61,12 +71,23 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=20000, help="epochs per run (default: the paper's 20000)")
     ap.add_argument("--seeds", type=int, default=10, help="starts per run (default: the paper's 10)")
-    ap.add_argument("--tanh-seeds", type=int, default=None,
-                    help="starts per tanh run (default: --seeds; a tanh run costs several times a linear one)")
-    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for fig4_paper_size.json/.png (default research/results/)")
-    ap.add_argument("--only", action="append", metavar="INPUTS/TRAINING", default=None,
-                    help="run only this main pair, e.g. 'white/tanh + GD' (repeatable), and neither the scans nor "
-                         "the figure: to spread the pairs over several processes or devices (default: every pair)")
+    ap.add_argument(
+        "--tanh-seeds",
+        type=int,
+        default=None,
+        help="starts per tanh run (default: --seeds; a tanh run costs several times a linear one)",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=RESULTS, help="folder for fig4_paper_size.json/.png (default research/results/)"
+    )
+    ap.add_argument(
+        "--only",
+        action="append",
+        metavar="INPUTS/TRAINING",
+        default=None,
+        help="run only this main pair, e.g. 'white/tanh + GD' (repeatable), and neither the scans nor "
+        "the figure: to spread the pairs over several processes or devices (default: every pair)",
+    )
     args = ap.parse_args(argv)
     pairs = [(i, t[0]) for i in ("white", "cosine") for t in fig4_trainings(FIG4_PAPER, i)]
     for only in args.only or ():
@@ -85,8 +106,12 @@ def main(argv=None):
         run = doc["runs"].get(inputs, {}).get(label)
         return run is not None and run.get("modes") == (FIG4_PAPER["modes"] if inputs == "cosine" else None)
 
-    todo = [(i, t) for i in ("white", "cosine") for t in fig4_trainings(FIG4_PAPER, i) if not done(i, t[0])
-            and (args.only is None or f"{i}/{t[0]}" in args.only)]
+    todo = [
+        (i, t)
+        for i in ("white", "cosine")
+        for t in fig4_trainings(FIG4_PAPER, i)
+        if not done(i, t[0]) and (args.only is None or f"{i}/{t[0]}" in args.only)
+    ]
     with tqdm(total=len(todo) * args.epochs, unit="epoch", smoothing=0, mininterval=30) as bar:
         for inputs, training in todo:
             bar.set_description(f"{inputs}: {training[0]}")
@@ -97,11 +122,14 @@ def main(argv=None):
             run["seconds"] = round(time.perf_counter() - t0, 1)
             doc["runs"].setdefault(inputs, {})[training[0]] = run
             path.write_text(json.dumps(doc, indent=1) + "\n")
-            bar.write(f"{inputs:6s} {training[0]:12s} escape {run['escape']}, plateau {run['plateau']}, "
-                      f"final {np.mean(run['final']):.3g} ({run['seconds']} s)")
+            bar.write(
+                f"{inputs:6s} {training[0]:12s} escape {run['escape']}, plateau {run['plateau']}, "
+                f"final {np.mean(run['final']):.3g} ({run['seconds']} s)"
+            )
 
-    def scanned(name: str, key: str, inputs: str, label: str, lr: float | None, setting: dict, with_seeds: bool = False,
-                **what):
+    def scanned(
+        name: str, key: str, inputs: str, label: str, lr: float | None, setting: dict, with_seeds: bool = False, **what
+    ):
         """One entry of scan ``name``: ``label`` on ``inputs`` at ``lr`` (None: the training's own) under the paper's
         setting changed by ``setting``, kept with ``what`` set it apart (and its seed count if ``with_seeds``); a
         finished key is not run again, a new one is saved at once."""
@@ -110,12 +138,15 @@ def main(argv=None):
             return
         training = next(t for t in fig4_trainings(FIG4_PAPER, inputs) if t[0] == label)
         seeds = size["tanh_seeds"] if training[1] == "tanh" else args.seeds
-        run = fig4_run(inputs, (*training[:3], training[3] if lr is None else lr), args.epochs, seeds,
-                       {**FIG4_PAPER, **setting})
+        run = fig4_run(
+            inputs, (*training[:3], training[3] if lr is None else lr), args.epochs, seeds, {**FIG4_PAPER, **setting}
+        )
         entries[key] = kept(run, **what, **({"seeds": seeds} if with_seeds else {}))
         path.write_text(json.dumps(doc, indent=1) + "\n")
-        print(f"{inputs:6s} {name} [{key}] {label}: escape {run['escape']}, plateau {run['plateau']}, "
-              f"diverged {run['diverged']} of {seeds}")
+        print(
+            f"{inputs:6s} {name} [{key}] {label}: escape {run['escape']}, plateau {run['plateau']}, "
+            f"diverged {run['diverged']} of {seeds}"
+        )
 
     if args.only is not None:
         return
@@ -129,13 +160,30 @@ def main(argv=None):
     # the cosines' mode count J (unstated; the input's power grows like J): linear + GD at J = 1, 2, 4 (lr 0.1), at
     # J = 1 with the paper's lr 1.0, and at J = 1 with the bump that puts the white-noise level at the paper's
     for j, lr, c in MODES_SCAN:
-        scanned("modes_scan", f"{j} modes, lr {lr:g}, c {c:g}", "cosine", "linear + GD", lr, {"modes": j, "c": c},
-                modes=j, c=c)
+        scanned(
+            "modes_scan",
+            f"{j} modes, lr {lr:g}, c {c:g}",
+            "cosine",
+            "linear + GD",
+            lr,
+            {"modes": j, "c": c},
+            modes=j,
+            c=c,
+        )
     # the follow-up repository's input convention (inputs dt * randn, the same targets): the network reads the white
     # noise at input scale dt = 0.1; GD at the paper's lr 1.0, linear at c = 0.5 and 0.7071, tanh at 0.7071
     for label, scale, c in SCALE_SCAN:
-        scanned("scale_scan", f"{label}, input scale {scale:g}, c {c:g}", "white", label, None,
-                {"input_scale": scale, "c": c}, with_seeds=True, input_scale=scale, c=c)
+        scanned(
+            "scale_scan",
+            f"{label}, input scale {scale:g}, c {c:g}",
+            "white",
+            label,
+            None,
+            {"input_scale": scale, "c": c},
+            with_seeds=True,
+            input_scale=scale,
+            c=c,
+        )
     # the follow-up repository's start as well as its inputs: W = -P diag(relu(z)) P^T (about half its rates at 0),
     # U ~ U[-1, 1], c ~ U[-1/4, 1/4]; white noise at scale dt, c = 0.7071; GD at the paper's lr 1.0 and below
     for label, lr in INIT_SCAN:
@@ -170,8 +218,13 @@ def figure(doc: dict, path: Path):
                 ax.axvline(run["escape"], color=color, ls=":", lw=1)
             if label in doc["paper_escape"].get(inputs, {}):
                 ax.axvline(doc["paper_escape"][inputs][label], color=color, ls="--", lw=0.8, alpha=0.6)
-        ax.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss (mean, seeds' range shaded)",
-               title=f"Fig. 4, {inputs} inputs")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="epoch",
+            ylabel="loss (mean, seeds' range shaded)",
+            title=f"Fig. 4, {inputs} inputs",
+        )
         ax.legend(fontsize=8, title="dotted: escape, dashed: paper's", title_fontsize=7)
     if doc.get("init_scan"):  # the follow-up repository's start: every scanned run's mean curve
         ax = axes[len(doc["runs"])]
@@ -180,8 +233,13 @@ def figure(doc: dict, path: Path):
             ax.plot(np.maximum(run["epochs"], 1), run["mean"], label=f"{key} ({alive} of {run['seeds']} seeds finite)")
         ax.axhline(0.08, color="k", ls="--", lw=0.8, alpha=0.6)
         ax.axvline(doc["paper_escape"]["white"]["linear + GD"], color="k", ls="--", lw=0.8, alpha=0.6)
-        ax.set(xscale="log", yscale="log", xlabel="epoch", ylabel="loss (mean of the finite seeds, or of all)",
-               title="white inputs x dt, c = 0.7071,\nthe follow-up repository's start (relu-orthogonal)")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="epoch",
+            ylabel="loss (mean of the finite seeds, or of all)",
+            title="white inputs x dt, c = 0.7071,\nthe follow-up repository's start (relu-orthogonal)",
+        )
         ax.legend(fontsize=7, title="dashed: the paper's level and GD escape", title_fontsize=7)
     plots.save(axes[0], path)
 

@@ -22,8 +22,12 @@ def main() -> None:
         env = {**os.environ, "MEMDYN_CACHE_DIR": str(Path(tmp) / "cache"), "MEMDYN_CACHE": "on"}
         for kind in ("cold", "warm"):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "memdyn.cli", "reproduce", "--quick", "--out", str(Path(tmp) / kind)],
-                           env=env, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "memdyn.cli", "reproduce", "--quick", "--out", str(Path(tmp) / kind)],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             out[f"{kind}_s"] = time.perf_counter() - start
             timing = json.loads((Path(tmp) / kind / "results.json").read_text())["timing_s"]
             out[f"{kind}_sections_s"] = timing

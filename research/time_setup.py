@@ -32,8 +32,11 @@ def setup_commands(readme: str) -> tuple[str, str]:
 def timed(command: str, tmp: Path, name: str) -> tuple[float, str]:
     clone = tmp / name
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp / f"{name}-home"),
-           "MEMDYN_CACHE_DIR": str(tmp / f"{name}-cache")}
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp / f"{name}-home"),
+        "MEMDYN_CACHE_DIR": str(tmp / f"{name}-cache"),
+    }
     start = time.perf_counter()
     proc = subprocess.run(["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -44,17 +47,26 @@ def timed(command: str, tmp: Path, name: str) -> tuple[float, str]:
 
 def main() -> None:
     main_job, tests = setup_commands((ROOT / "README.md").read_text())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                            check=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
         main_s, _ = timed(main_job, Path(tmp), "main")
         tests_s, log = timed(tests, Path(tmp), "tests")
     summary = re.search(r"=+ (\d+) passed(?:, (\d+) deselected)?[^=\n]* in ([\d.]+)s", log)
     if summary is None:
         raise SystemExit("no pytest summary line in the test command's output")
-    out = {"commit": commit, "main_job": main_job, "main_job_s": main_s, "tests": tests, "tests_s": tests_s,
-           "tests_passed": int(summary[1]), "tests_deselected": int(summary[2] or 0), "pytest_s": float(summary[3]),
-           "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+    out = {
+        "commit": commit,
+        "main_job": main_job,
+        "main_job_s": main_s,
+        "tests": tests,
+        "tests_s": tests_s,
+        "tests_passed": int(summary[1]),
+        "tests_deselected": int(summary[2] or 0),
+        "pytest_s": float(summary[3]),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
     (Path(__file__).parent / "results" / "setup.json").write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
 

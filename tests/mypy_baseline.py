@@ -1,6 +1,6 @@
 """Write tests/mypy-baseline.txt from mypy's current errors (run after fixing some: the list may only shrink).
 
-    python tests/mypy_baseline.py
+python tests/mypy_baseline.py
 """
 
 import subprocess

@@ -87,20 +87,28 @@ def test_every_module_has_a_layer():
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_imports_go_one_way(name):
     allowed = ALLOWED[_layer(name)]
-    bad = [(target, line) for target, _, line in EDGES[name]
-           if _layer(target) not in allowed and target != name]
+    bad = [(target, line) for target, _, line in EDGES[name] if _layer(target) not in allowed and target != name]
     assert not bad, f"{name} imports against the layering: {bad}"
 
 
 def test_nothing_imports_the_cli():  # but ``python -m memdyn``
-    users = [(name, line) for name, edges in EDGES.items() for target, _, line in edges
-             if target.startswith("memdyn.cli") and not name.startswith("memdyn.cli") and name != "memdyn.__main__"]
+    users = [
+        (name, line)
+        for name, edges in EDGES.items()
+        for target, _, line in edges
+        if target.startswith("memdyn.cli") and not name.startswith("memdyn.cli") and name != "memdyn.__main__"
+    ]
     assert not users  # python -m memdyn (memdyn/__main__.py) runs it, as the memdyn script does
 
 
 def test_no_private_names_cross_modules():
-    bad = [(name, target, n, line) for name, edges in EDGES.items() for target, names, line in edges
-           for n in names if n.startswith("_") and n != "__version__"]
+    bad = [
+        (name, target, n, line)
+        for name, edges in EDGES.items()
+        for target, names, line in edges
+        for n in names
+        if n.startswith("_") and n != "__version__"
+    ]
     assert not bad, bad
 
 
@@ -118,7 +126,7 @@ def test_no_import_cycles():
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
+                raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(nxt) :] + [nxt]))
             if nxt not in state:
                 visit(nxt)
         stack.pop()

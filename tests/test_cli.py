@@ -30,8 +30,9 @@ def test_loss_json_matches_the_api(capsys):
 
 
 def test_flow_json_has_the_contract_fields(capsys):
-    code, out, err = run(capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
-                         "--delta", "0.01", "--json")
+    code, out, err = run(
+        capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01", "--json"
+    )
     assert code == 0
     got = json.loads(out)
     for key in ("tau_param", "tau_loss", "loss_initial", "loss_final", "t1", "solver", "steps", "status"):
@@ -41,12 +42,42 @@ def test_flow_json_has_the_contract_fields(capsys):
 
 
 def test_flow_that_cannot_reach_its_event_reports_a_status(capsys):
-    code, out, _ = run(capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
-                       "--delta", "0.01", "--t1", "0.01", "--json")
+    code, out, _ = run(
+        capsys,
+        "flow",
+        "--rho",
+        BUMP,
+        "--param",
+        "mu=8",
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--t1",
+        "0.01",
+        "--json",
+    )
     got = json.loads(out)
     assert code == 3 and got["status"] == "t1_reached" and got["tau_loss"] is None
-    code, out, _ = run(capsys, "flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
-                       "--delta", "0.01", "--max-steps", "3", "--json")
+    code, out, _ = run(
+        capsys,
+        "flow",
+        "--rho",
+        BUMP,
+        "--param",
+        "mu=8",
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--max-steps",
+        "3",
+        "--json",
+    )
     assert code == 3 and json.loads(out)["status"] == "max_steps_reached"
 
 
@@ -112,8 +143,16 @@ def test_reproduce_quick_writes_a_complete_report(tmp_path, capsys):
     code, out, _ = run(capsys, "reproduce", "--quick", "--out", str(tmp_path / "rep"), "--json")
     assert code == 0
     got = json.loads(out)
-    assert {"report.md", "results.json", "escape_times.png", "fig2.png", "fig3.png", "spectra.png",
-            "stages.png", "momentum.png"} <= set(got["files"])
+    assert {
+        "report.md",
+        "results.json",
+        "escape_times.png",
+        "fig2.png",
+        "fig3.png",
+        "spectra.png",
+        "stages.png",
+        "momentum.png",
+    } <= set(got["files"])
     for sweep in got["summary"]["sweeps"]:
         assert all(s == "ok" for s in sweep["status"])
         for key in ("slope_tau_param", "slope_tau_loss"):
@@ -135,12 +174,16 @@ def _readme_quotes_this_run(r):
     text = lambda f: f"{f['slope']:.3f} ± {f['slope_stderr']:.3f}"  # noqa: E731
     for sweep in r["sweeps"]["sweeps"]:
         f = sweep["fit"]
-        row = " | ".join([f"{sweep['w_min'][0]:g}"] + [text(f[k][form]) for form in ("plain", "omega2")
-                                                         for k in ("tau_param", "tau_loss")])
+        row = " | ".join(
+            [f"{sweep['w_min'][0]:g}"]
+            + [text(f[k][form]) for form in ("plain", "omega2") for k in ("tau_param", "tau_loss")]
+        )
         assert f"| {row} |" in readme, row
     first = r["sweeps"]["sweeps"][0]
-    assert (f"count grows {first['steps'][-1] / first['steps'][0]:.1f}x while the plateau (τ′₀, 1/ω = 6 to 16) grows "
-            f"{first['tau_loss'][-1] / first['tau_loss'][0]:.0f}x.") in readme
+    assert (
+        f"count grows {first['steps'][-1] / first['steps'][0]:.1f}x while the plateau (τ′₀, 1/ω = 6 to 16) grows "
+        f"{first['tau_loss'][-1] / first['tau_loss'][0]:.0f}x."
+    ) in readme
     fig3 = {run["w_min"]: run for run in r["fig3"]["runs"]}
     assert f"is {text(fig3[0.9]['fit_tau_loss_omega2'])}, the paper's" in readme
     spectra = r["timescales"]["spectra"]["m=2"]
@@ -152,18 +195,24 @@ def _readme_quotes_this_run(r):
 
     n = counts(r["fidelity"])
     rows = r["fidelity"]["rows"]
-    untested = {f: sum(x["figure"].startswith(f) and x["cause_tested"] is False for x in rows) for f in ("Fig. 3", "Fig. 4")}
+    untested = {
+        f: sum(x["figure"].startswith(f) and x["cause_tested"] is False for x in rows) for f in ("Fig. 3", "Fig. 4")
+    }
     assert n["cause_untested"] == sum(untested.values())
-    assert (f"the quick profile's table has {n['rows']} rows, {n['within_tolerance']} within 25% and every other one "
-            f"explained; {n['cause_untested']} of those explanations ({untested['Fig. 3']} of Fig. 3, {untested['Fig. 4']} "
-            "of Fig. 4) only report what was measured") in " ".join(readme.split())
+    assert (
+        f"the quick profile's table has {n['rows']} rows, {n['within_tolerance']} within 25% and every other one "
+        f"explained; {n['cause_untested']} of those explanations ({untested['Fig. 3']} of Fig. 3, {untested['Fig. 4']} "
+        "of Fig. 4) only report what was measured"
+    ) in " ".join(readme.split())
     assert f"reaches {max(st['stiffness']):.0e}.".replace("e+0", "e") in readme
     saddle = {k: v["exponent"] for k, v in r["momentum"]["saddle"].items()}
     assert f"`eps^{saddle['gradient flow']:.3f}`" in readme and f"`eps^{saddle['heavy ball, gamma = 0']:.3f}`" in readme
     assert f"`eps^{saddle['heavy ball, gamma = 0.5']:.2f}`" in readme
     mom = r["momentum"]["memory_problem"]
-    assert (f"from {mom['gradient flow']['fit_tau_loss']['slope']:.2f} to "
-            f"{mom['heavy ball, gamma = 0.3']['fit_tau_loss']['slope']:.2f}") in readme
+    assert (
+        f"from {mom['gradient flow']['fit_tau_loss']['slope']:.2f} to "
+        f"{mom['heavy ball, gamma = 0.3']['fit_tau_loss']['slope']:.2f}"
+    ) in readme
     # section 7: training (Figs. 1 and 4) and the bridge
     flat = " ".join(readme.split()).replace("−", "-")
     tr = r["training"]
@@ -197,8 +246,15 @@ def test_sweep_ranges_expand_with_the_stop_included():
     assert parse_range("mu=11:8:-1") == ("mu", [11.0, 10.0, 9.0, 8.0])
 
 
-@pytest.mark.parametrize("text, says", [("mu=1:2", "expected START:STOP:STEP"), ("mu=3:1:1", "towards STOP"),
-                                        ("mu=geom(0,1,3)", "START, STOP > 0"), ("mu=geom(1,2)", "geom(START,STOP,N)")])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("mu=1:2", "expected START:STOP:STEP"),
+        ("mu=3:1:1", "towards STOP"),
+        ("mu=geom(0,1,3)", "START, STOP > 0"),
+        ("mu=geom(1,2)", "geom(START,STOP,N)"),
+    ],
+)
 def test_bad_sweep_ranges_are_refused(capsys, text, says):
     assert main(["sweep", "--rho", "exp(-t)", "--sweep", text, "--a0", "1", "--w0", "1", "--delta", "0.01"]) == 2
     err = capsys.readouterr().err

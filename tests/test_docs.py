@@ -22,13 +22,20 @@ def test_there_are_notebooks():
     assert NOTEBOOKS
 
 
-SLOW_NOTEBOOKS = {"01_exp_bump_loss_and_flow.ipynb", "04_sharp_escape_asymptotics.ipynb", "05_approximation_rate_laws.ipynb"}
+SLOW_NOTEBOOKS = {
+    "01_exp_bump_loss_and_flow.ipynb",
+    "04_sharp_escape_asymptotics.ipynb",
+    "05_approximation_rate_laws.ipynb",
+}
 """13 s to over a minute each on 2 cores (integrations of the reduced system, fits): run with the slow tests;
 the default run keeps 02 and 03, and checks every notebook is what make_notebooks.py writes."""
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW_NOTEBOOKS else p
-                                  for p in NOTEBOOKS], ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW_NOTEBOOKS else p for p in NOTEBOOKS],
+    ids=[p.name for p in NOTEBOOKS],
+)
 def test_notebook_runs_clean(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -58,7 +65,9 @@ def test_fig4_paper_size_runs_one_pair_and_leaves_no_checkpoint(tmp_path):
     doc = json.loads((tmp_path / "fig4_paper_size.json").read_text())
     assert list(doc["runs"]) == ["white"] and list(doc["runs"]["white"]) == ["linear + GD"]
     assert len(doc["runs"]["white"]["linear + GD"]["final"]) == 1
-    assert not any(k.endswith("_scan") for k in doc) and sorted(p.name for p in tmp_path.iterdir()) == ["fig4_paper_size.json"]
+    assert not any(k.endswith("_scan") for k in doc) and sorted(p.name for p in tmp_path.iterdir()) == [
+        "fig4_paper_size.json"
+    ]
     with pytest.raises(SystemExit) as exit_:
         module.main(["--only", "white/tanh", "--out", str(tmp_path)])
     assert exit_.value.code == 2
@@ -88,16 +97,22 @@ def test_notebooks_are_what_the_generator_writes(tmp_path):
     spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "derivations" / "make_notebooks.py")
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    tables = {"01_exp_bump_loss_and_flow.ipynb": gen.EXP_BUMP, "02_gradient_and_hessian_on_mstar.ipynb": gen.ON_MSTAR,
-              "03_jackson_construction.ipynb": gen.JACKSON, "04_sharp_escape_asymptotics.ipynb": gen.SHARP,
-              "05_approximation_rate_laws.ipynb": gen.RATE_LAWS}
+    tables = {
+        "01_exp_bump_loss_and_flow.ipynb": gen.EXP_BUMP,
+        "02_gradient_and_hessian_on_mstar.ipynb": gen.ON_MSTAR,
+        "03_jackson_construction.ipynb": gen.JACKSON,
+        "04_sharp_escape_asymptotics.ipynb": gen.SHARP,
+        "05_approximation_rate_laws.ipynb": gen.RATE_LAWS,
+    }
     assert sorted(tables) == [p.name for p in NOTEBOOKS]
     for name, cells in tables.items():
         gen.build(cells, tmp_path / name)
         fresh = nbformat.read(tmp_path / name, as_version=4)
         committed = nbformat.read(ROOT / "derivations" / name, as_version=4)
         # cell ids are random per write; kinds and sources must match exactly
-        assert [(c.cell_type, c.source) for c in committed.cells] == [(c.cell_type, c.source) for c in fresh.cells], name
+        assert [(c.cell_type, c.source) for c in committed.cells] == [(c.cell_type, c.source) for c in fresh.cells], (
+            name
+        )
 
 
 def test_flow_vs_scipy_example_runs_and_holds_the_readme_table():
@@ -133,8 +148,12 @@ def _matches(expected: list[str], got: str) -> bool:
     text = "\n".join(expected)
     if text.startswith("{"):
         return _shown(json.loads(text), json.loads(got))
-    pattern = "".join(r"(?:[^\n]*\n)*?" if line.strip() == "..." else
-                      re.escape(line.rstrip()).replace(re.escape("..."), "[^\n]*?") + r"\n" for line in expected)
+    pattern = "".join(
+        r"(?:[^\n]*\n)*?"
+        if line.strip() == "..."
+        else re.escape(line.rstrip()).replace(re.escape("..."), "[^\n]*?") + r"\n"
+        for line in expected
+    )
     return re.fullmatch(pattern, "\n".join(line.rstrip() for line in got.rstrip("\n").split("\n")) + "\n") is not None
 
 
@@ -154,8 +173,9 @@ def test_every_console_example_on_the_site_is_what_memdyn_prints(tmp_path):
     for command, expected in examples:
         argv = shlex.split(command)
         assert argv[0] == "memdyn", command
-        proc = subprocess.run([sys.executable, "-m", "memdyn.cli", *argv[1:]], capture_output=True, text=True,
-                              timeout=600, cwd=tmp_path)
+        proc = subprocess.run(
+            [sys.executable, "-m", "memdyn.cli", *argv[1:]], capture_output=True, text=True, timeout=600, cwd=tmp_path
+        )
         said = "\n".join(expected)
         status = 2 if "error:" in said else 3 if "not answered:" in said else 0
         assert proc.returncode == status, (command, proc.stderr[-500:])

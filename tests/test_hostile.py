@@ -45,22 +45,25 @@ def refused(capsys, *argv, fragment: str, within: float = 10.0):
     return err
 
 
-@pytest.mark.parametrize("rho, fragment", [
-    ("-" * 1500 + "t", "nests deeper than"),
-    ("(" * 60 + "t" + ")" * 60, "nests deeper than"),
-    ("t*((9**999)**999)**999", "outside float64's range"),
-    ("exp(-t)*9**-999", "outside float64's range"),
-    ("exp(-t)*" + "9" * 400, "overflows float64"),
-    ("exp(-t)*1e300*1e300", "overflows float64"),
-    ("exp(1000)*exp(-t)", "overflows float64"),
-    ("exp(-ｔ)", "only ASCII characters"),
-    ("exp(-t)·2", "only ASCII characters"),
-    ("t**1001", "larger than 1000"),
-    ("gamma(t+1)", "not finite on [0, oo)"),  # rho^2 overflows float64 at t ~ 170 (found by the fuzz test below)
-    ("t**sqrt(-pi)", "not a real number"),  # the next two found by the fuzz tests below
-    ("\x00", "null byte"),  # a ValueError, not a SyntaxError, from ast.parse on some Python 3.11 builds
-    ("1/sin(1E20)", "not square-integrable"),  # 10^20 is an integer past int64, which NumPy's sin refused (fuzz)
-])
+@pytest.mark.parametrize(
+    "rho, fragment",
+    [
+        ("-" * 1500 + "t", "nests deeper than"),
+        ("(" * 60 + "t" + ")" * 60, "nests deeper than"),
+        ("t*((9**999)**999)**999", "outside float64's range"),
+        ("exp(-t)*9**-999", "outside float64's range"),
+        ("exp(-t)*" + "9" * 400, "overflows float64"),
+        ("exp(-t)*1e300*1e300", "overflows float64"),
+        ("exp(1000)*exp(-t)", "overflows float64"),
+        ("exp(-ｔ)", "only ASCII characters"),
+        ("exp(-t)·2", "only ASCII characters"),
+        ("t**1001", "larger than 1000"),
+        ("gamma(t+1)", "not finite on [0, oo)"),  # rho^2 overflows float64 at t ~ 170 (found by the fuzz test below)
+        ("t**sqrt(-pi)", "not a real number"),  # the next two found by the fuzz tests below
+        ("\x00", "null byte"),  # a ValueError, not a SyntaxError, from ast.parse on some Python 3.11 builds
+        ("1/sin(1E20)", "not square-integrable"),  # 10^20 is an integer past int64, which NumPy's sin refused (fuzz)
+    ],
+)
 def test_hostile_formulas_are_refused_in_one_line(capsys, rho, fragment):
     refused(capsys, "loss", "--rho=" + rho, "--a0", "1", "--w0", "1", fragment=fragment)
 
@@ -101,14 +104,45 @@ def test_the_budget_holds_in_a_worker_thread(monkeypatch):
     assert wall < 2.0 + symbolic._CHILD_START_SECONDS
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["flow", "--rho", "exp(-t)", "--a0", ",".join(["0.1"] * 20000), "--w0", ",".join(["1"] * 20000),
-      "--delta", "0.1"], "width 20000"),
-    (["sweep", "--rho", BUMP, "--sweep", "mu=8,9", "--init", "random", "--m", "4000", "--seeds", "4000",
-      "--delta", "0.01"], "--m"),
-    (["train", "--rho", "exp(-t)", "--width", "5000", "--samples", "100000", "--epochs", "10"], "GB"),
-    (["train", "--rho", "exp(-t)", "--epochs", "1000000000"], "--epochs"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (
+            [
+                "flow",
+                "--rho",
+                "exp(-t)",
+                "--a0",
+                ",".join(["0.1"] * 20000),
+                "--w0",
+                ",".join(["1"] * 20000),
+                "--delta",
+                "0.1",
+            ],
+            "width 20000",
+        ),
+        (
+            [
+                "sweep",
+                "--rho",
+                BUMP,
+                "--sweep",
+                "mu=8,9",
+                "--init",
+                "random",
+                "--m",
+                "4000",
+                "--seeds",
+                "4000",
+                "--delta",
+                "0.01",
+            ],
+            "--m",
+        ),
+        (["train", "--rho", "exp(-t)", "--width", "5000", "--samples", "100000", "--epochs", "10"], "GB"),
+        (["train", "--rho", "exp(-t)", "--epochs", "1000000000"], "--epochs"),
+    ],
+)
 def test_sizes_beyond_the_machine_are_refused_before_work(capsys, argv, fragment):
     refused(capsys, *argv, fragment=fragment, within=20.0)
 
@@ -122,28 +156,49 @@ def test_unwritable_output_folders_are_refused_before_computing(capsys, tmp_path
     assert not (blocker.parent / "sub").exists()
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["sharp", "--rho", BUMP, "--sweep", "mu=10", "--a0", "1,1", "--w0", "1,0.5", "--delta", "0.01"], "--a0"),
-    (["flow", "--rho", BUMP, "--param", "mu=8", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01",
-      "--param-map", "best", "--t1", "10"], None),
-    (["train", "--rho", "exp(-t)", "--activation", "relu"], "--activation"),
-    (["train", "--rho", "exp(-t)", "--init", "xavier"], "--init"),
-    (["train", "--rho", "exp(-t)", "--init", "relu-orthogonal", "--recurrence", "diagonal"], "--init"),
-    (["train", "--rho", "exp(-t)", "--epochs", "5", "--checkpoint", "/nonexistent-folder/run.npz"], "--checkpoint"),
-    (["train", "--rho", "exp(-t)", "--epochs", "5", "--checkpoint", "/"], "--checkpoint"),
-    (["derive", "--rho", "exp(-t)", "--m", "9"], "--m"),
-    (["infer", "--points", "10:14,11"], "--points"),
-    (["infer", "--points", "10:-3"], "--points"),
-    (["infer", "--figure", "fig2", "--points", "10:14"], "--points"),
-    (["infer", "--points", "10:14", "--sigma", "0,1"], "--sigma"),
-    (["infer", "--points", "10:14", "--m", "40"], "--m"),
-    (["infer", "--figure", "fig3", "--null-min", "2.5"], "--null-min"),
-    (["infer", "--figure", "fig3", "--drop", "11"], "--drop"),
-    (["infer", "--figure", "fig2", "--drop", "10,11,12,13,14,15"], "--drop"),
-    (["infer", "--points", "10:14", "--drop", "10"], "--drop"),
-    (["infer", "--points", "10:14", "--amplitude", "-1"], "--amplitude"),
-    (["infer", "--points", "10:14", "--param-normalisation", "0"], "--param-normalisation"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["sharp", "--rho", BUMP, "--sweep", "mu=10", "--a0", "1,1", "--w0", "1,0.5", "--delta", "0.01"], "--a0"),
+        (
+            [
+                "flow",
+                "--rho",
+                BUMP,
+                "--param",
+                "mu=8",
+                "--a0",
+                "1,0",
+                "--w0",
+                "1,0.5",
+                "--delta",
+                "0.01",
+                "--param-map",
+                "best",
+                "--t1",
+                "10",
+            ],
+            None,
+        ),
+        (["train", "--rho", "exp(-t)", "--activation", "relu"], "--activation"),
+        (["train", "--rho", "exp(-t)", "--init", "xavier"], "--init"),
+        (["train", "--rho", "exp(-t)", "--init", "relu-orthogonal", "--recurrence", "diagonal"], "--init"),
+        (["train", "--rho", "exp(-t)", "--epochs", "5", "--checkpoint", "/nonexistent-folder/run.npz"], "--checkpoint"),
+        (["train", "--rho", "exp(-t)", "--epochs", "5", "--checkpoint", "/"], "--checkpoint"),
+        (["derive", "--rho", "exp(-t)", "--m", "9"], "--m"),
+        (["infer", "--points", "10:14,11"], "--points"),
+        (["infer", "--points", "10:-3"], "--points"),
+        (["infer", "--figure", "fig2", "--points", "10:14"], "--points"),
+        (["infer", "--points", "10:14", "--sigma", "0,1"], "--sigma"),
+        (["infer", "--points", "10:14", "--m", "40"], "--m"),
+        (["infer", "--figure", "fig3", "--null-min", "2.5"], "--null-min"),
+        (["infer", "--figure", "fig3", "--drop", "11"], "--drop"),
+        (["infer", "--figure", "fig2", "--drop", "10,11,12,13,14,15"], "--drop"),
+        (["infer", "--points", "10:14", "--drop", "10"], "--drop"),
+        (["infer", "--points", "10:14", "--amplitude", "-1"], "--amplitude"),
+        (["infer", "--points", "10:14", "--param-normalisation", "0"], "--param-normalisation"),
+    ],
+)
 def test_library_errors_reach_the_cli_as_one_line(capsys, argv, fragment):
     code, out, err, _ = run(capsys, *argv)
     assert "Traceback" not in err
@@ -155,20 +210,35 @@ def test_library_errors_reach_the_cli_as_one_line(capsys, argv, fragment):
 CANARY = Path(os.environ.get("TMPDIR", "/tmp")) / "memdyn-canary"
 
 _atoms = st.sampled_from(["t", "pi", "E", "1", "2.5", "0", "1e300", "9", "mu", "__import__", "os", "x"])
-_unary = st.sampled_from(["-", "+", "exp", "sin", "sqrt", "log", "abs", "gamma", "airyai", "erfc", "open",
-                          "__import__", "eval", "lambda: "])
+_unary = st.sampled_from(
+    ["-", "+", "exp", "sin", "sqrt", "log", "abs", "gamma", "airyai", "erfc", "open", "__import__", "eval", "lambda: "]
+)
 _binary = st.sampled_from(["+", "-", "*", "/", "**", "^", ".", ",", "%", "//", "@", " if ", "and"])
 
 
 def _trees():
-    return st.recursive(_atoms, lambda inner: st.one_of(
-        st.tuples(_unary, inner).map(lambda u: f"{u[0]}({u[1]})" if u[0][0].isalpha() or u[0][0] == "_" else f"{u[0]}{u[1]}"),
-        st.tuples(inner, _binary, inner).map(lambda b: f"({b[0]}{b[1]}{b[2]})"),
-    ), max_leaves=40)
+    return st.recursive(
+        _atoms,
+        lambda inner: st.one_of(
+            st.tuples(_unary, inner).map(
+                lambda u: f"{u[0]}({u[1]})" if u[0][0].isalpha() or u[0][0] == "_" else f"{u[0]}{u[1]}"
+            ),
+            st.tuples(inner, _binary, inner).map(lambda b: f"({b[0]}{b[1]}{b[2]})"),
+        ),
+        max_leaves=40,
+    )
 
 
-_hostile = [f"__import__('os').system('touch {CANARY}')", f"open('{CANARY}', 'w')",
-            f"(lambda: open('{CANARY}', 'w'))()", "t.__class__", "[t for t in ()]", "{}", "t[0]", "exp(x=1)"]
+_hostile = [
+    f"__import__('os').system('touch {CANARY}')",
+    f"open('{CANARY}', 'w')",
+    f"(lambda: open('{CANARY}', 'w'))()",
+    "t.__class__",
+    "[t for t in ()]",
+    "{}",
+    "t[0]",
+    "exp(x=1)",
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -185,8 +255,9 @@ def test_the_parser_never_fails_otherwise_nor_runs_code(formula):
     assert not CANARY.exists()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.one_of(st.text(max_size=60), st.sampled_from(_hostile), _trees()))
 def test_the_cli_answers_any_string_in_one_line(capsys, formula):
     from memdyn.core import symbolic
@@ -222,8 +293,9 @@ def test_a_kernel_too_fast_to_resolve_is_refused_in_a_second_not_hours():
 
 def test_a_closed_pipe_ends_the_cli_quietly():
     """``memdyn ... | head``: the reader leaves first; no BrokenPipeError traceback, SIGPIPE's status 141."""
-    proc = subprocess.Popen([sys.executable, "-m", "memdyn.cli", "--version"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memdyn.cli", "--version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     proc.stdout.close()
     stderr = proc.stderr.read()
     assert proc.wait(timeout=60) == 141, stderr
@@ -245,9 +317,13 @@ def test_ctrl_c_ends_a_long_command_in_seconds_and_leaves_nothing(tmp_path):
     import signal
 
     out = tmp_path / "report"
-    proc = subprocess.Popen([sys.executable, "-m", "memdyn.cli", "reproduce", "--quick", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "MEMDYN_CACHE": "off"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memdyn.cli", "reproduce", "--quick", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "MEMDYN_CACHE": "off"},
+    )
     deadline = time.monotonic() + 120
     while not out.exists() and time.monotonic() < deadline:  # the folder is made (and checked) first
         time.sleep(0.2)

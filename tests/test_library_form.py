@@ -85,20 +85,40 @@ def test_throw_raises_with_the_result_and_its_advice():
 
 
 def test_a_result_that_is_not_an_answer_exits_3_and_still_prints_its_json(capsys):
-    code = main(["flow", "--rho", BUMP, "--param", "mu=10", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01",
-                 "--t1", "10", "--json"])
+    code = main(
+        [
+            "flow",
+            "--rho",
+            BUMP,
+            "--param",
+            "mu=10",
+            "--a0",
+            "1,0",
+            "--w0",
+            "1,0.5",
+            "--delta",
+            "0.01",
+            "--t1",
+            "10",
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == NOT_ANSWERED == 3
     assert json.loads(captured.out)["status"] == "t1_reached"
     assert captured.err.strip().splitlines() == [
-        "memdyn flow: not answered: t1_reached: " + memdyn.Status.T1_REACHED.advice]
+        "memdyn flow: not answered: t1_reached: " + memdyn.Status.T1_REACHED.advice
+    ]
 
 
 def _cli_defaults(command) -> dict:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command.name]
-    return {a.dest: a.default for a in sub._actions if a.dest not in ("help", "json") and a.default is not None
-            and a.default is not argparse.SUPPRESS}
+    return {
+        a.dest: a.default
+        for a in sub._actions
+        if a.dest not in ("help", "json") and a.default is not None and a.default is not argparse.SUPPRESS
+    }
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.function], ids=lambda c: c.name)
@@ -106,8 +126,11 @@ def test_every_commands_defaults_equal_its_python_functions(command):
     signature = inspect.signature(getattr(api, command.function)).parameters
     # --param NAME=VALUE (repeated; none by default) is the function's params mapping (None by default)
     cli = {("params" if dest == "param" else dest): default for dest, default in _cli_defaults(command).items()}
-    shared = {dest: default for dest, default in cli.items()
-              if dest in signature and signature[dest].default is not inspect.Parameter.empty}
+    shared = {
+        dest: default
+        for dest, default in cli.items()
+        if dest in signature and signature[dest].default is not inspect.Parameter.empty
+    }
     assert shared, f"{command.name}: no option shared with memdyn.{command.function}"
     for dest, default in shared.items():
         expected = signature[dest].default
@@ -126,8 +149,9 @@ def test_every_command_has_its_function_at_the_front_door():
 
 def test_a_sweep_in_python_gives_arrays_a_short_repr_a_table_and_the_clis_files(tmp_path):
     pd = pytest.importorskip("pandas")
-    sw = memdyn.sweep(BUMP, "mu", [8, 9, 10], init="mstar", m=2, null_rates=[0.5], delta=0.01, rtol=1e-8,
-                      out=str(tmp_path / "run"))
+    sw = memdyn.sweep(
+        BUMP, "mu", [8, 9, 10], init="mstar", m=2, null_rates=[0.5], delta=0.01, rtol=1e-8, out=str(tmp_path / "run")
+    )
     assert isinstance(sw.tau_loss, np.ndarray) and sw.tau_loss.dtype == np.float64 and sw.tau_loss.shape == (3,)
     assert np.all(np.diff(sw.tau_loss) > 0) and sw.ok and list(sw.status) == ["ok"] * 3
     assert len(repr(sw)) < 120 and "\n" not in repr(sw)
@@ -158,9 +182,14 @@ def _tool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-def test_ruff_finds_nothing():
+LINTED = ("memdyn", "tests", "research", "examples", "derivations")
+
+
+def test_ruff_finds_nothing_and_the_code_is_formatted():
     pytest.importorskip("ruff")
-    out = _tool("ruff", "check", "memdyn", "tests")
+    out = _tool("ruff", "check", *LINTED)
+    assert out.returncode == 0, out.stdout[-3000:]
+    out = _tool("ruff", "format", "--check", *LINTED)
     assert out.returncode == 0, out.stdout[-3000:]
 
 
@@ -175,5 +204,16 @@ def test_mypy_finds_no_error_beyond_the_baseline():
     found = current()
     known = {line for line in MYPY_BASELINE.read_text().splitlines() if line.strip()}
     assert not found - known, "new type errors:\n" + "\n".join(sorted(found - known))
-    assert not known - found, ("fixed: rerun python tests/mypy_baseline.py to shrink the baseline:\n"
-                               + "\n".join(sorted(known - found)))
+    assert not known - found, "fixed: rerun python tests/mypy_baseline.py to shrink the baseline:\n" + "\n".join(
+        sorted(known - found)
+    )
+
+
+def test_every_result_has_a_one_line_repr_and_a_table():
+    pytest.importorskip("pandas")
+    trained = memdyn.train("exp(-t)", width=2, epochs=20, samples=None, seeds=2)
+    fits = memdyn.approximate("exp(-t)*(1 + 0.5*cos(t))", widths=[1, 2])
+    for result, rows in ((trained, 21), (fits, 2)):
+        text = repr(result)
+        assert "\n" not in text and len(text) < 200, text
+        assert len(result.to_pandas()) == rows

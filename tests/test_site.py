@@ -30,8 +30,14 @@ def test_the_site_builds_strictly(tmp_path):
     tests/test_docs.py); a real build executes them."""
     pytest.importorskip("mkdocs")
     env = {**os.environ, "MEMDYN_DOCS_EXECUTE": "false", "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     api = (tmp_path / "site" / "api" / "index.html").read_text()
     for name in ("memdyn.api.flow", "memdyn.api.sweep", "memdyn.core.sweep.SweepResult"):
@@ -39,8 +45,11 @@ def test_the_site_builds_strictly(tmp_path):
 
 
 def test_every_front_door_name_is_in_the_api_reference():
-    documented = {line.split()[-1].rsplit(".", 1)[-1] for line in (ROOT / "docs" / "api.md").read_text().splitlines()
-                  if line.startswith(":::")}
+    documented = {
+        line.split()[-1].rsplit(".", 1)[-1]
+        for line in (ROOT / "docs" / "api.md").read_text().splitlines()
+        if line.startswith(":::")
+    }
     missing = sorted(set(memdyn.__all__) - documented - {"__version__"})
     assert not missing, f"names of memdyn.__all__ missing from docs/api.md: {missing}"
 
@@ -51,15 +60,18 @@ SLOW_PAGES = ("docs/howto/",)
 with the slow tests; the README's and the getting-started page's in the default run."""
 
 
-@pytest.mark.parametrize("page, code", [pytest.param(p, c, marks=pytest.mark.slow) if p.startswith(SLOW_PAGES)
-                                        else (p, c) for p, c in PYTHON],
-                         ids=[f"{p}:{i}" for i, (p, _) in enumerate(PYTHON)])
+@pytest.mark.parametrize(
+    "page, code",
+    [pytest.param(p, c, marks=pytest.mark.slow) if p.startswith(SLOW_PAGES) else (p, c) for p, c in PYTHON],
+    ids=[f"{p}:{i}" for i, (p, _) in enumerate(PYTHON)],
+)
 def test_every_python_example_on_the_site_runs(page, code, tmp_path):
     """Each Python block runs as written, in a fresh interpreter (as a reader would paste it), in an
     empty folder; the blocks assert what they claim where it is cheap to."""
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, f"{page}:\n{code}\n{proc.stderr[-3000:]}"
 
 
@@ -77,5 +89,6 @@ def test_the_readme_is_two_screens_and_the_packaging_is_complete():
 
 
 def test_figures_copied_into_the_site_are_the_research_artefacts():
-    assert (ROOT / "docs" / "figures" / "fig4_paper_size.png").read_bytes() == \
-        (ROOT / "research" / "results" / "fig4_paper_size.png").read_bytes()
+    assert (ROOT / "docs" / "figures" / "fig4_paper_size.png").read_bytes() == (
+        ROOT / "research" / "results" / "fig4_paper_size.png"
+    ).read_bytes()

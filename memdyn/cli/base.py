@@ -102,11 +102,21 @@ class Command:
     # shared argument groups ---------------------------------------------------------------------
     @staticmethod
     def add_target(p) -> None:
-        p.add_argument("--rho", required=True, metavar="EXPR",
-                       help=f"target kernel rho(t) as a formula in t, e.g. \"{EXAMPLE_RHO}\"; functions: "
-                            + " ".join(DOCUMENTED_NAMES) + "; constants pi, E; ^ or ** for powers")
-        p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                       help="value of a parameter of the formula (repeat for several)")
+        p.add_argument(
+            "--rho",
+            required=True,
+            metavar="EXPR",
+            help=f'target kernel rho(t) as a formula in t, e.g. "{EXAMPLE_RHO}"; functions: '
+            + " ".join(DOCUMENTED_NAMES)
+            + "; constants pi, E; ^ or ** for powers",
+        )
+        p.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="value of a parameter of the formula (repeat for several)",
+        )
 
     def add_flow_options(self, p, *, param_map: bool = True) -> None:
         from ..core.limits import MAX_T1
@@ -115,18 +125,32 @@ class Command:
 
         d = self.default
         p.add_argument("--delta", required=True, type=number("--delta"), help="hitting-time threshold (> 0)")
-        p.add_argument("--t1", type=number("--t1"), default=d("t1"),
-                       help=f"horizon in training time, up to {MAX_T1:g}; a solve stops at its events, so a long "
-                            f"horizon costs nothing when they come first (default {d('t1'):g})")
+        p.add_argument(
+            "--t1",
+            type=number("--t1"),
+            default=d("t1"),
+            help=f"horizon in training time, up to {MAX_T1:g}; a solve stops at its events, so a long "
+            f"horizon costs nothing when they come first (default {d('t1'):g})",
+        )
         p.add_argument("--solver", default=d("solver"), help=f"one of {', '.join(SOLVERS)} (default {d('solver')})")
-        p.add_argument("--rtol", type=number("--rtol"), default=d("rtol"), help=f"relative tolerance (default {d('rtol'):g})")
-        p.add_argument("--atol", type=number("--atol"), default=d("atol"), help=f"absolute tolerance (default {d('atol'):g})")
-        p.add_argument("--max-steps", type=int, default=d("max_steps"),
-                       help=f"step budget per solve (default {d('max_steps')})")
+        p.add_argument(
+            "--rtol", type=number("--rtol"), default=d("rtol"), help=f"relative tolerance (default {d('rtol'):g})"
+        )
+        p.add_argument(
+            "--atol", type=number("--atol"), default=d("atol"), help=f"absolute tolerance (default {d('atol'):g})"
+        )
+        p.add_argument(
+            "--max-steps", type=int, default=d("max_steps"), help=f"step budget per solve (default {d('max_steps')})"
+        )
         if param_map:
-            p.add_argument("--param-map", default=d("param_map"), metavar="NAME",
-                           help="train v with w = g(v): " + "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items())
-                                + f" (default {d('param_map')}). Starts stay decay rates; tau_param is measured in (a, v)")
+            p.add_argument(
+                "--param-map",
+                default=d("param_map"),
+                metavar="NAME",
+                help="train v with w = g(v): "
+                + "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items())
+                + f" (default {d('param_map')}). Starts stay decay rates; tau_param is measured in (a, v)",
+            )
 
     @staticmethod
     def solver_options(args) -> dict:

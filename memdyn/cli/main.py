@@ -30,8 +30,19 @@ from .studies import Bench, Cache, Infer, Reproduce, Train
 NOT_ANSWERED = 3
 """Exit status of a run whose result is not an answer (a status other than ``ok``)."""
 
-COMMANDS: tuple[Command, ...] = (Loss(), Flow(), Sweep(), Bench(), Approx(), Derive(), Train(), Sharp(), Infer(),
-                                 Reproduce(), Cache())
+COMMANDS: tuple[Command, ...] = (
+    Loss(),
+    Flow(),
+    Sweep(),
+    Bench(),
+    Approx(),
+    Derive(),
+    Train(),
+    Sharp(),
+    Infer(),
+    Reproduce(),
+    Cache(),
+)
 
 
 def configure(*, no_cache: bool = False) -> None:
@@ -66,11 +77,17 @@ def not_answered(out) -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="memdyn", description="The curse of memory in linear RNNs: symbolic gradient flows, "
-                     "integrated with Diffrax, measured against the theory (Li, Han, E & Li 2021/2022).")
+    parser = Parser(
+        prog="memdyn",
+        description="The curse of memory in linear RNNs: symbolic gradient flows, "
+        "integrated with Diffrax, measured against the theory (Li, Han, E & Li 2021/2022).",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="neither read nor write the persistent caches (same as MEMDYN_CACHE=off; see 'memdyn cache')")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the persistent caches (same as MEMDYN_CACHE=off; see 'memdyn cache')",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     for command in COMMANDS:
         p = sub.add_parser(command.name, help=command.help, description=command.description or command.help)
@@ -120,8 +137,11 @@ def main(argv=None) -> int:
         remove_partial()
         if os.environ.get("MEMDYN_DEBUG"):
             raise
-        print(f"memdyn {command.name}: internal error: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''} "
-              "(a bug, please report it; MEMDYN_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(
+            f"memdyn {command.name}: internal error: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''} "
+            "(a bug, please report it; MEMDYN_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return 1
     finally:
         watcher.stop()

@@ -135,7 +135,7 @@ def load(kind: str, key: str) -> bytes | None:
     except OSError as err:
         _folder_fault(path.parent, err)
         return None
-    digest, payload = raw[len(_MAGIC):len(_MAGIC) + 64], raw[len(_MAGIC) + 64:]
+    digest, payload = raw[len(_MAGIC) : len(_MAGIC) + 64], raw[len(_MAGIC) + 64 :]
     if not raw.startswith(_MAGIC) or hashlib.sha256(payload).hexdigest().encode() != digest:
         warn_once("corrupt", f"a corrupt cache entry was found and removed ({path.name} in {kind})")
         try:
@@ -153,8 +153,9 @@ def store(kind: str, key: str, payload: bytes) -> None:
     folder = cache_dir() / kind
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        replace_atomically(folder / key,
-                           lambda tmp: tmp.write_bytes(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload))
+        replace_atomically(
+            folder / key, lambda tmp: tmp.write_bytes(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload)
+        )
     except OSError as err:
         _folder_fault(folder, err)
 
@@ -166,8 +167,7 @@ def info() -> dict:
     for kind in _KINDS:
         files = [p for p in (root / kind).rglob("*") if p.is_file()] if (root / kind).is_dir() else []
         kinds[kind] = {"entries": len(files), "bytes": sum(p.stat().st_size for p in files)}
-    return {"path": str(root), "enabled": enabled(), "kinds": kinds,
-            "bytes": sum(k["bytes"] for k in kinds.values())}
+    return {"path": str(root), "enabled": enabled(), "kinds": kinds, "bytes": sum(k["bytes"] for k in kinds.values())}
 
 
 def clear() -> dict:
@@ -179,5 +179,15 @@ def clear() -> dict:
     return before
 
 
-__all__ = ["cache_dir", "enabled", "disable", "use_compilation_cache", "key_of", "load", "store", "info", "clear",
-           "warn_once"]
+__all__ = [
+    "cache_dir",
+    "enabled",
+    "disable",
+    "use_compilation_cache",
+    "key_of",
+    "load",
+    "store",
+    "info",
+    "clear",
+    "warn_once",
+]

@@ -34,8 +34,9 @@ class LogLinearFit:
         return asdict(self)
 
 
-def fit_log_linear(x, y, *, q: float | None = 0.0, min_x: float = -np.inf,
-                   min_points: int | None = None) -> LogLinearFit | None:
+def fit_log_linear(
+    x, y, *, q: float | None = 0.0, min_x: float = -np.inf, min_points: int | None = None
+) -> LogLinearFit | None:
     """Fit ``ln|y| = c + s x + q ln x`` over the finite, nonzero y with x >= ``min_x``.
 
     Args:
@@ -62,10 +63,16 @@ def fit_log_linear(x, y, *, q: float | None = 0.0, min_x: float = -np.inf,
         err = np.sqrt(np.diag(sigma2 * np.linalg.inv(X.T @ X)))
     else:
         err = [None] * free
-    return LogLinearFit(slope=float(coef[1]), slope_stderr=None if err[1] is None else float(err[1]),
-                        intercept=float(coef[0]), q=float(coef[2]) if q is None else float(q),
-                        q_stderr=(None if err[2] is None else float(err[2])) if q is None else 0.0,
-                        q_fixed=q is not None, n=n, min_x=float(min_x))
+    return LogLinearFit(
+        slope=float(coef[1]),
+        slope_stderr=None if err[1] is None else float(err[1]),
+        intercept=float(coef[0]),
+        q=float(coef[2]) if q is None else float(q),
+        q_stderr=(None if err[2] is None else float(err[2])) if q is None else 0.0,
+        q_fixed=q is not None,
+        n=n,
+        min_x=float(min_x),
+    )
 
 
 def memory_of(param: str, values) -> list[float]:

@@ -141,8 +141,9 @@ def parse_kernel(
         with time_limit(Budget(PARSE_SECONDS)):
             expr = _build(tree.body, symbols, used, argument, 0)
     except Timeout:
-        raise InputError(argument, f"the formula took longer than {PARSE_SECONDS:g} s to read "
-                                   "(a constant too large to evaluate?)") from None
+        raise InputError(
+            argument, f"the formula took longer than {PARSE_SECONDS:g} s to read (a constant too large to evaluate?)"
+        ) from None
     except SyntaxError as err:
         raise InputError(argument, f"not a formula ({err.msg} at column {err.offset})") from None
     except (RecursionError, MemoryError):
@@ -243,8 +244,11 @@ def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argumen
                 # Bound the power before SymPy computes it exactly: (9**999)**999 has a million digits.
                 magnitude = float(sp.re(right)) * _log10_abs(left)
                 if abs(magnitude) > MAX_LOG10:
-                    raise InputError(argument, f"the constant {_short(left)}**{_short(right)} is about "
-                                     f"1e{magnitude:.0f}: outside float64's range")
+                    raise InputError(
+                        argument,
+                        f"the constant {_short(left)}**{_short(right)} is about "
+                        f"1e{magnitude:.0f}: outside float64's range",
+                    )
         if isinstance(node.op, ast.Div) and right == 0:
             raise InputError(argument, "division by zero")
         return _check_constant(_BINARY[type(node.op)](left, right), argument)
@@ -264,7 +268,9 @@ def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argumen
         if name == "gamma" and args and args[0].is_number and abs(_log10_abs(args[0])) > 2.2345:
             # SymPy evaluates gamma(n) exactly, as (n-1)!: gamma(10**300) would never return. Beyond
             # 171.6 gamma overflows float64 anyway.
-            raise InputError(argument, f"gamma({_short(args[0])}) overflows float64 (its argument must be at most 171.6 in size)")
+            raise InputError(
+                argument, f"gamma({_short(args[0])}) overflows float64 (its argument must be at most 171.6 in size)"
+            )
         try:
             return _check_constant(FUNCTIONS[name](*args), argument)
         except (TypeError, ValueError) as err:
@@ -272,4 +278,6 @@ def _build(node: ast.AST, symbols: dict[str, sp.Symbol], used: set[str], argumen
                 raise
             raise InputError(argument, f"{name}() with {len(args)} argument(s): {err}") from None
     kind = type(node).__name__
-    raise InputError(argument, f"not allowed in a formula: {kind} (only numbers, t, parameters, + - * / ** and functions)")
+    raise InputError(
+        argument, f"not allowed in a formula: {kind} (only numbers, t, parameters, + - * / ** and functions)"
+    )

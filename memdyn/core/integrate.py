@@ -39,8 +39,20 @@ from .status import Status
 if TYPE_CHECKING:
     from .lowering import Target
 
-__all__ = ["SolverConfig", "FlowResult", "hitting_times", "trajectory", "HittingTimes", "solve_program",
-           "forget_compiled", "flow_result", "check_horizon", "MAX_T1", "DEFAULT_T1"]
+__all__ = [
+    "SolverConfig",
+    "FlowResult",
+    "hitting_times",
+    "trajectory",
+    "HittingTimes",
+    "solve_program",
+    "forget_compiled",
+    "flow_result",
+    "check_horizon",
+    "MAX_T1",
+    "DEFAULT_T1",
+]
+
 
 @dataclass(repr=False)
 class FlowResult:
@@ -83,9 +95,11 @@ class FlowResult:
         def num(x):
             return "None" if x is None else f"{x:.6g}"
 
-        return (f"FlowResult(status={str(self.status)!r}, tau_param={num(self.tau_param)}, "
-                f"tau_loss={num(self.tau_loss)}, loss {self.loss_initial:.6g} -> {self.loss_final:.6g}, "
-                f"steps={self.steps})")
+        return (
+            f"FlowResult(status={str(self.status)!r}, tau_param={num(self.tau_param)}, "
+            f"tau_loss={num(self.tau_loss)}, loss {self.loss_initial:.6g} -> {self.loss_final:.6g}, "
+            f"steps={self.steps})"
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The result as JSON-ready Python values (what ``memdyn flow --json`` prints)."""
@@ -124,8 +138,18 @@ class FlowResult:
         end = max(self.t_end, *(t for t in (self.tau_param, self.tau_loss) if t is not None))
         ts = np.geomspace(min(1e-3, end / 10), end * 1.5, points)
         path = self.replay(ts)
-        return plot_loss_curves([{"t": ts, "loss": path["loss"], "label": f"{self.status}",
-                                  "tau_param": self.tau_param, "tau_loss": self.tau_loss}], ax=ax)
+        return plot_loss_curves(
+            [
+                {
+                    "t": ts,
+                    "loss": path["loss"],
+                    "label": f"{self.status}",
+                    "tau_param": self.tau_param,
+                    "tau_loss": self.tau_loss,
+                }
+            ],
+            ax=ax,
+        )
 
 
 # --- compiled solves ---------------------------------------------------------------------------
@@ -171,8 +195,10 @@ def environment() -> tuple:
 
 def _shapes(tree) -> list:
     # x.dtype, not np.asarray(x).dtype: this runs on every call, and asarray copies a device array to the host
-    return [(tuple(np.shape(x)), str(x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype))
-            for x in jax.tree_util.tree_leaves(tree)]
+    return [
+        (tuple(np.shape(x)), str(x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype))
+        for x in jax.tree_util.tree_leaves(tree)
+    ]
 
 
 class HittingTimes:
@@ -206,15 +232,32 @@ class HittingTimes:
 
     def _disk_key(self, shapes) -> str:
         static = self.config.static
-        return cache.key_of("hitting-times", environment(), self.target.fingerprint, static.solver, static.pcoeff,
-                            static.icoeff, static.max_steps, static.refine, self.batched, self.heavy_ball, shapes)
+        return cache.key_of(
+            "hitting-times",
+            environment(),
+            self.target.fingerprint,
+            static.solver,
+            static.pcoeff,
+            static.icoeff,
+            static.max_steps,
+            static.refine,
+            self.batched,
+            self.heavy_ball,
+            shapes,
+        )
 
     def prepare(self, data, theta0, device=None) -> Callable:
         """The executable for these argument shapes (loaded, or traced and compiled, once), on ``device``
         (default: JAX's default device)."""
         shapes = _shapes((data, theta0))
-        key = (self.target.fingerprint, self.config.static, self.batched, self.heavy_ball, tuple(map(tuple, shapes)),
-               None if device is None else device.id)
+        key = (
+            self.target.fingerprint,
+            self.config.static,
+            self.batched,
+            self.heavy_ball,
+            tuple(map(tuple, shapes)),
+            None if device is None else device.id,
+        )
         if key in _EXECUTABLES:
             return _EXECUTABLES[key]
         if device is not None:
@@ -262,8 +305,9 @@ def forget_compiled() -> None:
     _EXECUTABLES.clear()
 
 
-def solve_program(target: Target, config: SolverConfig, *, batched: bool = False,
-                           friction: float | None = None) -> HittingTimes:
+def solve_program(
+    target: Target, config: SolverConfig, *, batched: bool = False, friction: float | None = None
+) -> HittingTimes:
     """The hitting-time solve for ``target`` and ``config``, as a callable ``(data, theta0, delta, t1)``
     (vmapped over data and theta0 when ``batched``); see ``HittingTimes``."""
     return HittingTimes(target, config, batched=batched, friction=friction)
@@ -286,12 +330,37 @@ def check_horizon(delta, t1: float) -> None:
 
 
 @float64
-def hitting_times(target: Target, data: KernelData, a0, w0, *, delta: float, t1: float = DEFAULT_T1,
-                  config: SolverConfig = SolverConfig(), friction: float | None = None) -> FlowResult:
+def hitting_times(
+    target: Target,
+    data: KernelData,
+    a0,
+    w0,
+    *,
+    delta: float,
+    t1: float = DEFAULT_T1,
+    config: SolverConfig = SolverConfig(),
+    friction: float | None = None,
+) -> FlowResult:
     """Integrate the gradient flow from (a0, w0) and return both hitting times (JMLR Thm 20).
 
-    With ``friction`` (gamma >= 0) the heavy-ball ODE theta'' + gamma theta' + grad J = 0, started
-    at rest, replaces the gradient flow (JMLR Appendix B: momentum shortens plateaus).
+    The pipeline stage behind :func:`memdyn.flow`, for a target you built (:func:`memdyn.target`).
+
+    Args:
+        target: the lowered kernel, or a reparameterised one (:func:`memdyn.mapped`).
+        data: its run-time numbers, ``target.data(params)``.
+        a0: the start's amplitudes.
+        w0: the start's decay rates (> 0).
+        delta: the threshold of both hitting times (> 0).
+        t1: the horizon in training time (default and maximum 1e30).
+        config: how to integrate (:class:`memdyn.SolverConfig`).
+        friction: with gamma >= 0, the heavy-ball ODE theta'' + gamma theta' + grad J = 0, started at
+            rest, replaces the gradient flow (JMLR Appendix B: momentum shortens plateaus).
+
+    Returns:
+        A :class:`FlowResult`.
+
+    Raises:
+        InputError: a bad start, threshold, horizon or friction (naming it).
     """
     theta0 = jnp.asarray(target.internal(check_start(a0, w0)))
     check_solve(theta0.shape[0] // 2, 1, "a0")
@@ -317,11 +386,19 @@ def flow_result(out, t1: float, config: SolverConfig, target: Target) -> FlowRes
     tau = [float(x) if np.isfinite(x) else None for x in np.asarray(out["tau"])]
     status = Status.from_code(int(out["code"]), reached=None not in tau)
     steps = int(out["steps"])
-    return FlowResult(tau_param=tau[0], tau_loss=tau[1], loss_initial=float(out["loss_initial"]),
-                      loss_final=float(out["loss_final"]), t1=float(t1), t_end=float(out["t_end"]),
-                      solver=config.solver, steps=steps, status=status,
-                      theta_final=np.asarray(target.external(out["theta"]), dtype=float),
-                      stats={"steps": steps, "rejected_steps": int(out["rejected_steps"])})
+    return FlowResult(
+        tau_param=tau[0],
+        tau_loss=tau[1],
+        loss_initial=float(out["loss_initial"]),
+        loss_final=float(out["loss_final"]),
+        t1=float(t1),
+        t_end=float(out["t_end"]),
+        solver=config.solver,
+        steps=steps,
+        status=status,
+        theta_final=np.asarray(target.external(out["theta"]), dtype=float),
+        stats={"steps": steps, "rejected_steps": int(out["rejected_steps"])},
+    )
 
 
 _COMPILED: dict[tuple, Callable] = {}
@@ -329,7 +406,18 @@ _COMPILED: dict[tuple, Callable] = {}
 
 @float64
 def trajectory(target: Target, data: KernelData, theta0, ts, *, config: SolverConfig = SolverConfig()) -> dict:
-    """theta, J and ||grad J|| at the times ``ts`` (for plots; values between steps are interpolated)."""
+    """The flow's state, loss and gradient norm at given times (no events; for plots).
+
+    Args:
+        target: the lowered kernel; ``data`` its run-time numbers.
+        theta0: (2m,) array, the start (a, w) (in the trained coordinates of a mapped target).
+        ts: increasing times; values between solver steps are interpolated.
+        config: how to integrate.
+
+    Returns:
+        dict with ``t``, ``theta`` (len(ts), 2m), ``loss``, ``grad_norm`` and ``ok`` (the solve
+        reached the last time).
+    """
     key = ("trajectory", target, config)
     if key not in _COMPILED:
         from .solve import make_trajectory

@@ -30,7 +30,25 @@ def split(theta: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 @float64
 def loss(target: Target, data: KernelData, theta, backend: Backend = JAX):
-    """J(a, w) = int_0^oo (sum_i a_i e^{-w_i t} - rho(t))^2 dt."""
+    """The loss J(a, w) = int_0^oo (sum_i a_i e^{-w_i t} - rho(t))^2 dt, in closed form.
+
+    Assembled from the derived templates: ``a^T K a - 2 a.L(w) + ||rho||^2`` with the pair kernel
+    K(u, v) = 1/(u + v) and the Laplace transform L of rho.
+
+    Args:
+        target: the lowered kernel (:func:`memdyn.target`).
+        data: its run-time numbers, ``target.data(params)``.
+        theta: (2m,) array, the point (a, w).
+        backend: the array backend (JAX by default; ``memdyn.core.lowering.NUMPY`` for NumPy).
+
+    Returns:
+        J as a scalar array.
+
+    Example:
+        >>> tg = memdyn.target("exp(-t)")
+        >>> float(memdyn.loss(tg, tg.data({}), jnp.array([1.0, 1.0])))
+        0.0
+    """
     a, w = split(theta)
     K = target.pair(w[:, None], w[None, :], backend)[0]
     L = target.transforms(w, data, backend)[0]
@@ -39,7 +57,15 @@ def loss(target: Target, data: KernelData, theta, backend: Backend = JAX):
 
 @float64
 def gradient(target: Target, data: KernelData, theta, backend: Backend = JAX):
-    """(dJ/da, dJ/dw) from the symbolic templates (not by autodiff)."""
+    """The gradient (dJ/da, dJ/dw) of :func:`loss`, from the derived templates (not by autodiff).
+
+    Args:
+        target, data, theta, backend: as in :func:`loss`.
+
+    Returns:
+        (2m,) array: the m amplitude derivatives, then the m rate derivatives. The gradient flow
+        is d(theta)/dtau = -gradient.
+    """
     a, w = split(theta)
     K, Ku, _, _ = target.pair(w[:, None], w[None, :], backend)
     L, dL, _ = target.transforms(w, data, backend)
@@ -50,7 +76,14 @@ def gradient(target: Target, data: KernelData, theta, backend: Backend = JAX):
 
 @float64
 def hessian(target: Target, data: KernelData, theta, backend: Backend = JAX):
-    """The 2m x 2m Hessian of J from the symbolic templates."""
+    """The 2m x 2m Hessian of :func:`loss` in (a, w), from the derived templates.
+
+    Args:
+        target, data, theta, backend: as in :func:`loss`.
+
+    Returns:
+        (2m, 2m) array, blocks [[J_aa, J_aw], [J_wa, J_ww]]; minus it is the flow's Jacobian.
+    """
     xp = backend.xp
     a, w = split(theta)
     K, Ku, Kuu, Kuv = target.pair(w[:, None], w[None, :], backend)

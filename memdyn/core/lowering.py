@@ -263,7 +263,8 @@ class Target:
             self._templates["host"] = (
                 _numpy_function(self.kernel.expr, params),
                 _numpy_function(sp.Add(*quad), params) if quad else None,
-                sp.lambdify(params, plain(closed), modules="mpmath") if closed is not None else None)
+                sp.lambdify(params, plain(closed), modules="mpmath") if closed is not None else None,
+            )
         return self._templates["host"]
 
     def _data_numpy(self, values_list: Sequence[Mapping[str, float]]) -> KernelData:
@@ -283,8 +284,12 @@ class Target:
             qt = np.zeros((len(checked), 0))
             qc = np.zeros((len(checked), 0))
         params = np.array([[v[n] for n in self.kernel.param_names] for v in checked]).reshape(len(checked), -1)
-        return KernelData(params=params.astype(float), quad_t=np.asarray(qt, dtype=float),
-                          quad_c=np.asarray(qc, dtype=float), norm2=np.asarray(norms, dtype=float))
+        return KernelData(
+            params=params.astype(float),
+            quad_t=np.asarray(qt, dtype=float),
+            quad_c=np.asarray(qc, dtype=float),
+            norm2=np.asarray(norms, dtype=float),
+        )
 
     def _norm2(self, values: Mapping[str, float]) -> float:
         """||rho||^2 for given values; refuses kernels whose loss is not finite."""
@@ -306,7 +311,9 @@ class Target:
                 if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) and value >= 0:
                     return float(value)
                 if isinstance(value, mpmath.mpf) and mpmath.isinf(value):
-                    raise InputError("rho", "rho is not square-integrable (int rho^2 dt diverges); the loss would be infinite")
+                    raise InputError(
+                        "rho", "rho is not square-integrable (int rho^2 dt diverges); the loss would be infinite"
+                    )
 
         def squared(t):  # an overflow is an infinity, which the rule refuses below (not a warning)
             with np.errstate(over="ignore"):
@@ -327,8 +334,11 @@ class Target:
             r1, r2 = (float(rho(np.array([x]))[0]) ** 2 for x in (t_end / 2, t_end))
             q = math.log(r1 / r2) / math.log(2.0) if r1 > 0 and r2 > 0 else math.inf
             if q <= 1.05:
-                raise InputError("rho", f"rho^2 decays like t^-{q:.3g} at t = {t_end:.3g}, too slowly to be "
-                                 "integrable; the loss would be infinite")
+                raise InputError(
+                    "rho",
+                    f"rho^2 decays like t^-{q:.3g} at t = {t_end:.3g}, too slowly to be "
+                    "integrable; the loss would be infinite",
+                )
             if math.isfinite(q):
                 total += t_end * r2 / (q - 1.0)
         if not math.isfinite(total):
@@ -356,6 +366,10 @@ def _templates(derivation: Derivation, backend: Backend):
 
 @functools.lru_cache(maxsize=64)
 def lower(derivation: Derivation) -> Target:
-    """Lower a derivation to JAX templates (cached: one Target per derivation)."""
+    """Lower a :class:`~memdyn.core.symbolic.Derivation` to JAX templates (one Target per derivation).
+
+    Special functions lower through the one table (:mod:`memdyn.core.functions`); closed forms are
+    the stabilised ones (``erfcx``, log-space); terms without a usable closed form use quadrature.
+    """
     require_x64()
     return Target(derivation=derivation, _templates={JAX.name: _templates(derivation, JAX)})

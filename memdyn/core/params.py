@@ -80,18 +80,23 @@ def parse_range(text: str, *, argument: str = "sweep") -> tuple[str, list[float]
     name, sep, values = text.partition("=")
     name = name.strip()
     if not sep or not name:
-        raise InputError(argument, f"expected NAME=V1,V2,.. or NAME=START:STOP:STEP or NAME=geom(START,STOP,N), "
-                                   f"got {text!r}")
+        raise InputError(
+            argument, f"expected NAME=V1,V2,.. or NAME=START:STOP:STEP or NAME=geom(START,STOP,N), got {text!r}"
+        )
     geom = re.fullmatch(r"\s*geom\((.*)\)\s*", values)
     if geom:
         args = _numbers(geom.group(1), argument)
         start, stop, n = args if len(args) == 3 else (0.0, 0.0, 0.0)
         if n != int(n) or not 2 <= n <= MAX_ELEMENTS or not (start > 0 and stop > 0):
-            raise InputError(argument, f"geom(START,STOP,N) needs START, STOP > 0 and N an integer in "
-                                       f"2..{MAX_ELEMENTS}, got {values.strip()!r}")
+            raise InputError(
+                argument,
+                f"geom(START,STOP,N) needs START, STOP > 0 and N an integer in "
+                f"2..{MAX_ELEMENTS}, got {values.strip()!r}",
+            )
         n = int(n)
-        return name, [start * (stop / start) ** (k / (n - 1)) if 0 < k < n - 1 else (start, stop)[k > 0]
-                      for k in range(n)]
+        return name, [
+            start * (stop / start) ** (k / (n - 1)) if 0 < k < n - 1 else (start, stop)[k > 0] for k in range(n)
+        ]
     if ":" in values:
         parts = values.split(":")
         if len(parts) != 3:
@@ -99,8 +104,10 @@ def parse_range(text: str, *, argument: str = "sweep") -> tuple[str, list[float]
         start, stop, step = (_numbers(v, argument)[0] for v in parts)  # one number each
         n = math.floor((stop - start) / step * (1 + 1e-12) + 1e-9) + 1 if step != 0 else 0
         if step == 0 or n < 1 or n > MAX_ELEMENTS:
-            raise InputError(argument, f"START:STOP:STEP must give 1..{MAX_ELEMENTS} values (STEP != 0, "
-                                       f"towards STOP), got {values.strip()!r}")
+            raise InputError(
+                argument,
+                f"START:STOP:STEP must give 1..{MAX_ELEMENTS} values (STEP != 0, towards STOP), got {values.strip()!r}",
+            )
         return name, [round(start + k * step, 12) for k in range(n)]
     return name, _numbers(values, argument)
 

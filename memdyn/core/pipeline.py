@@ -21,9 +21,26 @@ if TYPE_CHECKING:
 
 @float64
 def target(rho: str, params: Mapping[str, float | Sequence[float]] | None = None) -> Target:
-    """Parse, derive and lower ``rho`` (cached per formula and parameter signs).
+    """Parse, derive and lower ``rho``: the first three stages of the pipeline, composed.
 
-    A parameter may be given as a list of values (a sweep); only the signs matter here.
+    Cached per formula and parameter signs, in this process and (the derivation) on disk, so the
+    same formula returns the same Target and reuses its compiled solves.
+
+    Args:
+        rho: the kernel, a formula in ``t``.
+        params: the formula's other symbols; a value may be a list (a sweep): only the signs matter
+            here (a derivation holds for every value of one sign).
+
+    Returns:
+        The lowered :class:`~memdyn.core.lowering.Target`; ``target.data(values)`` gives its run-time
+        numbers at given parameter values.
+
+    Raises:
+        InputError: a malformed formula, a missing parameter, a kernel whose loss is infinite.
+
+    Example:
+        >>> tg = memdyn.target("exp(-t) + 0.5*exp(-(t - mu)**2/2)", {"mu": 10})
+        >>> data = tg.data({"mu": 10})
     """
     from .formula import parse_kernel
     from .lowering import lower

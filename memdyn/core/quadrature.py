@@ -67,6 +67,7 @@ def adapted_rule(
         rel_tol: panel acceptance tolerance, relative to int |rho|.
         t_max: where to cut tails that never become negligible.
     """
+
     def f(t):
         vals = np.stack([np.broadcast_to(np.asarray(fn(t), dtype=float), t.shape) for fn in functions])
         return np.max(np.abs(vals), axis=0)
@@ -99,10 +100,14 @@ def adapted_rule(
     while a.size:
         splits += a.size
         if splits > MAX_SPLITS:
-            raise Unresolved(f"rho varies too fast to integrate: {MAX_SPLITS:,} panel tests did not resolve it "
-                             f"on [0, {float(np.expm1(u_end)):.3g}]")
+            raise Unresolved(
+                f"rho varies too fast to integrate: {MAX_SPLITS:,} panel tests did not resolve it "
+                f"on [0, {float(np.expm1(u_end)):.3g}]"
+            )
         mid = 0.5 * (a + b)
-        whole, left, right = np.split(_integrals(f, np.concatenate([a, a, mid]), np.concatenate([b, mid, b])).sum(axis=1), 3)
+        whole, left, right = np.split(
+            _integrals(f, np.concatenate([a, a, mid]), np.concatenate([b, mid, b])).sum(axis=1), 3
+        )
         done = (np.abs(whole - (left + right)) <= rel_tol * scale) | ((b - a) < 1e-7)
         accepted.append(np.stack([a[done], b[done]], axis=1))
         a, b = np.concatenate([a[~done], mid[~done]]), np.concatenate([mid[~done], b[~done]])

@@ -142,7 +142,15 @@ def _metric(name: str):
 
 @functools.lru_cache(maxsize=64)
 def mapped(target: Target, name: str) -> Target | MappedTarget:
-    """``target`` with decay rates ``w = MAPS[name](v)`` (``plain`` returns ``target`` itself)."""
+    """``target`` trained in v with decay rates w = g(v) (the maps of :mod:`memdyn.core.maps`).
+
+    Args:
+        target: a lowered target.
+        name: ``"plain"`` (returns ``target`` itself), ``"exp"``, ``"softplus"``, ``"best"``, ``"lru"``.
+
+    Returns:
+        A MappedTarget with the same interface, whose flow is the gradient flow in (a, v).
+    """
     if name not in MAPS:
         raise InputError("param_map", f"must be one of {', '.join(MAPS)}, got {name!r}")
     if name == "plain":

@@ -45,8 +45,11 @@ def check_memory(need: float, argument: str, what: str, advice: str, *, mentions
     """Refuse (InputError naming ``argument``) when ``need`` bytes exceed the share of memory allowed."""
     have = available_bytes()
     if need > FRACTION * have:
-        raise InputError(argument, f"{what} needs about {_gb(need)} of memory, this machine has {_gb(have)} "
-                                   f"available: {advice}", mentions=mentions)
+        raise InputError(
+            argument,
+            f"{what} needs about {_gb(need)} of memory, this machine has {_gb(have)} available: {advice}",
+            mentions=mentions,
+        )
 
 
 def solve_bytes(m: int, batch: int) -> float:
@@ -58,9 +61,12 @@ def solve_bytes(m: int, batch: int) -> float:
 def check_solve(m: int, batch: int, argument: str) -> None:
     """Refuse a batch of width-m solves that cannot fit in memory."""
     advice = "use a smaller width" + (" or a smaller batch (--chunk)" if batch > 1 else "")
-    check_memory(solve_bytes(m, batch), argument,
-                 f"width {m}" + (f" in batches of {batch}" if batch > 1 else "") + " (dense Newton matrices)",
-                 advice)
+    check_memory(
+        solve_bytes(m, batch),
+        argument,
+        f"width {m}" + (f" in batches of {batch}" if batch > 1 else "") + " (dense Newton matrices)",
+        advice,
+    )
 
 
 __all__ = ["available_bytes", "check_memory", "check_solve", "solve_bytes"]

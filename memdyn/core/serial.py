@@ -26,8 +26,16 @@ class SerialError(ValueError):
 _FUNCTIONS: dict[str, type] = {f.sympy.__name__: f.sympy for f in FUNCTIONS if f.sympy is not None}
 _FUNCTIONS["experfc"] = experfc  # memdyn's stable exp(A)*erfc(z) (memdyn.core.stable)
 _OPS = {"Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow}
-_CONSTANTS = {"pi": sp.pi, "E": sp.E, "EulerGamma": sp.EulerGamma, "oo": sp.oo, "-oo": -sp.oo,
-              "zoo": sp.zoo, "nan": sp.nan, "I": sp.I}
+_CONSTANTS = {
+    "pi": sp.pi,
+    "E": sp.E,
+    "EulerGamma": sp.EulerGamma,
+    "oo": sp.oo,
+    "-oo": -sp.oo,
+    "zoo": sp.zoo,
+    "nan": sp.nan,
+    "I": sp.I,
+}
 _ASSUMPTIONS = ("positive", "negative", "nonnegative", "nonpositive", "integer", "real")
 """Sign assumptions memdyn's symbols carry, strongest first: the first that holds is stored, so a symbol
 is rebuilt exactly as it was made (``Symbol('w', positive=True)``) and prints the same."""

@@ -71,9 +71,13 @@ def terms(config, field: Callable):
 
 def controller(config, dtmax=None, rtol=None, atol=None):
     """The PI controller; ``rtol``/``atol`` may be traced values (they default to the config's)."""
-    return diffrax.PIDController(rtol=config.rtol if rtol is None else rtol, atol=config.atol if atol is None else atol,
-                                 pcoeff=config.pcoeff, icoeff=config.icoeff, dtmax=dtmax)
-
+    return diffrax.PIDController(
+        rtol=config.rtol if rtol is None else rtol,
+        atol=config.atol if atol is None else atol,
+        pcoeff=config.pcoeff,
+        icoeff=config.icoeff,
+        dtmax=dtmax,
+    )
 
 
 def _total(values) -> jax.Array:
@@ -128,8 +132,13 @@ def _status_code(result) -> jax.Array:
     """The ``Status`` code of a Diffrax result: 0 ok/event, 2 max steps, 3 other failure (1, t1
     reached, is decided on the host)."""
     ok = (result == diffrax.RESULTS.successful) | (result == diffrax.RESULTS.event_occurred)
-    return jnp.where(ok, Status.OK.code, jnp.where(result == diffrax.RESULTS.max_steps_reached,
-                                                   Status.MAX_STEPS_REACHED.code, Status.SOLVER_FAILED.code))
+    return jnp.where(
+        ok,
+        Status.OK.code,
+        jnp.where(
+            result == diffrax.RESULTS.max_steps_reached, Status.MAX_STEPS_REACHED.code, Status.SOLVER_FAILED.code
+        ),
+    )
 
 
 def _heavy_ball(target: Target):
@@ -196,11 +205,20 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
             # every solve runs on its own clock from 0: the flow is autonomous, and float64 resolves
             # the steps near 0 however much time has elapsed (module docstring)
             return diffrax.diffeqsolve(
-                terms_, solver, 0.0, span, None, y0, args=args,
+                terms_,
+                solver,
+                0.0,
+                span,
+                None,
+                y0,
+                args=args,
                 saveat=diffrax.SaveAt(t1=True),
                 stepsize_controller=controller(config, dtmax, rtol, atol),
                 event=diffrax.Event(conds(active, restart), root_finder=_Locate(bisect), direction=(True, True, True)),
-                max_steps=config.max_steps, throw=False, adjoint=diffrax.ForwardMode())
+                max_steps=config.max_steps,
+                throw=False,
+                adjoint=diffrax.ForwardMode(),
+            )
 
         def one_pass(active, horizon):
             def body(carry, mode):
@@ -216,9 +234,14 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
                 sol = solve(y, span, active, ~capped, bisect, dtmax)  # restarts in the main pass only
                 mask = jnp.stack(sol.event_mask) & (sol.result == diffrax.RESULTS.event_occurred)
                 hit = mask[:2] & ~restarted
-                return (t + sol.ts[-1], sol.ys[-1], fired | hit, restarted | (mask[2] & ~jnp.any(hit)),
-                        jnp.maximum(code, _status_code(sol.result)),
-                        steps + jnp.stack([sol.stats["num_accepted_steps"], sol.stats["num_rejected_steps"]])), None
+                return (
+                    t + sol.ts[-1],
+                    sol.ys[-1],
+                    fired | hit,
+                    restarted | (mask[2] & ~jnp.any(hit)),
+                    jnp.maximum(code, _status_code(sol.result)),
+                    steps + jnp.stack([sol.stats["num_accepted_steps"], sol.stats["num_rejected_steps"]]),
+                ), None
 
             return body
 
@@ -254,14 +277,29 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
             active = active & ~fired & ((offset + t_hit < t1) | restarted)
             return (offset, t_hit, y_hit, active, tau, jnp.maximum(code, code_s), steps + steps_s, n + 1)
 
-        init = (jnp.asarray(0.0), jnp.asarray(0.0), y_start, jnp.array([True, True]), jnp.full(2, jnp.inf),
-                jnp.asarray(0), jnp.zeros(2, dtype=int), jnp.asarray(0))
+        init = (
+            jnp.asarray(0.0),
+            jnp.asarray(0.0),
+            y_start,
+            jnp.array([True, True]),
+            jnp.full(2, jnp.inf),
+            jnp.asarray(0),
+            jnp.zeros(2, dtype=int),
+            jnp.asarray(0),
+        )
         offset, t_local, y_end, active, tau, code, steps, n = jax.lax.while_loop(running, one_segment, init)
         # segments exhausted with a time still sought: report it, never a silent number
         code = jnp.where(jnp.any(active) & (code == 0) & (n >= MAX_SEGMENTS), Status.MAX_STEPS_REACHED.code, code)
-        return {"tau": tau, "theta": theta_of(y_end), "t_end": offset + t_local, "steps": steps[0],
-                "rejected_steps": steps[1], "code": code,
-                "loss_initial": J0, "loss_final": loss(target, data, theta_of(y_end))}
+        return {
+            "tau": tau,
+            "theta": theta_of(y_end),
+            "t_end": offset + t_local,
+            "steps": steps[0],
+            "rejected_steps": steps[1],
+            "code": code,
+            "loss_initial": J0,
+            "loss_final": loss(target, data, theta_of(y_end)),
+        }
 
     return run
 
@@ -274,9 +312,19 @@ def make_trajectory(target: Target, config: SolverConfig) -> Callable:
 
     def run(data, theta0, ts):
         sol = diffrax.diffeqsolve(
-            terms_, solver, 0.0, ts[-1], None, theta0, args=data,
-            saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller(config),
-            max_steps=config.max_steps, throw=False, adjoint=diffrax.ForwardMode())
+            terms_,
+            solver,
+            0.0,
+            ts[-1],
+            None,
+            theta0,
+            args=data,
+            saveat=diffrax.SaveAt(ts=ts),
+            stepsize_controller=controller(config),
+            max_steps=config.max_steps,
+            throw=False,
+            adjoint=diffrax.ForwardMode(),
+        )
         J = jax.vmap(lambda y: loss(target, data, y))(sol.ys)
         G = jax.vmap(lambda y: jnp.linalg.norm(gradient(target, data, y)))(sol.ys)
         return sol.ys, J, G, sol.result == diffrax.RESULTS.successful

@@ -76,8 +76,9 @@ class SolverConfig:
     def static(self) -> SolverConfig:
         """The part of the config a compiled solve depends on: tolerances are runtime values, so
         every (rtol, atol) maps to the same compiled function."""
-        return SolverConfig(solver=self.solver, pcoeff=self.pcoeff, icoeff=self.icoeff, max_steps=self.max_steps,
-                            refine=self.refine)
+        return SolverConfig(
+            solver=self.solver, pcoeff=self.pcoeff, icoeff=self.icoeff, max_steps=self.max_steps, refine=self.refine
+        )
 
 
 __all__ = ["SolverSpec", "SOLVERS", "DEFAULT_SOLVER", "SolverConfig"]

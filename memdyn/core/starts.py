@@ -80,8 +80,13 @@ def exponential_part(kernel: Kernel, values: dict[str, float]) -> list[tuple[flo
 
 
 @float64
-def on_invariant_set(short: Sequence[tuple[float, float]], m: int, *, null_rates: Sequence[float] = (),
-                     group_sizes: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def on_invariant_set(
+    short: Sequence[tuple[float, float]],
+    m: int,
+    *,
+    null_rates: Sequence[float] = (),
+    group_sizes: Sequence[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """A point of M*: groups at the rates of ``short`` (amplitudes split equally), the rest null.
 
     Args:
@@ -112,9 +117,21 @@ def on_invariant_set(short: Sequence[tuple[float, float]], m: int, *, null_rates
 
 
 @float64
-def random_bounded(m: int, *, w_range=(0.5, 2.0), a_range=(-1.0, 1.0), beta: float = 1.0,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The JMLR bounded random start (eq. 109): w0 ~ U[w_l, w_r], a0 = a0' m^-beta, a0' ~ U[a_l, a_r]."""
+def random_bounded(
+    m: int, *, w_range=(0.5, 2.0), a_range=(-1.0, 1.0), beta: float = 1.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The JMLR bounded random start (eq. 109): w0 ~ U[w_l, w_r], a0 = a0' m^-beta, a0' ~ U[a_l, a_r].
+
+    Args:
+        m: the width.
+        w_range: (w_l, w_r) with 0 < w_l <= w_r.
+        a_range: (a_l, a_r) with a_l <= a_r.
+        beta: the amplitudes' scaling with width.
+        seed: the random seed.
+
+    Returns:
+        (a0, w0), two arrays of length m.
+    """
     for name, pair in (("w_range", w_range), ("a_range", a_range)):
         if len(pair) != 2:
             raise InputError(name, f"needs two numbers LOW,HIGH, got {len(pair)}")
@@ -128,10 +145,21 @@ def random_bounded(m: int, *, w_range=(0.5, 2.0), a_range=(-1.0, 1.0), beta: flo
     return a, w
 
 
-def build_starts(kernel: Kernel | None, param_values: Sequence[dict[str, float]], *, init: str = "explicit",
-                 a0=None, w0=None, m: int | None = None, null_rates: Sequence[float] = (),
-                 groups: Sequence[int] | None = None, seeds: int = 1, w_range=(0.5, 2.0),
-                 a_range=(-1.0, 1.0), beta: float = 1.0) -> np.ndarray:
+def build_starts(
+    kernel: Kernel | None,
+    param_values: Sequence[dict[str, float]],
+    *,
+    init: str = "explicit",
+    a0=None,
+    w0=None,
+    m: int | None = None,
+    null_rates: Sequence[float] = (),
+    groups: Sequence[int] | None = None,
+    seeds: int = 1,
+    w_range=(0.5, 2.0),
+    a_range=(-1.0, 1.0),
+    beta: float = 1.0,
+) -> np.ndarray:
     """The table of starts (n_starts, 2m) a sweep runs from.
 
     Args:
@@ -159,6 +187,10 @@ def build_starts(kernel: Kernel | None, param_values: Sequence[dict[str, float]]
             raise InputError("m", "give a positive width for init='random'")
         if seeds < 1:
             raise InputError("seeds", f"must be positive, got {seeds}")
-        return np.stack([np.concatenate(random_bounded(m, w_range=tuple(w_range), a_range=tuple(a_range), beta=beta,
-                                                       seed=s)) for s in range(seeds)])
+        return np.stack(
+            [
+                np.concatenate(random_bounded(m, w_range=tuple(w_range), a_range=tuple(a_range), beta=beta, seed=s))
+                for s in range(seeds)
+            ]
+        )
     raise InputError("init", f"must be explicit, mstar or random, got {init!r}")

@@ -41,12 +41,11 @@ class Status(enum.StrEnum):
 _ADVICE = {
     Status.OK: "every requested hitting time was found",
     Status.T1_REACHED: "the horizon t1 ended the solve before a threshold was crossed: raise t1 (the plateau "
-                       "may be longer) or lower delta",
+    "may be longer) or lower delta",
     Status.MAX_STEPS_REACHED: "the step budget ran out: raise max_steps, or loosen rtol/atol",
     Status.SOLVER_FAILED: "the solver stopped with an error (step-size underflow or a nonlinear-solver failure): "
-                          "try another solver or tighter tolerances",
+    "try another solver or tighter tolerances",
 }
-
 
 
 class SolveError(MemdynError):

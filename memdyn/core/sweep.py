@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .lowering import Target
 
 
-
 @dataclass(repr=False)
 class SweepResult:
     """Per-element results of a sweep, one row per (value, start), values outer.
@@ -93,16 +92,21 @@ class SweepResult:
     @property
     def stats(self) -> dict[str, float]:
         """Total accepted and rejected steps, and seconds to load or compile and to run the solve."""
-        return {"steps": int(sum(r.stats.get("steps", r.steps) for r in self.results)),
-                "rejected_steps": int(sum(r.stats.get("rejected_steps", 0) for r in self.results)),
-                "load_s": self.compile_s, "solve_s": self.run_s}
+        return {
+            "steps": int(sum(r.stats.get("steps", r.steps) for r in self.results)),
+            "rejected_steps": int(sum(r.stats.get("rejected_steps", 0) for r in self.results)),
+            "load_s": self.compile_s,
+            "solve_s": self.run_s,
+        }
 
     def __repr__(self) -> str:
         done = sum(r.ok for r in self.results)
         taus = self.tau_loss[np.isfinite(self.tau_loss)]
         span = f", tau_loss {taus.min():.4g}..{taus.max():.4g}" if taus.size else ""
-        return (f"SweepResult({self.param}: {len(self)} elements over {len(np.unique(self.values))} values, "
-                f"ok {done}/{len(self)}{span})")
+        return (
+            f"SweepResult({self.param}: {len(self)} elements over {len(np.unique(self.values))} values, "
+            f"ok {done}/{len(self)}{span})"
+        )
 
     def fits(self) -> dict:
         """Theorem 20's fits along the memory axis; None on a grid of several axes (a slope across
@@ -115,10 +119,12 @@ class SweepResult:
             plain = fit_log_linear(self.memory, taus)
             pref = fit_log_linear(self.memory, taus, q=-2.0)  # ln(tau / omega^2): the bound's own form
             w_min = min(self.w_min) if self.w_min else None
-            out[key] = {"plain": plain.to_json() if plain else None,
-                        "omega2": pref.to_json() if pref else None,
-                        "bound_slope": w_min,
-                        "bound_ratio": bound_ratio(self.memory, taus, w_min) if w_min else None}
+            out[key] = {
+                "plain": plain.to_json() if plain else None,
+                "omega2": pref.to_json() if pref else None,
+                "bound_slope": w_min,
+                "bound_ratio": bound_ratio(self.memory, taus, w_min) if w_min else None,
+            }
         return out
 
     def to_json(self) -> dict:
@@ -144,12 +150,34 @@ class SweepResult:
     def rows(self) -> tuple[list[str], list[list]]:
         """The table, one row per element: (column names, rows), as ``results.csv`` holds it."""
         axes = list(self.axes)
-        columns = [self.param, *axes, "memory", "start", "tau_param", "tau_loss", "loss_initial", "loss_final",
-                   "steps", "status"]
+        columns = [
+            self.param,
+            *axes,
+            "memory",
+            "start",
+            "tau_param",
+            "tau_loss",
+            "loss_initial",
+            "loss_final",
+            "steps",
+            "status",
+        ]
         n_starts = len(self.starts)
-        rows = [[float(self.values[i]), *(self.axes[a][i] for a in axes), float(self.memory[i]), i % n_starts,
-                 r.tau_param, r.tau_loss, r.loss_initial, r.loss_final, r.steps, str(r.status)]
-                for i, r in enumerate(self.results)]
+        rows = [
+            [
+                float(self.values[i]),
+                *(self.axes[a][i] for a in axes),
+                float(self.memory[i]),
+                i % n_starts,
+                r.tau_param,
+                r.tau_loss,
+                r.loss_initial,
+                r.loss_final,
+                r.steps,
+                str(r.status),
+            ]
+            for i, r in enumerate(self.results)
+        ]
         return columns, rows
 
     def to_pandas(self):
@@ -163,10 +191,16 @@ class SweepResult:
         """Write ``results.json`` and ``results.csv`` into ``folder``, both or neither."""
         columns, rows = self.rows()
         lines = [",".join(columns)] + [
-            ",".join("" if c is None else repr(c) if isinstance(c, float) else str(c) for c in row) for row in rows]
+            ",".join("" if c is None else repr(c) if isinstance(c, float) else str(c) for c in row) for row in rows
+        ]
         text = json.dumps(self.to_json(), indent=1)
-        return write_atomically(Path(folder), {"results.json": lambda path: path.write_text(text),
-                                               "results.csv": lambda path: path.write_text("\n".join(lines) + "\n")})
+        return write_atomically(
+            Path(folder),
+            {
+                "results.json": lambda path: path.write_text(text),
+                "results.csv": lambda path: path.write_text("\n".join(lines) + "\n"),
+            },
+        )
 
     def plot(self, ax=None, *, key: str = "tau_loss"):
         """ln tau against the memory 1/omega (one line per start), beside Theorem 20's slope w_min.
@@ -177,8 +211,13 @@ class SweepResult:
 
         n_starts = len(self.starts)
         series = {f"start {k}" if n_starts > 1 else key: list(self.column(key)[k::n_starts]) for k in range(n_starts)}
-        return plot_lines(self.memory[::n_starts], series, ax=ax, xlabel=r"memory $1/\omega$",
-                          ylabel=key.replace("tau_", r"$\tau$ ").replace("param", "(param)").replace("loss", "(loss)"))
+        return plot_lines(
+            self.memory[::n_starts],
+            series,
+            ax=ax,
+            xlabel=r"memory $1/\omega$",
+            ylabel=key.replace("tau_", r"$\tau$ ").replace("param", "(param)").replace("loss", "(loss)"),
+        )
 
 
 class ChunkStore:
@@ -201,11 +240,17 @@ class ChunkStore:
             except (OSError, ValueError):
                 raise InputError("out", f"{manifest} is not a memdyn sweep manifest: choose another folder") from None
             if old.get("key") != self.key:
-                changed = sorted(k for k in set(description) | set(old.get("description", {}))
-                                 if description.get(k) != old.get("description", {}).get(k))
-                raise InputError("out", f"{self.folder} holds chunks of a different sweep (changed: "
-                                        f"{', '.join(changed) or 'format'}): rerun with the same arguments to resume, "
-                                        "or choose another folder")
+                changed = sorted(
+                    k
+                    for k in set(description) | set(old.get("description", {}))
+                    if description.get(k) != old.get("description", {}).get(k)
+                )
+                raise InputError(
+                    "out",
+                    f"{self.folder} holds chunks of a different sweep (changed: "
+                    f"{', '.join(changed) or 'format'}): rerun with the same arguments to resume, "
+                    "or choose another folder",
+                )
         else:
             if self.folder.exists() and not self.folder.is_dir():
                 raise InputError("out", f"{self.folder} exists and is not a folder")
@@ -225,8 +270,9 @@ class ChunkStore:
             return {name: f[name] for name in f.files}
 
     def save(self, k: int, out: dict) -> None:
-        replace_atomically(self.path(k), lambda tmp: np.savez(tmp, **{name: np.asarray(v) for name, v in out.items()}),
-                           suffix=".npz")
+        replace_atomically(
+            self.path(k), lambda tmp: np.savez(tmp, **{name: np.asarray(v) for name, v in out.items()}), suffix=".npz"
+        )
 
 
 def bucket(n: int) -> int:
@@ -243,13 +289,26 @@ def _digest(delta):
 
 
 @float64
-def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequence[float],
-              starts: np.ndarray, *, delta: float | np.ndarray, t1: float, config: SolverConfig = SolverConfig(),
-              friction: float | None = None, chunk: int | None = None,
-              progress: Callable[[int], None] | None = None, out_dir: str | os.PathLike | None = None,
-              on_resume: Callable[[int, int], None] | None = None,
-              grid: Sequence[tuple[str, Sequence[float]]] = (), devices: int = 1,
-              balance: bool = True, wait_s: float = 86400.0) -> SweepResult:
+def run_sweep(
+    target: Target,
+    base: dict[str, float],
+    param: str,
+    values: Sequence[float],
+    starts: np.ndarray,
+    *,
+    delta: float | np.ndarray,
+    t1: float,
+    config: SolverConfig = SolverConfig(),
+    friction: float | None = None,
+    chunk: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    out_dir: str | os.PathLike | None = None,
+    on_resume: Callable[[int, int], None] | None = None,
+    grid: Sequence[tuple[str, Sequence[float]]] = (),
+    devices: int = 1,
+    balance: bool = True,
+    wait_s: float = 86400.0,
+) -> SweepResult:
     """Hitting times for every (value, start) pair, solved as one compiled, batched call.
 
     Args:
@@ -280,8 +339,9 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
         raise InputError("out", f"a sweep over {processes} processes needs an output folder every process can reach")
     available = jax.local_devices()
     if not 1 <= devices <= len(available):
-        raise InputError("devices", f"must be 1..{len(available)} (the local {available[0].platform} devices), "
-                                    f"got {devices}")
+        raise InputError(
+            "devices", f"must be 1..{len(available)} (the local {available[0].platform} devices), got {devices}"
+        )
     axes = [(param, values), *grid]
     names = [name for name, _ in axes]
     for name in names:
@@ -300,8 +360,11 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     m = starts.shape[1] // 2
     points = [dict(zip(names, combo)) for combo in itertools.product(*(vals for _, vals in axes))]
     if len(points) * starts.shape[0] > MAX_ELEMENTS:
-        raise InputError("values", f"{len(points)} grid points x {starts.shape[0]} starts is more than "
-                                   f"{MAX_ELEMENTS:,} solves in one sweep: split it")
+        raise InputError(
+            "values",
+            f"{len(points)} grid points x {starts.shape[0]} starts is more than "
+            f"{MAX_ELEMENTS:,} solves in one sweep: split it",
+        )
     values = [p[param] for p in points]
     # Host arrays until the call: slicing JAX arrays would compile a small program per shape.
     data = target.data_batch([{**base, **p} for p in points], host=True)
@@ -333,10 +396,24 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
 
     store = None
     if out_dir is not None:
-        store = ChunkStore(out_dir, {
-            "target": target.fingerprint, "base": {k: float(v) for k, v in sorted(base.items())}, "param": param,
-            "values": values, "grid": [[name, vals] for name, vals in axes[1:]], "starts": np.asarray(starts, float).tolist(), "delta": _digest(delta), "t1": float(t1),
-            "config": repr(config), "friction": friction, "chunk": step, "elements": n, "balance": balance})
+        store = ChunkStore(
+            out_dir,
+            {
+                "target": target.fingerprint,
+                "base": {k: float(v) for k, v in sorted(base.items())},
+                "param": param,
+                "values": values,
+                "grid": [[name, vals] for name, vals in axes[1:]],
+                "starts": np.asarray(starts, float).tolist(),
+                "delta": _digest(delta),
+                "t1": float(t1),
+                "config": repr(config),
+                "friction": friction,
+                "chunk": step,
+                "elements": n,
+                "balance": balance,
+            },
+        )
     chunks = range(0, n, step)
     done = set(store.done()) if store else set()
     if on_resume and done:
@@ -377,8 +454,10 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
         deadline = time.monotonic() + wait_s
         while missing := [k for k in range(len(chunks)) if k not in outs and not store.path(k).exists()]:
             if time.monotonic() > deadline:
-                raise InputError("out", f"{len(missing)} chunks of other processes did not arrive in {store.folder} "
-                                        f"within {wait_s:g} s")
+                raise InputError(
+                    "out",
+                    f"{len(missing)} chunks of other processes did not arrive in {store.folder} within {wait_s:g} s",
+                )
             time.sleep(0.05)
         for k in range(len(chunks)):
             if k not in outs:
@@ -390,6 +469,15 @@ def run_sweep(target: Target, base: dict[str, float], param: str, values: Sequen
     results = [flow_result(jax.tree_util.tree_map(lambda x: x[i], out), t1, config, target) for i in range(n)]
     memory = [mu for mu in memory_per_point for _ in range(n_s)]
     extra = {name: [p[name] for p in points for _ in range(n_s)] for name, _ in axes[1:]}
-    return SweepResult(param=param, values=np.array([v for v in values for _ in range(n_s)]), memory=np.array(memory),
-                       starts=starts, results=results, compile_s=compile_s, run_s=run_s, w_min=w_min.tolist(), axes=extra,
-                       devices=len(devs))
+    return SweepResult(
+        param=param,
+        values=np.array([v for v in values for _ in range(n_s)]),
+        memory=np.array(memory),
+        starts=starts,
+        results=results,
+        compile_s=compile_s,
+        run_s=run_s,
+        w_min=w_min.tolist(),
+        axes=extra,
+        devices=len(devs),
+    )

@@ -97,8 +97,10 @@ class Derivation:
 
     def laplace_display(self) -> sp.Expr:
         """``L[rho](w)``: closed forms, and the unevaluated integral for quadrature terms."""
-        parts = [tt.laplace if tt.method == "closed form"
-                 else sp.Integral(sp.exp(-W * T) * tt.term, (T, 0, sp.oo)) for tt in self.terms]
+        parts = [
+            tt.laplace if tt.method == "closed form" else sp.Integral(sp.exp(-W * T) * tt.term, (T, 0, sp.oo))
+            for tt in self.terms
+        ]
         return sp.Add(*parts)
 
     def unrolled(self, m: int):
@@ -119,8 +121,11 @@ class Derivation:
             laplace = lambda x: self.closed_laplace.subs(W, x)  # noqa: E731
         K = self.pair[0]
         norm = self.norm2 if self.norm2 is not None else sp.Symbol(r"\|\rho\|^2")
-        J = (sp.Add(*(a[i] * a[j] * K.subs({U: w[i], V: w[j]}) for i in range(m) for j in range(m)))
-             - 2 * sp.Add(*(a[i] * laplace(w[i]) for i in range(m))) + norm)
+        J = (
+            sp.Add(*(a[i] * a[j] * K.subs({U: w[i], V: w[j]}) for i in range(m) for j in range(m)))
+            - 2 * sp.Add(*(a[i] * laplace(w[i]) for i in range(m)))
+            + norm
+        )
         grad_a = [sp.diff(J, ai) for ai in a]
         grad_w = [sp.diff(J, wi) for wi in w]
         return a, w, J, grad_a, grad_w
@@ -128,15 +133,15 @@ class Derivation:
 
 def split_terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
     """Additive terms of rho after distributing products over sums at the top level only."""
-    expanded = sp.expand(expr, deep=False, mul=True, multinomial=False,
-                         power_exp=False, power_base=False, log=False)
+    expanded = sp.expand(expr, deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False)
     return sp.Add.make_args(expanded)
 
 
 def _lowerable(expr: sp.Expr) -> bool:
     functions = expr.atoms(sp.Function)
     return all(isinstance(f, LOWERABLE) for f in functions) and not expr.has(
-        sp.Integral, sp.LaplaceTransform, sp.Piecewise, sp.zoo, sp.nan, sp.oo)
+        sp.Integral, sp.LaplaceTransform, sp.Piecewise, sp.zoo, sp.nan, sp.oo
+    )
 
 
 def _no_answer(budget: _Budget) -> str:
@@ -151,10 +156,10 @@ def _term_transform(term: sp.Expr, budget: _Budget) -> TermTransform:
                 return TermTransform(term, "quadrature", note="SymPy found no closed form")
             laplace = stabilise(raw)
             if not _lowerable(laplace):
-                bad = sorted({type(f).__name__ for f in laplace.atoms(sp.Function)
-                              if not isinstance(f, LOWERABLE)})
-                return TermTransform(term, "quadrature",
-                                     note=f"closed form uses {', '.join(bad) or 'a form'} with no stable lowering")
+                bad = sorted({type(f).__name__ for f in laplace.atoms(sp.Function) if not isinstance(f, LOWERABLE)})
+                return TermTransform(
+                    term, "quadrature", note=f"closed form uses {', '.join(bad) or 'a form'} with no stable lowering"
+                )
             d1 = stabilise(sp.diff(laplace, W))
             d2 = stabilise(sp.diff(d1, W))
     except _Timeout:
@@ -231,20 +236,42 @@ def fingerprint(kernel: Kernel) -> str:
 
 
 def _to_json(d: Derivation) -> dict:
-    return {"terms": [{"term": serial.dump(tt.term), "method": tt.method, "laplace": serial.dump(tt.laplace),
-                       "d1": serial.dump(tt.d1), "d2": serial.dump(tt.d2), "note": tt.note} for tt in d.terms],
-            "norm2": serial.dump(d.norm2), "pair": [serial.dump(e) for e in d.pair]}
+    return {
+        "terms": [
+            {
+                "term": serial.dump(tt.term),
+                "method": tt.method,
+                "laplace": serial.dump(tt.laplace),
+                "d1": serial.dump(tt.d1),
+                "d2": serial.dump(tt.d2),
+                "note": tt.note,
+            }
+            for tt in d.terms
+        ],
+        "norm2": serial.dump(d.norm2),
+        "pair": [serial.dump(e) for e in d.pair],
+    }
 
 
 def _from_json(kernel: Kernel, data: dict) -> Derivation:
-    terms = tuple(TermTransform(serial.load(t["term"]), str(t["method"]), serial.load(t["laplace"]),
-                                serial.load(t["d1"]), serial.load(t["d2"]), str(t["note"])) for t in data["terms"])
+    terms = tuple(
+        TermTransform(
+            serial.load(t["term"]),
+            str(t["method"]),
+            serial.load(t["laplace"]),
+            serial.load(t["d1"]),
+            serial.load(t["d2"]),
+            str(t["note"]),
+        )
+        for t in data["terms"]
+    )
     if any(tt.method not in ("closed form", "quadrature") for tt in terms):
         raise serial.SerialError("unknown method")
     if sp.Add(*(tt.term for tt in terms)) != sp.Add(*split_terms(kernel.expr)):
         raise serial.SerialError("the stored terms are not this kernel's")
-    return Derivation(kernel=kernel, terms=terms, norm2=serial.load(data["norm2"]),
-                      pair=tuple(serial.load(e) for e in data["pair"]))
+    return Derivation(
+        kernel=kernel, terms=terms, norm2=serial.load(data["norm2"]), pair=tuple(serial.load(e) for e in data["pair"])
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -267,8 +294,19 @@ def _derive_cached(kernel: Kernel) -> Derivation:
 
 
 def derive(kernel: Kernel) -> Derivation:
-    """Derive the templates of the loss for ``kernel`` (cached per formula and parameter signs, in
-    this process and in the persistent cache, ``memdyn.core.cache``)."""
+    """Derive the loss's templates for a parsed kernel: per term, the Laplace transform L(w) (stable
+    form), its first two derivatives and the moment, ||rho||^2, and the pair kernel 1/(u + v).
+
+    Cached per formula and parameter signs, in this process and in the persistent cache
+    (:mod:`memdyn.core.cache`). SymPy's work is bounded in time (``MEMDYN_SYMPY_SECONDS``, default
+    10 s); a term not done by then falls back to quadrature, and the derivation says so.
+
+    Args:
+        kernel: a :class:`~memdyn.core.formula.Kernel` (:func:`memdyn.parse_kernel`).
+
+    Returns:
+        A :class:`Derivation`.
+    """
     return _derive_cached(kernel)
 
 
@@ -284,7 +322,8 @@ def latex_summary(derivation: Derivation, m: int | None = None) -> dict[str, str
         a, w, J, ga, gw = derivation.unrolled(m)
         out["loss"] = sp.latex(J)
         out["flow"] = [rf"\dot a_{{{i + 1}}} = {sp.latex(-g)}" for i, g in enumerate(ga)] + [
-            rf"\dot w_{{{i + 1}}} = {sp.latex(-g)}" for i, g in enumerate(gw)]
+            rf"\dot w_{{{i + 1}}} = {sp.latex(-g)}" for i, g in enumerate(gw)
+        ]
     return out
 
 
@@ -293,20 +332,31 @@ def describe(derivation: Derivation, *, m: int | None = None, latex: bool = Fals
     prints), the moment, ||rho||^2, and for ``m`` (1..8) the loss and flow written out."""
     if m is not None and not 1 <= m <= 8:
         raise InputError("m", f"must be between 1 and 8 (the written-out flow grows like m^2), got {m}")
-    out = {"rho": str(derivation.kernel.expr), "params": list(derivation.kernel.param_names),
-           "terms": [{"term": str(tt.term), "method": tt.method, "note": tt.note,
-                      "laplace": str(tt.laplace) if tt.laplace is not None else None,
-                      "laplace_printed": str(plain(tt.laplace)) if tt.laplace is not None else None,
-                      "moment": str(-tt.d1) if tt.d1 is not None else None} for tt in derivation.terms],
-           "norm2": str(derivation.norm2) if derivation.norm2 is not None else "quadrature",
-           "loss": "J(a, w) = sum_ij a_i a_j/(w_i + w_j) - 2 sum_i a_i L(w_i) + ||rho||^2"}
+    out = {
+        "rho": str(derivation.kernel.expr),
+        "params": list(derivation.kernel.param_names),
+        "terms": [
+            {
+                "term": str(tt.term),
+                "method": tt.method,
+                "note": tt.note,
+                "laplace": str(tt.laplace) if tt.laplace is not None else None,
+                "laplace_printed": str(plain(tt.laplace)) if tt.laplace is not None else None,
+                "moment": str(-tt.d1) if tt.d1 is not None else None,
+            }
+            for tt in derivation.terms
+        ],
+        "norm2": str(derivation.norm2) if derivation.norm2 is not None else "quadrature",
+        "loss": "J(a, w) = sum_ij a_i a_j/(w_i + w_j) - 2 sum_i a_i L(w_i) + ||rho||^2",
+    }
     if latex:
         out["latex"] = latex_summary(derivation, m)
     elif m is not None:
         a, w, J, ga, gw = derivation.unrolled(m)
-        out["unrolled"] = {"loss": str(J),
-                           "flow": [f"d{ai}/dtau = {-g}" for ai, g in zip(a, ga)]
-                           + [f"d{wi}/dtau = {-g}" for wi, g in zip(w, gw)]}
+        out["unrolled"] = {
+            "loss": str(J),
+            "flow": [f"d{ai}/dtau = {-g}" for ai, g in zip(a, ga)] + [f"d{wi}/dtau = {-g}" for wi, g in zip(w, gw)],
+        }
     return out
 
 

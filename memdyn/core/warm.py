@@ -135,7 +135,9 @@ class WarmTarget:
         from .symbolic import derive
 
         probe = {"positive": 1.0, "negative": -1.0, "real": [1.0, -1.0]}
-        return lower(derive(parse_kernel(self.source, {n: probe[s] for n, s in zip(self.param_names, self.param_signs)})))
+        return lower(
+            derive(parse_kernel(self.source, {n: probe[s] for n, s in zip(self.param_names, self.param_signs)}))
+        )
 
     def data(self, values: Mapping[str, float] | None = None) -> KernelData:
         """KernelData for one set of values, as ``memdyn.core.lowering.Target.data`` makes it."""
@@ -148,8 +150,12 @@ class WarmTarget:
         if None in norms:  # the full target says why (or copes)
             return self.lowered().data_batch(checked, host=host)
         n = len(checked)
-        data = KernelData(params=np.array([[v[p] for p in self.param_names] for v in checked], dtype=float).reshape(n, -1),
-                          quad_t=np.zeros((n, 0)), quad_c=np.zeros((n, 0)), norm2=np.asarray(norms, dtype=float))
+        data = KernelData(
+            params=np.array([[v[p] for p in self.param_names] for v in checked], dtype=float).reshape(n, -1),
+            quad_t=np.zeros((n, 0)),
+            quad_c=np.zeros((n, 0)),
+            norm2=np.asarray(norms, dtype=float),
+        )
         return data if host else on_device(data)
 
     def _norm2(self, values: Mapping[str, float]) -> float | None:
@@ -183,9 +189,13 @@ def remember(rho: str, params: Mapping[str, float | Sequence[float]], target: Ta
         return
     kernel = target.kernel
     try:
-        record = {"fingerprint": target.fingerprint, "names": list(kernel.param_names),
-                  "signs": list(kernel.param_signs), "rho": serial.dump(kernel.expr),
-                  "norm2": serial.dump(plain(target.derivation.norm2))}
+        record = {
+            "fingerprint": target.fingerprint,
+            "names": list(kernel.param_names),
+            "signs": list(kernel.param_signs),
+            "rho": serial.dump(kernel.expr),
+            "norm2": serial.dump(plain(target.derivation.norm2)),
+        }
     except serial.SerialError:
         return
     cache.store("targets", key, json.dumps(record).encode())
@@ -208,8 +218,14 @@ def _read(rho: str, key: str) -> WarmTarget | None:
         return None
     try:
         r = json.loads(payload)
-        found = WarmTarget(source=rho, fingerprint=str(r["fingerprint"]), param_names=tuple(map(str, r["names"])),
-                           param_signs=tuple(map(str, r["signs"])), rho=r["rho"], norm2=r["norm2"])
+        found = WarmTarget(
+            source=rho,
+            fingerprint=str(r["fingerprint"]),
+            param_names=tuple(map(str, r["names"])),
+            param_signs=tuple(map(str, r["signs"])),
+            rho=r["rho"],
+            norm2=r["norm2"],
+        )
     except (ValueError, KeyError, TypeError):
         cache.warn_once("corrupt", "a cached target could not be read; deriving again")
         return None

@@ -34,8 +34,9 @@ class BridgeSetting:
     seed: int = 0
 
 
-def reduced_tau(rho: str, params: Mapping[str, float] | None, a0, w0, delta: float,
-                config: SolverConfig = SolverConfig()) -> dict:
+def reduced_tau(
+    rho: str, params: Mapping[str, float] | None, a0, w0, delta: float, config: SolverConfig = SolverConfig()
+) -> dict:
     tg = make_target(rho, params)
     r = hitting_times(tg, tg.data(params), a0, w0, delta=delta, t1=1e8, config=config)
     if r.tau_loss is None:
@@ -43,25 +44,50 @@ def reduced_tau(rho: str, params: Mapping[str, float] | None, a0, w0, delta: flo
     return {"tau_loss": r.tau_loss, "loss_initial": r.loss_initial}
 
 
-def discrete_exit(rho: str, params: Mapping[str, float] | None, a0, w0, delta: float, s: BridgeSetting,
-                  *, budget: float) -> dict:
+def discrete_exit(
+    rho: str, params: Mapping[str, float] | None, a0, w0, delta: float, s: BridgeSetting, *, budget: float
+) -> dict:
     """Train the diagonal linear RNN from (c, w) = (a0, w0), U = 1, for ``budget / lr`` epochs."""
-    spec = RNNSpec(width=len(a0), dt=s.dt, horizon=s.horizon, activation="linear", recurrence="diagonal",
-                       train_input=False)
+    spec = RNNSpec(
+        width=len(a0), dt=s.dt, horizon=s.horizon, activation="linear", recurrence="diagonal", train_input=False
+    )
     grid = rho_grid(rho, params, spec)
-    config = TrainConfig(optimizer="gd", lr=s.lr, epochs=int(math.ceil(budget / s.lr)), samples=s.samples,
-                             delta=delta, seed=s.seed, chunk=2000)
+    config = TrainConfig(
+        optimizer="gd",
+        lr=s.lr,
+        epochs=int(math.ceil(budget / s.lr)),
+        samples=s.samples,
+        delta=delta,
+        seed=s.seed,
+        chunk=2000,
+    )
     res = train(spec, grid, config, start=diagonal_start(a0, w0))
     ex = res.exit_epochs()[0]
     crossing = exit_crossing(res.loss[0], delta)
-    return {"lr": s.lr, "dt": s.dt, "T": s.horizon, "samples": s.samples, "seed": s.seed,
-            "loss_initial": float(res.loss[0, 0]), "exit_epoch": ex, "exit_time": None if ex is None else ex * s.lr,
-            "exit_time_interpolated": None if crossing is None else crossing * s.lr}
+    return {
+        "lr": s.lr,
+        "dt": s.dt,
+        "T": s.horizon,
+        "samples": s.samples,
+        "seed": s.seed,
+        "loss_initial": float(res.loss[0, 0]),
+        "exit_epoch": ex,
+        "exit_time": None if ex is None else ex * s.lr,
+        "exit_time_interpolated": None if crossing is None else crossing * s.lr,
+    }
 
 
-def compare(rho: str, params: Mapping[str, float] | None, a0: Sequence[float], w0: Sequence[float], delta: float,
-            settings: Sequence[BridgeSetting], *, budget_factor: float = 3.0,
-            progress: Callable[[str], None] | None = None) -> dict:
+def compare(
+    rho: str,
+    params: Mapping[str, float] | None,
+    a0: Sequence[float],
+    w0: Sequence[float],
+    delta: float,
+    settings: Sequence[BridgeSetting],
+    *,
+    budget_factor: float = 3.0,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Each setting's exit time beside the reduced flow's tau_loss, with the relative gap.
 
     Runs train for ``budget_factor * tau_loss`` in training time; an exit not reached by then is None.
@@ -74,8 +100,16 @@ def compare(rho: str, params: Mapping[str, float] | None, a0: Sequence[float], w
         rows.append(row)
         if progress is not None:
             progress(f"lr={s.lr:g} dt={s.dt:g} T={s.horizon:g} N={s.samples}")
-    return {"rho": rho, "params": dict(params or {}), "a0": list(a0), "w0": list(w0), "delta": delta,
-            "tau_loss": ref["tau_loss"], "loss_initial": ref["loss_initial"], "rows": rows}
+    return {
+        "rho": rho,
+        "params": dict(params or {}),
+        "a0": list(a0),
+        "w0": list(w0),
+        "delta": delta,
+        "tau_loss": ref["tau_loss"],
+        "loss_initial": ref["loss_initial"],
+        "rows": rows,
+    }
 
 
 def sample_spread(rows: Sequence[dict]) -> dict[int, dict]:
@@ -84,6 +118,10 @@ def sample_spread(rows: Sequence[dict]) -> dict[int, dict]:
     for n in sorted({r["samples"] for r in rows if r["samples"] is not None}):
         gaps = [r["rel_gap"] for r in rows if r["samples"] == n and r["rel_gap"] is not None]
         missing = sum(1 for r in rows if r["samples"] == n and r["rel_gap"] is None)
-        out[n] = {"mean": float(np.mean(gaps)) if gaps else None, "std": float(np.std(gaps)) if gaps else None,
-                  "runs": len(gaps) + missing, "no_exit": missing}
+        out[n] = {
+            "mean": float(np.mean(gaps)) if gaps else None,
+            "std": float(np.std(gaps)) if gaps else None,
+            "runs": len(gaps) + missing,
+            "no_exit": missing,
+        }
     return out

@@ -89,8 +89,9 @@ class RNNSpec:
         if self.init not in INITS:
             raise InputError("init", f"must be one of {', '.join(INITS)}, got {self.init!r}")
         if self.init == "relu-orthogonal" and self.recurrence != "full":
-            raise InputError("init", "relu-orthogonal starts a full W; diagonal W takes the memdyn start",
-                             mentions=("recurrence",))
+            raise InputError(
+                "init", "relu-orthogonal starts a full W; diagonal W takes the memdyn start", mentions=("recurrence",)
+            )
 
     @property
     def steps(self) -> int:
@@ -200,7 +201,7 @@ def sampled_loss(spec: RNNSpec, params: dict, x: jax.Array, y: jax.Array) -> jax
 def population_loss(spec: RNNSpec, params: dict, rho_grid: jax.Array) -> jax.Array:
     """The white-noise expectation of ``sampled_loss``: ``dt * sum_j (khat_j - rho_j)^2`` (times dt
     again for unit-variance noise), the impulse response times ``input_scale``."""
-    scale = spec.dt if spec.noise == "brownian" else spec.dt ** 2
+    scale = spec.dt if spec.noise == "brownian" else spec.dt**2
     return scale * jnp.sum((spec.input_scale * impulse_response(spec, params) - rho_grid) ** 2)
 
 

@@ -83,9 +83,17 @@ class TrainConfig:
         return optax.adam(self.lr) if self.optimizer == "adam" else optax.sgd(self.lr)
 
 
-@dataclass
+@dataclass(repr=False)
 class TrainResult:
-    """Loss after every epoch (index 0: the start) for each seed, and the plateau-exit epochs."""
+    """Loss after every epoch (index 0: the start) for each seed, and the plateau-exit epochs
+    (:func:`memdyn.train`).
+
+    Attributes:
+        spec: the network (:class:`~memdyn.rnn.model.RNNSpec`); ``config`` the training.
+        loss: (seeds, epochs + 1) array.
+        seeds: the seeds trained.
+        params: the final parameters, stacked over seeds.
+    """
 
     spec: RNNSpec
     config: TrainConfig
@@ -94,6 +102,30 @@ class TrainResult:
     seeds: list[int]
     params: dict = field(repr=False, default_factory=dict)
     """Final parameters, stacked over seeds."""
+
+    def __repr__(self) -> str:
+        exits = self.exit_epochs()
+        return (
+            f"TrainResult({self.spec.activation} {self.spec.recurrence} width {self.spec.width}, "
+            f"{self.config.optimizer} lr {self.config.lr:g}, {len(self.seeds)} seed(s), "
+            f"{self.loss.shape[1] - 1} epochs, loss {self.mean[0]:.4g} -> {self.mean[-1]:.4g}, exit epochs {exits})"
+        )
+
+    def to_pandas(self):
+        """The loss per epoch, one column per seed, as a :class:`pandas.DataFrame` (pandas is optional)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.loss.T, columns=[f"seed {s}" for s in self.seeds]).rename_axis("epoch")
+
+    def plot(self, ax=None):
+        """The loss against the epoch on log-log axes, one line per seed. Returns the axes."""
+        from ..plots import plot_lines
+
+        epochs = np.arange(1, self.loss.shape[1])
+        series = {f"seed {s}": list(row[1:]) for s, row in zip(self.seeds, self.loss)}
+        return plot_lines(
+            epochs, series, ax=ax, logx=True, xlabel="epoch", ylabel="loss", styles={k: "-" for k in series}
+        )
 
     @property
     def mean(self) -> np.ndarray:
@@ -123,13 +155,26 @@ class TrainResult:
             "loss_initial": float(self.mean[0]),
             "loss_final": float(self.mean[-1]),
             "seeds": self.seeds,
-            "spec": {"width": self.spec.width, "dt": self.spec.dt, "T": self.spec.horizon, "steps": self.spec.steps,
-                     "activation": self.spec.activation, "recurrence": self.spec.recurrence,
-                     "train_input": self.spec.train_input, "noise": self.spec.noise,
-                     "input_scale": self.spec.input_scale},
-            "train": {"optimizer": self.config.optimizer, "lr": self.config.lr, "epochs": self.config.epochs,
-                      "samples": self.config.samples, "batch": self.config.minibatch, "inputs": self.config.inputs,
-                      **({"modes": self.config.modes} if self.config.inputs == "cosine" else {})},
+            "spec": {
+                "width": self.spec.width,
+                "dt": self.spec.dt,
+                "T": self.spec.horizon,
+                "steps": self.spec.steps,
+                "activation": self.spec.activation,
+                "recurrence": self.spec.recurrence,
+                "train_input": self.spec.train_input,
+                "noise": self.spec.noise,
+                "input_scale": self.spec.input_scale,
+            },
+            "train": {
+                "optimizer": self.config.optimizer,
+                "lr": self.config.lr,
+                "epochs": self.config.epochs,
+                "samples": self.config.samples,
+                "batch": self.config.minibatch,
+                "inputs": self.config.inputs,
+                **({"modes": self.config.modes} if self.config.inputs == "cosine" else {}),
+            },
         }
         if len(self.seeds) > 1:
             out["loss_std"] = self.loss.std(axis=0)[idx].tolist()
@@ -137,8 +182,9 @@ class TrainResult:
         return out
 
 
-def plateau_escape(loss, epochs=None, *, flat: float = 0.05, drop: float = 0.5, first: int = 10
-                   ) -> tuple[float | None, int | None]:
+def plateau_escape(
+    loss, epochs=None, *, flat: float = 0.05, drop: float = 0.5, first: int = 10
+) -> tuple[float | None, int | None]:
     """A plateau read off a loss curve as one reads it off a log-log plot: ``(level, escape epoch)``.
 
     ``loss`` at ``epochs`` (default 0, 1, 2, ...; recorded points of a longer run will do: the curve is
@@ -246,16 +292,31 @@ def check_training(spec: RNNSpec, config: TrainConfig, seeds: int) -> None:
     samples = config.samples or 1
     batch = config.minibatch or samples
     steps, width = spec.steps, spec.width
-    need = 8.0 * seeds * (2 * samples * steps + 4 * batch * steps * width + 4 * (width * width + 3 * width)
-                          + config.epochs + 1)
-    check_memory(need, "width", f"training {seeds} network(s) of width {width} on {samples} sequences of "
-                 f"{steps} steps for {config.epochs} epochs",
-                 "use a smaller width, fewer samples or seeds, or minibatches (--batch)")
+    need = (
+        8.0
+        * seeds
+        * (2 * samples * steps + 4 * batch * steps * width + 4 * (width * width + 3 * width) + config.epochs + 1)
+    )
+    check_memory(
+        need,
+        "width",
+        f"training {seeds} network(s) of width {width} on {samples} sequences of "
+        f"{steps} steps for {config.epochs} epochs",
+        "use a smaller width, fewer samples or seeds, or minibatches (--batch)",
+    )
 
 
 @float64
-def train(spec: RNNSpec, rho: np.ndarray, config: TrainConfig, *, seeds: int = 1, start: dict | None = None,
-          progress: Callable[[int], None] | None = None, checkpoint: str | os.PathLike | None = None) -> TrainResult:
+def train(
+    spec: RNNSpec,
+    rho: np.ndarray,
+    config: TrainConfig,
+    *,
+    seeds: int = 1,
+    start: dict | None = None,
+    progress: Callable[[int], None] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+) -> TrainResult:
     """Train ``seeds`` networks at once (vmapped), each with its own start and data from its seed.
 
     Seed s uses ``jax.random.PRNGKey(config.seed + s)``: the start (unless ``start`` is given, shared
@@ -371,8 +432,9 @@ class _Checkpoint:
 
     def save(self, state, losses: np.ndarray) -> None:
         arrays = {f"leaf{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(state))}
-        replace_atomically(self.path, lambda tmp: np.savez(tmp, fingerprint=self.fingerprint, losses=losses, **arrays),
-                           suffix=".npz")
+        replace_atomically(
+            self.path, lambda tmp: np.savez(tmp, fingerprint=self.fingerprint, losses=losses, **arrays), suffix=".npz"
+        )
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

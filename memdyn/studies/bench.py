@@ -45,8 +45,10 @@ from .tables import markdown_table
 
 
 def machine() -> str:
-    return (f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
-            f"jax {jax.__version__} on {jax.devices()[0].platform}").replace("  ", " ")
+    return (
+        f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
+        f"jax {jax.__version__} on {jax.devices()[0].platform}"
+    ).replace("  ", " ")
 
 
 def _timed(fn: Callable, repeat: int) -> tuple[float, object]:
@@ -67,15 +69,31 @@ def diffrax_tau(tg, data, theta0, config: SolverConfig, *, t1=1e15, repeat=3) ->
     first = time.perf_counter() - t
     wall, out = _timed(run, repeat)
     tau = float(out["tau"][1])
-    return {"tau": tau if np.isfinite(tau) else None, "wall_s": wall, "first_call_s": first,
-            "steps": int(out["steps"]), "code": int(out["code"])}
+    return {
+        "tau": tau if np.isfinite(tau) else None,
+        "wall_s": wall,
+        "first_call_s": first,
+        "steps": int(out["steps"]),
+        "code": int(out["code"]),
+    }
 
 
 def scipy_tau(tg, data, theta0, method: str, rtol: float, *, t1: float, repeat=1) -> dict:
     """tau_loss from SciPy on the NumPy lowering (analytic Jacobian), stopped at the loss event."""
     m = len(theta0) // 2
-    r = scipy_hitting_times(tg, data, theta0[:m], theta0[m:], delta=DELTA, t1=t1, method=method, rtol=rtol,
-                            backend="numpy", stop_at_loss=True, repeat=repeat)
+    r = scipy_hitting_times(
+        tg,
+        data,
+        theta0[:m],
+        theta0[m:],
+        delta=DELTA,
+        t1=t1,
+        method=method,
+        rtol=rtol,
+        backend="numpy",
+        stop_at_loss=True,
+        repeat=repeat,
+    )
     return {"tau": r["tau_loss"], "wall_s": r["wall_s"], "nfev": r["nfev"], "njev": r["njev"], "status": r["status"]}
 
 
@@ -100,9 +118,15 @@ def gd_tau(tg, data, theta0, eta: float, *, max_iter: int = 50_000_000) -> dict:
     return {"tau": k * eta if k < max_iter else None, "wall_s": wall, "iterations": k, "eta": eta}
 
 
-def work_precision(mu: float = 12.0, null_rates=(0.5,), rtols=(1e-5, 1e-7, 1e-9, 1e-11),
-                   solvers=tuple(SOLVERS), scipy_methods=("LSODA", "BDF", "Radau"),
-                   etas=(0.3, 0.1, 0.03, 0.01), progress=None) -> dict:
+def work_precision(
+    mu: float = 12.0,
+    null_rates=(0.5,),
+    rtols=(1e-5, 1e-7, 1e-9, 1e-11),
+    solvers=tuple(SOLVERS),
+    scipy_methods=("LSODA", "BDF", "Radau"),
+    etas=(0.3, 0.1, 0.03, 0.01),
+    progress=None,
+) -> dict:
     tg = make_target(RHO, {"mu": mu})
     data = tg.data({"mu": mu})
     theta0 = start(null_rates)
@@ -127,12 +151,23 @@ def work_precision(mu: float = 12.0, null_rates=(0.5,), rtols=(1e-5, 1e-7, 1e-9,
         rows.append({"method": "gradient descent", "rtol": None, **gd_tau(tg, data, theta0, eta)})
     for r in rows:
         r["error"] = None if r["tau"] is None else abs(r["tau"] / ref - 1)
-    return {"mu": mu, "m": len(theta0) // 2, "reference_tau": ref, "reference_check_radau": check,
-            "reference_agreement": abs(check / ref - 1), "rows": rows}
+    return {
+        "mu": mu,
+        "m": len(theta0) // 2,
+        "reference_tau": ref,
+        "reference_check_radau": check,
+        "reference_agreement": abs(check / ref - 1),
+        "rows": rows,
+    }
 
 
-def cost_growth(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0), null_rates=(0.6,), others_up_to: float = 1e7,
-                gd_up_to: float = 1e4, progress=None) -> dict:
+def cost_growth(
+    memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0),
+    null_rates=(0.6,),
+    others_up_to: float = 1e7,
+    gd_up_to: float = 1e4,
+    progress=None,
+) -> dict:
     """Default solver at every memory; LSODA and Tsit5 while tau <= ``others_up_to``; gradient
     descent at its stable step 1/lambda_max while tau <= ``gd_up_to`` (it needs tau/eta iterations)."""
     tg = make_target(RHO, {"mu": list(memories)})
@@ -155,17 +190,24 @@ def cost_growth(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0), null_rates=(
         if progress:
             progress(f"cost growth: 1/omega = {mu:g}")
     ok = [r for r in rows if r["tau"]]
-    growth = {"plateau_ratio": ok[-1]["tau"] / ok[0]["tau"], "steps_ratio": ok[-1]["steps"] / ok[0]["steps"]} if ok else {}
+    growth = (
+        {"plateau_ratio": ok[-1]["tau"] / ok[0]["tau"], "steps_ratio": ok[-1]["steps"] / ok[0]["steps"]} if ok else {}
+    )
     # On the plateau proper (tau >= 1e2; shorter "plateaus" are mostly the escape itself).
     long = [r for r in ok if r["tau"] >= 1e2]
     if len(long) >= 2:
-        growth.update({"plateau_regime_ratio": long[-1]["tau"] / long[0]["tau"],
-                       "plateau_regime_steps_ratio": long[-1]["steps"] / long[0]["steps"]})
+        growth.update(
+            {
+                "plateau_regime_ratio": long[-1]["tau"] / long[0]["tau"],
+                "plateau_regime_steps_ratio": long[-1]["steps"] / long[0]["steps"],
+            }
+        )
     return {"null_rates": list(null_rates), "rows": rows, **growth}
 
 
-def throughput(batches=(1, 8, 64, 512, 4096), mu_range=(8.0, 16.0), config: SolverConfig = SolverConfig(),
-               progress=None) -> dict:
+def throughput(
+    batches=(1, 8, 64, 512, 4096), mu_range=(8.0, 16.0), config: SolverConfig = SolverConfig(), progress=None
+) -> dict:
     tg = make_target(RHO, {"mu": list(mu_range)})
     fn = solve_program(tg, config, batched=True)
     rows = []
@@ -177,8 +219,16 @@ def throughput(batches=(1, 8, 64, 512, 4096), mu_range=(8.0, 16.0), config: Solv
         fn.prepare(data, th)
         compile_s = time.perf_counter() - t
         wall, out = _timed(lambda: jax.block_until_ready(fn(data, th, DELTA, 1e15)), 1)
-        rows.append({"batch": n, "run_s": wall, "per_trajectory_s": wall / n, "trajectories_per_s": n / wall,
-                     "compile_s": compile_s, "all_ok": bool(np.all(np.asarray(out["code"]) == 0))})
+        rows.append(
+            {
+                "batch": n,
+                "run_s": wall,
+                "per_trajectory_s": wall / n,
+                "trajectories_per_s": n / wall,
+                "compile_s": compile_s,
+                "all_ok": bool(np.all(np.asarray(out["code"]) == 0)),
+            }
+        )
         if progress:
             progress(f"throughput: batch {n}")
     return {"mu_range": list(mu_range), "rtol": config.rtol, "rows": rows}
@@ -210,20 +260,43 @@ def device_scaling(elements: dict[int, int] = {2: 256, 10: 32}, mu_range=(8.0, 1
         theta0 = start(list(np.linspace(0.5, 2.0, m - 1)))[None, :]
         ref = None
         for d in counts:
-            sweep = lambda: run_sweep(tg, {}, "mu", mus, theta0, delta=DELTA, t1=1e15, chunk=chunk,  # noqa: E731
-                                      devices=d)
+            sweep = lambda: run_sweep(
+                tg,
+                {},
+                "mu",
+                mus,
+                theta0,
+                delta=DELTA,
+                t1=1e15,
+                chunk=chunk,  # noqa: E731
+                devices=d,
+            )
             first = sweep()  # compiles (or loads) the solve for every device used
             result = sweep()
             taus = np.where(np.isnan(result.tau_loss), np.inf, result.tau_loss)
             ref = taus if ref is None else ref
-            rows.append({"m": m, "devices": d, "elements": n, "chunk": chunk, "run_s": result.run_s,
-                         "trajectories_per_s": n / result.run_s, "compile_s": first.compile_s,
-                         "all_ok": all(r.status == "ok" for r in result.results),
-                         "equal_to_one_device": bool(np.allclose(taus, ref, rtol=1e-10, atol=0))})
+            rows.append(
+                {
+                    "m": m,
+                    "devices": d,
+                    "elements": n,
+                    "chunk": chunk,
+                    "run_s": result.run_s,
+                    "trajectories_per_s": n / result.run_s,
+                    "compile_s": first.compile_s,
+                    "all_ok": all(r.status == "ok" for r in result.results),
+                    "equal_to_one_device": bool(np.allclose(taus, ref, rtol=1e-10, atol=0)),
+                }
+            )
             if progress:
                 progress(f"devices: m = {m}, {d} device(s)")
-    return {"platform": jax.local_devices()[0].platform, "available": available,
-            "device_kind": jax.local_devices()[0].device_kind, "mu_range": list(mu_range), "rows": rows}
+    return {
+        "platform": jax.local_devices()[0].platform,
+        "available": available,
+        "device_kind": jax.local_devices()[0].device_kind,
+        "mu_range": list(mu_range),
+        "rows": rows,
+    }
 
 
 def matched_comparison(mu: float, accuracy: float, wp: dict, batch: int = 64, progress=None) -> dict:
@@ -245,9 +318,16 @@ def matched_comparison(mu: float, accuracy: float, wp: dict, batch: int = 64, pr
     if progress:
         progress("accuracy-matched comparison")
     per = wall / batch
-    return {"accuracy": accuracy, "batch": batch, "kvaerno5_rtol": rtol, "per_trajectory_s": per,
-            "scipy_method": best["method"], "scipy_rtol": best["rtol"], "scipy_s": best["wall_s"],
-            "ratio": best["wall_s"] / per}
+    return {
+        "accuracy": accuracy,
+        "batch": batch,
+        "kvaerno5_rtol": rtol,
+        "per_trajectory_s": per,
+        "scipy_method": best["method"],
+        "scipy_rtol": best["rtol"],
+        "scipy_s": best["wall_s"],
+        "ratio": best["wall_s"] / per,
+    }
 
 
 _COMPILE_PROBE = """
@@ -278,21 +358,29 @@ def compile_times(widths=(2, 16), cache_dir: str | None = None) -> dict:
         for m in widths:
             times = []
             for _ in range(2):  # the first run fills the cache, the second reads it
-                proc = subprocess.run([sys.executable, "-c", _COMPILE_PROBE, cache, str(m)], capture_output=True,
-                                      text=True, check=True)
+                proc = subprocess.run(
+                    [sys.executable, "-c", _COMPILE_PROBE, cache, str(m)], capture_output=True, text=True, check=True
+                )
                 times.append(float(proc.stdout.strip().splitlines()[-1]))
             rows.append({"m": m, "cold_s": times[0], "warm_cache_s": times[1]})
     return {"rows": rows}
 
 
 PROFILES = {
-    "quick": dict(wp=dict(rtols=(1e-6, 1e-8, 1e-10), etas=(0.1, 0.01)),
-                  growth=dict(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0)),
-                  throughput=dict(batches=(1, 8, 64, 512)), compile=dict(widths=(2, 16)),
-                  devices=dict(elements={2: 256, 10: 32})),
-    "full": dict(wp=dict(), growth=dict(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0)),
-                 throughput=dict(batches=(1, 8, 64, 512, 4096, 65536)), compile=dict(widths=(2, 8, 16)),
-                 devices=dict(elements={2: 4096, 10: 512})),
+    "quick": dict(
+        wp=dict(rtols=(1e-6, 1e-8, 1e-10), etas=(0.1, 0.01)),
+        growth=dict(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0)),
+        throughput=dict(batches=(1, 8, 64, 512)),
+        compile=dict(widths=(2, 16)),
+        devices=dict(elements={2: 256, 10: 32}),
+    ),
+    "full": dict(
+        wp=dict(),
+        growth=dict(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0)),
+        throughput=dict(batches=(1, 8, 64, 512, 4096, 65536)),
+        compile=dict(widths=(2, 8, 16)),
+        devices=dict(elements={2: 4096, 10: 512}),
+    ),
 }
 
 
@@ -315,52 +403,122 @@ def markdown(result: dict, figure: str | None = None) -> str:
     """The benchmark as Markdown tables (what research/README.md shows)."""
 
     wp = result["work_precision"]
-    lines = [f"Machine: {result['machine']}; profile `{result['profile']}`.", "",
-             f"### Work-precision (1/ω = {wp['mu']:g}, m = {wp['m']}, τ′₀ reference {wp['reference_tau']:.12g}; "
-             f"Radau at rtol 1e-12 agrees to {wp['reference_agreement']:.1e})", "",
-             markdown_table(["method", "rtol / η", "τ′₀", "rel. error", "wall per solve", "steps / nfev / iterations"],
-                            [(r["method"], r["rtol"] if r["rtol"] is not None else f"η = {r['eta']:.3g}",
-                              "null" if r["tau"] is None else f"{r['tau']:.12g}",
-                              r["error"], f"{r['wall_s'] * 1e3:.2f} ms",
-                              r.get("steps", r.get("nfev", r.get("iterations")))) for r in wp["rows"]]), ""]
+    lines = [
+        f"Machine: {result['machine']}; profile `{result['profile']}`.",
+        "",
+        f"### Work-precision (1/ω = {wp['mu']:g}, m = {wp['m']}, τ′₀ reference {wp['reference_tau']:.12g}; "
+        f"Radau at rtol 1e-12 agrees to {wp['reference_agreement']:.1e})",
+        "",
+        markdown_table(
+            ["method", "rtol / η", "τ′₀", "rel. error", "wall per solve", "steps / nfev / iterations"],
+            [
+                (
+                    r["method"],
+                    r["rtol"] if r["rtol"] is not None else f"η = {r['eta']:.3g}",
+                    "null" if r["tau"] is None else f"{r['tau']:.12g}",
+                    r["error"],
+                    f"{r['wall_s'] * 1e3:.2f} ms",
+                    r.get("steps", r.get("nfev", r.get("iterations"))),
+                )
+                for r in wp["rows"]
+            ],
+        ),
+        "",
+    ]
     if figure:
         lines += [f"![work-precision]({figure})", ""]
     cg = result["cost_growth"]
-    lines += [f"### Cost against plateau length (null rate {cg['null_rates'][0]:g})", "",
-              markdown_table(["1/ω", "τ′₀", "Kvaerno5 steps", "wall", "Tsit5 steps", "LSODA nfev", "GD iterations"],
-                             [(r["mu"], "null" if r["tau"] is None else f"{r['tau']:.6g}", r["steps"], f"{r['wall_s'] * 1e3:.1f} ms", r.get("tsit5_steps"),
-                               r.get("lsoda_nfev"), r.get("gd_iterations")) for r in cg["rows"]]), "",
-              f"Plateau grows {cg.get('plateau_ratio', float('nan')):.3g}x, the default solver's steps "
-              f"{cg.get('steps_ratio', float('nan')):.3g}x; from τ′₀ ≥ 1e2 on, the plateau grows "
-              f"{cg.get('plateau_regime_ratio', float('nan')):.3g}x and the steps "
-              f"{cg.get('plateau_regime_steps_ratio', float('nan')):.3g}x.", ""]
+    lines += [
+        f"### Cost against plateau length (null rate {cg['null_rates'][0]:g})",
+        "",
+        markdown_table(
+            ["1/ω", "τ′₀", "Kvaerno5 steps", "wall", "Tsit5 steps", "LSODA nfev", "GD iterations"],
+            [
+                (
+                    r["mu"],
+                    "null" if r["tau"] is None else f"{r['tau']:.6g}",
+                    r["steps"],
+                    f"{r['wall_s'] * 1e3:.1f} ms",
+                    r.get("tsit5_steps"),
+                    r.get("lsoda_nfev"),
+                    r.get("gd_iterations"),
+                )
+                for r in cg["rows"]
+            ],
+        ),
+        "",
+        f"Plateau grows {cg.get('plateau_ratio', float('nan')):.3g}x, the default solver's steps "
+        f"{cg.get('steps_ratio', float('nan')):.3g}x; from τ′₀ ≥ 1e2 on, the plateau grows "
+        f"{cg.get('plateau_regime_ratio', float('nan')):.3g}x and the steps "
+        f"{cg.get('plateau_regime_steps_ratio', float('nan')):.3g}x.",
+        "",
+    ]
     tp = result["throughput"]
-    lines += ["### Batched throughput (one compiled, vmapped call; 1/ω spread over "
-              f"{tp['mu_range'][0]:g}..{tp['mu_range'][1]:g})", "",
-              markdown_table(["batch", "run", "per trajectory", "trajectories/s", "compile", "all ok"],
-                             [(r["batch"], f"{r['run_s']:.3f} s", f"{r['per_trajectory_s'] * 1e3:.2f} ms",
-                               f"{r['trajectories_per_s']:.0f}", f"{r['compile_s']:.1f} s", r["all_ok"])
-                              for r in tp["rows"]]), ""]
+    lines += [
+        "### Batched throughput (one compiled, vmapped call; 1/ω spread over "
+        f"{tp['mu_range'][0]:g}..{tp['mu_range'][1]:g})",
+        "",
+        markdown_table(
+            ["batch", "run", "per trajectory", "trajectories/s", "compile", "all ok"],
+            [
+                (
+                    r["batch"],
+                    f"{r['run_s']:.3f} s",
+                    f"{r['per_trajectory_s'] * 1e3:.2f} ms",
+                    f"{r['trajectories_per_s']:.0f}",
+                    f"{r['compile_s']:.1f} s",
+                    r["all_ok"],
+                )
+                for r in tp["rows"]
+            ],
+        ),
+        "",
+    ]
     dv = result.get("devices")
     if dv:
-        lines += [f"### Throughput against devices ({dv['available']} local {dv['platform']} device(s), "
-                  f"{dv['device_kind']}; one sweep of memories over {dv['mu_range'][0]:g}..{dv['mu_range'][1]:g}, "
-                  "the same chunks for every device count, one batch per device)", "",
-                  markdown_table(["m", "elements", "chunk", "devices", "run", "trajectories/s", "compile", "all ok",
-                                         "= one device"],
-                                 [(r["m"], r["elements"], r["chunk"], r["devices"], f"{r['run_s']:.3f} s", f"{r['trajectories_per_s']:.0f}",
-                                   f"{r['compile_s']:.1f} s", r["all_ok"], r["equal_to_one_device"])
-                                  for r in dv["rows"]]), ""]
+        lines += [
+            f"### Throughput against devices ({dv['available']} local {dv['platform']} device(s), "
+            f"{dv['device_kind']}; one sweep of memories over {dv['mu_range'][0]:g}..{dv['mu_range'][1]:g}, "
+            "the same chunks for every device count, one batch per device)",
+            "",
+            markdown_table(
+                ["m", "elements", "chunk", "devices", "run", "trajectories/s", "compile", "all ok", "= one device"],
+                [
+                    (
+                        r["m"],
+                        r["elements"],
+                        r["chunk"],
+                        r["devices"],
+                        f"{r['run_s']:.3f} s",
+                        f"{r['trajectories_per_s']:.0f}",
+                        f"{r['compile_s']:.1f} s",
+                        r["all_ok"],
+                        r["equal_to_one_device"],
+                    )
+                    for r in dv["rows"]
+                ],
+            ),
+            "",
+        ]
     mc = result.get("matched", {})
     if "ratio" in mc:
-        lines += [f"At τ accuracy {mc['accuracy']:g}: a batch of {mc['batch']} with Kvaerno5 at rtol {mc['kvaerno5_rtol']:g} "
-                  f"costs {mc['per_trajectory_s'] * 1e3:.2f} ms per trajectory; the fastest SciPy method reaching that "
-                  f"accuracy ({mc['scipy_method']}, rtol {mc['scipy_rtol']:g}) {mc['scipy_s'] * 1e3:.1f} ms per "
-                  f"trajectory: **{mc['ratio']:.1f}x**.", ""]
+        lines += [
+            f"At τ accuracy {mc['accuracy']:g}: a batch of {mc['batch']} with Kvaerno5 at rtol {mc['kvaerno5_rtol']:g} "
+            f"costs {mc['per_trajectory_s'] * 1e3:.2f} ms per trajectory; the fastest SciPy method reaching that "
+            f"accuracy ({mc['scipy_method']}, rtol {mc['scipy_rtol']:g}) {mc['scipy_s'] * 1e3:.1f} ms per "
+            f"trajectory: **{mc['ratio']:.1f}x**.",
+            "",
+        ]
     ct = result["compile"]
-    lines += ["### Compile time of the hitting-time solve (fresh process)", "",
-              markdown_table(["m", "cold", "persistent cache warm"],
-                             [(r["m"], f"{r['cold_s']:.2f} s", f"{r['warm_cache_s']:.2f} s") for r in ct["rows"]]), ""]
+    lines += [
+        "### Compile time of the hitting-time solve (fresh process)",
+        "",
+        markdown_table(
+            ["m", "cold", "persistent cache warm"],
+            [(r["m"], f"{r['cold_s']:.2f} s", f"{r['warm_cache_s']:.2f} s") for r in ct["rows"]],
+        ),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -368,20 +526,29 @@ def write_bench(result: dict, out) -> list[str]:
     """bench.md, bench.json and work_precision.png into ``out`` (a folder checked beforehand), atomically."""
     import json
 
-    return write_atomically(out, {
-        "work_precision.png": lambda path: plots.save(plots.plot_work_precision(result["work_precision"]["rows"]), path),
-        "bench.md": lambda path: path.write_text(markdown(result, "work_precision.png")),
-        "bench.json": lambda path: path.write_text(json.dumps(result, indent=1)),
-    })
+    return write_atomically(
+        out,
+        {
+            "work_precision.png": lambda path: plots.save(
+                plots.plot_work_precision(result["work_precision"]["rows"]), path
+            ),
+            "bench.md": lambda path: path.write_text(markdown(result, "work_precision.png")),
+            "bench.json": lambda path: path.write_text(json.dumps(result, indent=1)),
+        },
+    )
 
 
 def write_latency(result: dict, out) -> list[str]:
     """latency.md, latency.json and the SciPy script it ran, into ``out``, atomically."""
     import json
 
-    return write_atomically(out, {
-        "latency.md": lambda path: path.write_text(result["markdown"] + "\n"),
-        "latency.json": lambda path: path.write_text(json.dumps({k: v for k, v in result.items() if k != "markdown"},
-                                                                  indent=1)),
-        "scipy_flow.py": lambda path: path.write_text(result["scipy_script"]),
-    })
+    return write_atomically(
+        out,
+        {
+            "latency.md": lambda path: path.write_text(result["markdown"] + "\n"),
+            "latency.json": lambda path: path.write_text(
+                json.dumps({k: v for k, v in result.items() if k != "markdown"}, indent=1)
+            ),
+            "scipy_flow.py": lambda path: path.write_text(result["scipy_script"]),
+        },
+    )

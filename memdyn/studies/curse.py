@@ -52,15 +52,28 @@ def curse_table(omegas, epsilons, *, m_max: int, min_rate: float = 0.5, progress
         # a bounded fit is a free one too: the best free fit found is the better of the two
         series["free"] = [min(f, b) for f, b in zip(series["free"], series["bounded"])]
         first = max(1, min(4, m_max - 2))  # from width 4, or the last three widths of a short table
-        law = sqrt_law(range(first, m_max + 1), series["free"][first - 1:])
+        law = sqrt_law(range(first, m_max + 1), series["free"][first - 1 :])
         rows = []
         for eps in epsilons:
-            rows.append({"eps": eps, "m_free": _first_width(series["free"], eps),
-                         "m_bounded": _first_width(series["bounded"], eps),
-                         "omega_law": None if omega is None else omega * eps ** (-1 / omega),
-                         "sqrt_law": None if law is None else max(1.0, math.log(law["C"] / eps) / law["c"]) ** 2})
-        out["kernels"].append({"rho": rho, "omega": omega, "l2_free": series["free"],
-                               "l2_bounded": series["bounded"], "law": law, "rows": rows})
+            rows.append(
+                {
+                    "eps": eps,
+                    "m_free": _first_width(series["free"], eps),
+                    "m_bounded": _first_width(series["bounded"], eps),
+                    "omega_law": None if omega is None else omega * eps ** (-1 / omega),
+                    "sqrt_law": None if law is None else max(1.0, math.log(law["C"] / eps) / law["c"]) ** 2,
+                }
+            )
+        out["kernels"].append(
+            {
+                "rho": rho,
+                "omega": omega,
+                "l2_free": series["free"],
+                "l2_bounded": series["bounded"],
+                "law": law,
+                "rows": rows,
+            }
+        )
         if progress:
             progress(f"curse of memory: {rho}")
     return out

@@ -114,8 +114,10 @@ class Space:
     def thresholds(self) -> list[float]:
         """The thresholds solved for: the paper's delta on kappa*J is delta/kappa on memdyn's J, and on
         lambda ||theta - theta0|| it is delta/lambda on memdyn's 2-norm."""
-        return sorted({d / k for d in self.delta for k in self.normalisation}
-                      | {d / lam for d in self.delta for lam in self.param_normalisation})
+        return sorted(
+            {d / k for d in self.delta for k in self.normalisation}
+            | {d / lam for d in self.delta for lam in self.param_normalisation}
+        )
 
     def null_rates(self, lo: float) -> list[float]:
         return [lo] if self.width == 2 else [float(w) for w in np.linspace(lo, self.null_max, self.width - 1)]
@@ -123,12 +125,25 @@ class Space:
 
 # The paper's read-offs (its Figs. 2 and 3), as points to infer from.
 PAPER_POINTS = {
-    "fig2": (ReadOff("Fig. 2", "tau_loss", tuple(float(k) for k in PAPER_FIG2_EXIT),
-                     tuple(float(v) for v in PAPER_FIG2_EXIT.values())),),
-    "fig3": (ReadOff("Fig. 3", "tau_loss", tuple(float(k) for k in PAPER_FIG3),
-                     tuple(float(v[0]) for v in PAPER_FIG3.values())),
-             ReadOff("Fig. 3", "tau_param", tuple(float(k) for k, v in PAPER_FIG3.items() if v[1]),
-                     tuple(float(v[1]) for v in PAPER_FIG3.values() if v[1]))),
+    "fig2": (
+        ReadOff(
+            "Fig. 2",
+            "tau_loss",
+            tuple(float(k) for k in PAPER_FIG2_EXIT),
+            tuple(float(v) for v in PAPER_FIG2_EXIT.values()),
+        ),
+    ),
+    "fig3": (
+        ReadOff(
+            "Fig. 3", "tau_loss", tuple(float(k) for k in PAPER_FIG3), tuple(float(v[0]) for v in PAPER_FIG3.values())
+        ),
+        ReadOff(
+            "Fig. 3",
+            "tau_param",
+            tuple(float(k) for k, v in PAPER_FIG3.items() if v[1]),
+            tuple(float(v[1]) for v in PAPER_FIG3.values() if v[1]),
+        ),
+    ),
 }
 PAPER_WIDTH = {"fig2": 2, "fig3": 10}
 
@@ -140,8 +155,15 @@ then no plateau at all) can take 1e5 steps; every other element needs under ~1,0
 corners count as unresolved (never consistent) and are reported."""
 
 
-def predict(space: Space, memories: Sequence[float], *, t1: float = 1e9, config: SolverConfig = SEARCH_CONFIG,
-            chunk: int | None = 128, progress: Callable[[int], None] | None = None) -> dict:
+def predict(
+    space: Space,
+    memories: Sequence[float],
+    *,
+    t1: float = 1e9,
+    config: SolverConfig = SEARCH_CONFIG,
+    chunk: int | None = 128,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """Both hitting times, in the paper's time, for every candidate of ``space`` at every memory.
 
     Returns ``{"settings": [dict per candidate], "tau_loss": (n, len(memories)), "tau_param": ...}``
@@ -149,20 +171,31 @@ def predict(space: Space, memories: Sequence[float], *, t1: float = 1e9, config:
     c and sigma times the starts.
     """
     memories = [float(x) for x in memories]
-    tg = make_target(FAMILY, {"ws": list(space.w_star), "c": list(space.c), "sigma": list(space.sigma),
-                              "mu": memories})
+    tg = make_target(FAMILY, {"ws": list(space.w_star), "c": list(space.c), "sigma": list(space.sigma), "mu": memories})
     n_mu, n_c, n_s, n_a, n_n = len(memories), len(space.c), len(space.sigma), len(space.amplitude), len(space.null_min)
     raw: dict[tuple[float, float], dict[str, np.ndarray]] = {}
     for ws in space.w_star:
-        starts = np.stack([mstar_start(space.null_rates(lo), w_star=ws, a_star=a)
-                           for a in space.amplitude for lo in space.null_min])
+        starts = np.stack(
+            [mstar_start(space.null_rates(lo), w_star=ws, a_star=a) for a in space.amplitude for lo in space.null_min]
+        )
         above = _above_plateau(tg, ws, memories, space, starts)  # (n_mu * n_c * n_s * n_a * n_n,)
         for d in space.thresholds:
             # the loss threshold: delta below the plateau's level; a start already below it has no exit (NaN)
             exits = above > -d / 2
             deltas = np.where(exits, above + d, d)
-            res = run_sweep(tg, {"ws": ws}, "mu", memories, starts, delta=deltas, t1=t1, config=config, chunk=chunk,
-                            grid=[("c", space.c), ("sigma", space.sigma)], progress=progress)
+            res = run_sweep(
+                tg,
+                {"ws": ws},
+                "mu",
+                memories,
+                starts,
+                delta=deltas,
+                t1=t1,
+                config=config,
+                chunk=chunk,
+                grid=[("c", space.c), ("sigma", space.sigma)],
+                progress=progress,
+            )
             # a solve that ended otherwise than at its events or t1 (the step budget) is unresolved: NaN
             resolved = np.array([st in ("ok", "t1_reached") for st in res.column("status")])
             shape = (n_mu, n_c, n_s, n_a, n_n)
@@ -172,23 +205,46 @@ def predict(space: Space, memories: Sequence[float], *, t1: float = 1e9, config:
             raw[ws, d] = {"tau_loss": tau_loss.reshape(shape), "tau_param": tau_param.reshape(shape)}
     settings, loss_t, param_t = [], [], []
     for ws, c_i, s_i, a_i, n_i, delta, kappa, lam in itertools.product(
-            space.w_star, range(n_c), range(n_s), range(n_a), range(n_n), space.delta, space.normalisation,
-            space.param_normalisation):
-        settings.append({"w_star": ws, "c": space.c[c_i], "sigma": space.sigma[s_i], "amplitude": space.amplitude[a_i],
-                         "null_min": space.null_min[n_i], "null_rates": space.null_rates(space.null_min[n_i]),
-                         "delta": delta, "normalisation": kappa, "param_normalisation": lam})
+        space.w_star,
+        range(n_c),
+        range(n_s),
+        range(n_a),
+        range(n_n),
+        space.delta,
+        space.normalisation,
+        space.param_normalisation,
+    ):
+        settings.append(
+            {
+                "w_star": ws,
+                "c": space.c[c_i],
+                "sigma": space.sigma[s_i],
+                "amplitude": space.amplitude[a_i],
+                "null_min": space.null_min[n_i],
+                "null_rates": space.null_rates(space.null_min[n_i]),
+                "delta": delta,
+                "normalisation": kappa,
+                "param_normalisation": lam,
+            }
+        )
         # the paper's time is memdyn's / kappa
         loss_t.append(raw[ws, delta / kappa]["tau_loss"][:, c_i, s_i, a_i, n_i] / kappa)
         param_t.append(raw[ws, delta / lam]["tau_param"][:, c_i, s_i, a_i, n_i] / kappa)
-    return {"memories": memories, "settings": settings, "tau_loss": np.array(loss_t), "tau_param": np.array(param_t),
-            "t1": t1}
-
+    return {
+        "memories": memories,
+        "settings": settings,
+        "tau_loss": np.array(loss_t),
+        "tau_param": np.array(param_t),
+        "t1": t1,
+    }
 
 
 def _above_plateau(tg, ws: float, memories: Sequence[float], space: Space, starts: np.ndarray) -> np.ndarray:
     """J(theta0) - J(M*) per sweep element (memory, c, sigma outer, starts inner): how far each start's
     loss lies above the plateau's level, the loss at the amplitude-1 start with the same null rates."""
-    points = [{"ws": ws, "mu": mu, "c": c, "sigma": sg} for mu, c, sg in itertools.product(memories, space.c, space.sigma)]
+    points = [
+        {"ws": ws, "mu": mu, "c": c, "sigma": sg} for mu, c, sg in itertools.product(memories, space.c, space.sigma)
+    ]
     mstar = np.stack([mstar_start(space.null_rates(lo), w_star=ws) for lo in space.null_min])
     from ..core.loss import loss  # imports SymPy: here, not at import (the CLI reads Space's defaults for --help)
 
@@ -215,8 +271,15 @@ def score(prediction: dict, points: Sequence[ReadOff]) -> dict:
 
 
 @float64
-def infer(points: Sequence[ReadOff], space: Space, *, t1: float | None = None, config: SolverConfig = SEARCH_CONFIG,
-          top: int = 10, progress: Callable[[int], None] | None = None) -> dict:
+def infer(
+    points: Sequence[ReadOff],
+    space: Space,
+    *,
+    t1: float | None = None,
+    config: SolverConfig = SEARCH_CONFIG,
+    top: int = 10,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """The settings of ``space`` consistent with ``points`` (best first), or the best one and its residuals.
 
     ``t1`` (memdyn's time; default 20 x the largest read-off x the largest kappa) bounds each solve: a setting whose hitting time lies beyond it is off by more than a factor 20 there,
@@ -238,25 +301,47 @@ def infer(points: Sequence[ReadOff], space: Space, *, t1: float | None = None, c
     sc = score(pred, points)
     order = np.argsort(sc["chi2"], kind="stable")
     finite = lambda x: float(x) if np.isfinite(x) else None  # noqa: E731
-    ranked = [{**pred["settings"][i], "chi2": finite(sc["chi2"][i]), "consistent": bool(sc["consistent"][i]),
-               "max_abs_residual_sigmas": finite(np.max(np.abs(sc["residuals"][i]) / sc["sigma"]))}
-              for i in order[:top]]
+    ranked = [
+        {
+            **pred["settings"][i],
+            "chi2": finite(sc["chi2"][i]),
+            "consistent": bool(sc["consistent"][i]),
+            "max_abs_residual_sigmas": finite(np.max(np.abs(sc["residuals"][i]) / sc["sigma"])),
+        }
+        for i in order[:top]
+    ]
     b = int(order[0])
     rows, k = [], 0
     for p in points:
         for x, v in zip(p.x, p.values):
             predicted = finite(pred[p.quantity][b, memories.index(float(x))])
             reached = predicted is not None and predicted * ranked[0]["normalisation"] < t1
-            rows.append({"figure": p.figure, "quantity": p.quantity, "x": float(x), "paper": float(v),
-                         "memdyn": predicted, "reached": reached, "residual": finite(sc["residuals"][b, k]),
-                         "residual_sigmas": finite(sc["residuals"][b, k] / sc["sigma"][k]),
-                         "relative_gap": None if predicted is None else predicted / float(v) - 1})
+            rows.append(
+                {
+                    "figure": p.figure,
+                    "quantity": p.quantity,
+                    "x": float(x),
+                    "paper": float(v),
+                    "memdyn": predicted,
+                    "reached": reached,
+                    "residual": finite(sc["residuals"][b, k]),
+                    "residual_sigmas": finite(sc["residuals"][b, k] / sc["sigma"][k]),
+                    "relative_gap": None if predicted is None else predicted / float(v) - 1,
+                }
+            )
             k += 1
-    return {"points": [asdict(p) for p in points], "space": asdict(space), "t1": t1,
-            "candidates": len(pred["settings"]), "solves": solve_count(space, points),
-            "consistent": int(np.sum(sc["consistent"])), "unresolved": int(np.sum(~np.isfinite(sc["chi2"]))),
-            "settings": ranked, "best": {**ranked[0], "rows": rows},
-            "curves": {"memory": memories, **{q: [finite(t) for t in pred[q][b]] for q in QUANTITIES}}}
+    return {
+        "points": [asdict(p) for p in points],
+        "space": asdict(space),
+        "t1": t1,
+        "candidates": len(pred["settings"]),
+        "solves": solve_count(space, points),
+        "consistent": int(np.sum(sc["consistent"])),
+        "unresolved": int(np.sum(~np.isfinite(sc["chi2"]))),
+        "settings": ranked,
+        "best": {**ranked[0], "rows": rows},
+        "curves": {"memory": memories, **{q: [finite(t) for t in pred[q][b]] for q in QUANTITIES}},
+    }
 
 
 def _memories(points: Sequence[ReadOff]) -> list[float]:
@@ -266,8 +351,15 @@ def _memories(points: Sequence[ReadOff]) -> list[float]:
 def solve_count(space: Space, points: Sequence[ReadOff]) -> int:
     """How many solves ``infer`` runs: (w*, threshold) runs x memories x c x sigma x starts."""
     memories = _memories(points)
-    return (len(space.w_star) * len(space.thresholds) * len(memories) * len(space.c) * len(space.sigma)
-            * len(space.amplitude) * len(space.null_min))
+    return (
+        len(space.w_star)
+        * len(space.thresholds)
+        * len(memories)
+        * len(space.c)
+        * len(space.sigma)
+        * len(space.amplitude)
+        * len(space.null_min)
+    )
 
 
 def paper_points(figure: str, uncertainty: float = 0.2, drop: Sequence[float] = ()) -> tuple[ReadOff, ...]:
@@ -278,14 +370,30 @@ def paper_points(figure: str, uncertainty: float = 0.2, drop: Sequence[float] = 
     drop = {float(x) for x in drop}
     memories = {x for p in PAPER_POINTS[figure] for x in p.x}
     if not drop <= memories:
-        raise InputError("drop", f"{figure} has read-offs at 1/omega = {', '.join(f'{x:g}' for x in sorted(memories))} "
-                                 f"only, got {', '.join(f'{x:g}' for x in sorted(drop - memories))}")
+        raise InputError(
+            "drop",
+            f"{figure} has read-offs at 1/omega = {', '.join(f'{x:g}' for x in sorted(memories))} "
+            f"only, got {', '.join(f'{x:g}' for x in sorted(drop - memories))}",
+        )
     if drop == memories:
         raise InputError("drop", "leaves no read-off point")
     kept = [[(x, v) for x, v in zip(p.x, p.values) if x not in drop] for p in PAPER_POINTS[figure]]
-    return tuple(ReadOff(p.figure, p.quantity, tuple(x for x, _ in k), tuple(v for _, v in k), uncertainty)
-                 for p, k in zip(PAPER_POINTS[figure], kept) if k)
+    return tuple(
+        ReadOff(p.figure, p.quantity, tuple(x for x, _ in k), tuple(v for _, v in k), uncertainty)
+        for p, k in zip(PAPER_POINTS[figure], kept)
+        if k
+    )
 
 
-__all__ = ["FAMILY", "PAPER_POINTS", "PAPER_WIDTH", "ReadOff", "Space", "infer", "paper_points", "predict", "score",
-           "solve_count"]
+__all__ = [
+    "FAMILY",
+    "PAPER_POINTS",
+    "PAPER_WIDTH",
+    "ReadOff",
+    "Space",
+    "infer",
+    "paper_points",
+    "predict",
+    "score",
+    "solve_count",
+]

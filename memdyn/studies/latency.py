@@ -68,7 +68,7 @@ print(json.dumps({repr(mu): solve(mu) for mu in MUS}))
 '''
 """The SciPy script (20 lines of a user's own), run as ``python script.py MU1,MU2,..``."""
 
-STAGE_PROBE = '''
+STAGE_PROBE = """
 import json, os, sys, time
 t0 = time.perf_counter()
 import memdyn
@@ -90,7 +90,7 @@ out = jax.block_until_ready(fn(data, theta0, 0.01, 1e8))
 t4 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "derive_lower_s": t2 - t1, "trace_compile_or_load_s": t3 - t2,
                   "solve_s": t4 - t3}))
-'''
+"""
 
 
 JAX_FLOOR = "import jax; jax.config.update('jax_enable_x64', True); import jax.numpy as jnp; (jnp.ones(3) + 1).block_until_ready()"
@@ -113,8 +113,22 @@ def measure(repeat: int = 5, progress=None) -> dict:
     memdyn_cli = [sys.executable, "-m", "memdyn.cli"]
     mus64 = ",".join(repr(float(x)) for x in np.linspace(8.0, 16.0, 64))
     flow = memdyn_cli + ["flow", "--rho", RHO, "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01", "--json"]
-    sweep = memdyn_cli + ["sweep", "--rho", RHO, "--sweep", f"mu={mus64}", "--a0", "1,0", "--w0", "1,0.5",
-                          "--delta", "0.01", "--t1", "1e8", "--json"]
+    sweep = memdyn_cli + [
+        "sweep",
+        "--rho",
+        RHO,
+        "--sweep",
+        f"mu={mus64}",
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--t1",
+        "1e8",
+        "--json",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "scipy_flow.py"
         script.write_text(SCIPY_SCRIPT)
@@ -130,8 +144,12 @@ def measure(repeat: int = 5, progress=None) -> dict:
             ("jax alone: import and one operation", [sys.executable, "-c", JAX_FLOOR], env_flow, "floor"),
             ("memdyn flow, cold cache (mu = 12)", flow + ["--param", "mu=12"], env_flow, "cold"),
             ("memdyn flow, warm cache (mu = 12)", flow + ["--param", "mu=12"], env_flow, "warm"),
-            ("memdyn flow, warm cache, new mu = 13.5 and rtol 1e-8",
-             flow + ["--param", "mu=13.5", "--rtol", "1e-8"], env_flow, "warm"),
+            (
+                "memdyn flow, warm cache, new mu = 13.5 and rtol 1e-8",
+                flow + ["--param", "mu=13.5", "--rtol", "1e-8"],
+                env_flow,
+                "warm",
+            ),
             ("scipy: 64 flows (mu in [8, 16])", [sys.executable, str(script), mus64], env_flow, "scipy"),
             ("memdyn sweep of 64, cold cache", sweep, env_sweep, "cold"),
             ("memdyn sweep of 64, warm cache", sweep, env_sweep, "warm"),
@@ -148,35 +166,56 @@ def measure(repeat: int = 5, progress=None) -> dict:
                     walls[name].append(_run(argv, env)[0])
             if progress:
                 progress(f"latency: round {r + 1} of {repeat}")
-        rows = [{"case": name, "wall_s": statistics.median(walls[name]), "runs": len(walls[name]), "kind": kind}
-                for name, _, _, kind in cases]
+        rows = [
+            {"case": name, "wall_s": statistics.median(walls[name]), "runs": len(walls[name]), "kind": kind}
+            for name, _, _, kind in cases
+        ]
         stages_warm = json.loads(_run([sys.executable, str(probe), RHO], env_flow)[1])
         stages_cold = json.loads(_run([sys.executable, str(probe), RHO], env_probe)[1])
     by = {r["case"]: r["wall_s"] for r in rows}
     scipy1, scipy64 = by["scipy: one flow (mu = 12)"], by["scipy: 64 flows (mu in [8, 16])"]
-    ratios = {"flow_cold_over_scipy": by["memdyn flow, cold cache (mu = 12)"] / scipy1,
-              "flow_warm_over_scipy": by["memdyn flow, warm cache (mu = 12)"] / scipy1,
-              "flow_warm_new_value_over_scipy": by["memdyn flow, warm cache, new mu = 13.5 and rtol 1e-8"] / scipy1,
-              "scipy64_over_sweep_cold": scipy64 / by["memdyn sweep of 64, cold cache"],
-              "scipy64_over_sweep_warm": scipy64 / by["memdyn sweep of 64, warm cache"],
-              "jax_floor_over_scipy": by["jax alone: import and one operation"] / scipy1,
-              "scipy64_over_jax_floor": scipy64 / by["jax alone: import and one operation"]}
-    return {"rows": rows, "ratios": ratios, "stages": {"cold": stages_cold, "warm": stages_warm},
-            "scipy_script": SCIPY_SCRIPT}
+    ratios = {
+        "flow_cold_over_scipy": by["memdyn flow, cold cache (mu = 12)"] / scipy1,
+        "flow_warm_over_scipy": by["memdyn flow, warm cache (mu = 12)"] / scipy1,
+        "flow_warm_new_value_over_scipy": by["memdyn flow, warm cache, new mu = 13.5 and rtol 1e-8"] / scipy1,
+        "scipy64_over_sweep_cold": scipy64 / by["memdyn sweep of 64, cold cache"],
+        "scipy64_over_sweep_warm": scipy64 / by["memdyn sweep of 64, warm cache"],
+        "jax_floor_over_scipy": by["jax alone: import and one operation"] / scipy1,
+        "scipy64_over_jax_floor": scipy64 / by["jax alone: import and one operation"],
+    }
+    return {
+        "rows": rows,
+        "ratios": ratios,
+        "stages": {"cold": stages_cold, "warm": stages_warm},
+        "scipy_script": SCIPY_SCRIPT,
+    }
 
 
 def markdown(result: dict) -> str:
     r = result["ratios"]
-    lines = [markdown_table(["case (fresh process, end to end)", "wall", "runs"],
-                                   [(row["case"], f"{row['wall_s']:.2f} s", row["runs"]) for row in result["rows"]]),
-             "",
-             f"memdyn flow / SciPy script: cold {r['flow_cold_over_scipy']:.1f}x, warm {r['flow_warm_over_scipy']:.1f}x, "
-             f"warm with a new parameter value and tolerance {r['flow_warm_new_value_over_scipy']:.1f}x. "
-             f"64 SciPy solves / memdyn sweep of 64: cold {r['scipy64_over_sweep_cold']:.2f}x, "
-             f"warm {r['scipy64_over_sweep_warm']:.2f}x (above 1: memdyn is faster). JAX alone (import, one "
-             f"operation) takes {r['jax_floor_over_scipy']:.1f}x the one-flow script and 1/{r['scipy64_over_jax_floor']:.1f} "
-             "of the 64 SciPy solves.", "",
-             markdown_table(["stage of one flow (in one process)", "cold cache", "warm cache"],
-                                   [(k.removesuffix("_s").replace("_", " "), f"{result['stages']['cold'][k]:.2f} s",
-                                     f"{result['stages']['warm'][k]:.2f} s") for k in result["stages"]["cold"]])]
+    lines = [
+        markdown_table(
+            ["case (fresh process, end to end)", "wall", "runs"],
+            [(row["case"], f"{row['wall_s']:.2f} s", row["runs"]) for row in result["rows"]],
+        ),
+        "",
+        f"memdyn flow / SciPy script: cold {r['flow_cold_over_scipy']:.1f}x, warm {r['flow_warm_over_scipy']:.1f}x, "
+        f"warm with a new parameter value and tolerance {r['flow_warm_new_value_over_scipy']:.1f}x. "
+        f"64 SciPy solves / memdyn sweep of 64: cold {r['scipy64_over_sweep_cold']:.2f}x, "
+        f"warm {r['scipy64_over_sweep_warm']:.2f}x (above 1: memdyn is faster). JAX alone (import, one "
+        f"operation) takes {r['jax_floor_over_scipy']:.1f}x the one-flow script and 1/{r['scipy64_over_jax_floor']:.1f} "
+        "of the 64 SciPy solves.",
+        "",
+        markdown_table(
+            ["stage of one flow (in one process)", "cold cache", "warm cache"],
+            [
+                (
+                    k.removesuffix("_s").replace("_", " "),
+                    f"{result['stages']['cold'][k]:.2f} s",
+                    f"{result['stages']['warm'][k]:.2f} s",
+                )
+                for k in result["stages"]["cold"]
+            ],
+        ),
+    ]
     return "\n".join(lines)

@@ -52,8 +52,15 @@ def fig3_starts() -> np.ndarray:
 # JMLR Figs. 2-3, values read off the plots (its Figs. 2 and 3); the paper's
 # target parameters and initialisation are not stated, so these are set beside memdyn's, not fitted.
 PAPER_FIG2_EXIT = {10: 14, 11: 25, 12: 56, 13: 157, 14: 555, 15: 3350}
-PAPER_FIG3 = {10: (20, 1), 12: (100, 45), 14: (500, 350), 16: (2.9e3, 2e3), 17: (7.5e3, None),
-              18: (2.1e4, 1.1e4), 19: (7e4, 2.8e4)}
+PAPER_FIG3 = {
+    10: (20, 1),
+    12: (100, 45),
+    14: (500, 350),
+    16: (2.9e3, 2e3),
+    17: (7.5e3, None),
+    18: (2.1e4, 1.1e4),
+    19: (7e4, 2.8e4),
+}
 
 AIRY = "airyai(2.25*(t - 3))"
 """JMLR Fig. 1b's target: oscillating before t0 = 3, decaying super-exponentially after."""
@@ -65,8 +72,10 @@ PAPER_FIG1B = {3000: 2.5e-2, 10000: 2.5e-2, 30000: 6e-3, 40000: 3e-3}
 PAPER_FIG4_LINEAR_GD = {1000: 0.08, 20000: 2.5e-3}
 # JMLR Fig. 4: the epoch where each training leaves its plateau, read off
 # ("plateau ~0.08 until ~2.5k epochs" for GD, "to ~1k" for Adam; cosine inputs ~3k and ~1.5k).
-PAPER_FIG4_ESCAPE = {"white": {"linear + GD": 2500, "tanh + GD": 2500, "tanh + Adam": 1000},
-                     "cosine": {"linear + GD": 3000, "tanh + GD": 3000, "tanh + Adam": 1500}}
+PAPER_FIG4_ESCAPE = {
+    "white": {"linear + GD": 2500, "tanh + GD": 2500, "tanh + Adam": 1000},
+    "cosine": {"linear + GD": 3000, "tanh + GD": 3000, "tanh + Adam": 1500},
+}
 PAPER_FIG4_PLATEAU = {"white": 0.08, "cosine": 0.045}
 
 

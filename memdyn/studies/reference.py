@@ -34,8 +34,11 @@ def _functions(target: Target, data: KernelData, backend: str, theta0: np.ndarra
         return (lambda y: np.asarray(rhs_j(y))), (lambda y: np.asarray(jac_j(y))), (lambda y: float(loss_j(y)))
     if backend == "numpy":
         dn = jax.tree_util.tree_map(np.asarray, data)
-        return (lambda y: -gradient(target, dn, y, NUMPY), lambda y: -hessian(target, dn, y, NUMPY),
-                lambda y: float(loss(target, dn, y, NUMPY)))
+        return (
+            lambda y: -gradient(target, dn, y, NUMPY),
+            lambda y: -hessian(target, dn, y, NUMPY),
+            lambda y: float(loss(target, dn, y, NUMPY)),
+        )
     raise ValueError(f"backend must be 'jax' or 'numpy', got {backend!r}")
 
 
@@ -54,10 +57,21 @@ def _threshold_events(theta0: np.ndarray, J, delta: float):
     return ev_param, ev_loss
 
 
-def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w0: Sequence[float], *,
-                        delta: float, t1: float, method: str = "LSODA", rtol: float = 1e-10,
-                        atol: float | None = None, backend: str = "jax", stop_at_loss: bool = False,
-                        repeat: int = 1) -> dict:
+def scipy_hitting_times(
+    target: Target,
+    data: KernelData,
+    a0: Sequence[float],
+    w0: Sequence[float],
+    *,
+    delta: float,
+    t1: float,
+    method: str = "LSODA",
+    rtol: float = 1e-10,
+    atol: float | None = None,
+    backend: str = "jax",
+    stop_at_loss: bool = False,
+    repeat: int = 1,
+) -> dict:
     """tau_param and tau_loss from ``scipy.integrate.solve_ivp`` (None where not reached): the one
     SciPy baseline of tests, examples and benchmarks.
 
@@ -74,17 +88,43 @@ def scipy_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w
     walls = []
     for _ in range(max(1, repeat)):
         start = time.perf_counter()
-        sol = solve_ivp(lambda t, y: rhs(y), (0.0, t1), theta0, method=method, rtol=rtol, atol=atol,
-                        events=(ev_param, ev_loss), jac=(lambda t, y: jac(y)) if method != "RK45" else None)
+        sol = solve_ivp(
+            lambda t, y: rhs(y),
+            (0.0, t1),
+            theta0,
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            events=(ev_param, ev_loss),
+            jac=(lambda t, y: jac(y)) if method != "RK45" else None,
+        )
         walls.append(time.perf_counter() - start)
     taus = [float(ev[0]) if len(ev) else None for ev in sol.t_events]
-    return {"tau_param": taus[0], "tau_loss": taus[1], "nfev": int(sol.nfev), "njev": int(sol.njev),
-            "status": int(sol.status), "wall_s": float(np.median(walls)), "method": method}
+    return {
+        "tau_param": taus[0],
+        "tau_loss": taus[1],
+        "nfev": int(sol.nfev),
+        "njev": int(sol.njev),
+        "status": int(sol.status),
+        "wall_s": float(np.median(walls)),
+        "method": method,
+    }
 
 
-def scipy_long_hitting_times(target: Target, data: KernelData, a0: Sequence[float], w0: Sequence[float], *,
-                             delta: float, t1: float, method: str = "Radau", rtol: float = 1e-12,
-                             ratio: float = 1e8, after: float = 1e4, max_segments: int = 64) -> dict:
+def scipy_long_hitting_times(
+    target: Target,
+    data: KernelData,
+    a0: Sequence[float],
+    w0: Sequence[float],
+    *,
+    delta: float,
+    t1: float,
+    method: str = "Radau",
+    rtol: float = 1e-12,
+    ratio: float = 1e8,
+    after: float = 1e4,
+    max_segments: int = 64,
+) -> dict:
     """Both hitting times of plateaus too long for one float64 clock, by SciPy with restarts.
 
     The independent check of ``memdyn.core.solve``'s restarted clock: ``solve_ivp`` runs from local
@@ -107,8 +147,16 @@ def scipy_long_hitting_times(target: Target, data: KernelData, a0: Sequence[floa
     segments, y, taus, restarts = [], theta0, [None, None], 0
     for _ in range(max_segments):
         offset = math.fsum(segments)
-        sol = solve_ivp(lambda t, y: rhs(y), (0.0, t1 - offset), y, method=method, rtol=rtol, atol=rtol * 1e-2,
-                        events=(ev_param, ev_loss, ev_fast), jac=lambda t, y: jac(y))
+        sol = solve_ivp(
+            lambda t, y: rhs(y),
+            (0.0, t1 - offset),
+            y,
+            method=method,
+            rtol=rtol,
+            atol=rtol * 1e-2,
+            events=(ev_param, ev_loss, ev_fast),
+            jac=lambda t, y: jac(y),
+        )
         for i in (0, 1):
             if taus[i] is None and len(sol.t_events[i]):
                 taus[i] = math.fsum([*segments, float(sol.t_events[i][0])])
@@ -117,12 +165,18 @@ def scipy_long_hitting_times(target: Target, data: KernelData, a0: Sequence[floa
         segments.append(float(sol.t_events[2][0]))
         y = sol.y_events[2][0]
         restarts += 1
-    return {"tau_param": taus[0], "tau_loss": taus[1], "restarts": restarts, "status": int(sol.status),
-            "method": method}
+    return {
+        "tau_param": taus[0],
+        "tau_loss": taus[1],
+        "restarts": restarts,
+        "status": int(sol.status),
+        "method": method,
+    }
 
 
-def mpmath_laplace(rho_t: sp.Expr, w: float, *, order: int = 0, dps: int = 30,
-                   breakpoints: Sequence[float] = ()) -> mpmath.mpf:
+def mpmath_laplace(
+    rho_t: sp.Expr, w: float, *, order: int = 0, dps: int = 30, breakpoints: Sequence[float] = ()
+) -> mpmath.mpf:
     """int_0^oo t^order e^{-wt} rho(t) dt by mpmath quadrature at ``dps`` digits.
 
     mpmath's error control is absolute: an integrand of size 1e-260 (a far bump at large w) is

@@ -66,8 +66,11 @@ def lp_error(target: Target, values: dict, a, w, *, p: int = 1) -> float:
             edges.append(optimize.brentq(lambda x: float(r(x)), x0, x1, xtol=1e-15))
     edges.append(t_end)
     f = (lambda t: abs(float(r(t)))) if p == 1 else (lambda t: float(r(t)) ** 2)
-    total = sum(integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-11, limit=500)[0]
-                for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo)
+    total = sum(
+        integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-11, limit=500)[0]
+        for lo, hi in zip(edges[:-1], edges[1:])
+        if hi > lo
+    )
     rho_mp = sp.lambdify(T, target.kernel.substitute(values), modules="mpmath")
     with mpmath.workdps(20):
         tail = mpmath.quad(lambda t: abs(rho_mp(t)) ** p, [t_end, 10 * t_end, mpmath.inf])
@@ -75,8 +78,16 @@ def lp_error(target: Target, values: dict, a, w, *, p: int = 1) -> float:
     return total if p == 1 else math.sqrt(total)
 
 
-def best_fit(target: Target, data: KernelData, m: int, *, previous: Fit | None = None, starts: int = 6,
-             seed: int = 0, min_rate: float | None = None) -> Fit:
+def best_fit(
+    target: Target,
+    data: KernelData,
+    m: int,
+    *,
+    previous: Fit | None = None,
+    starts: int = 6,
+    seed: int = 0,
+    min_rate: float | None = None,
+) -> Fit:
     """The best L2 fit of width m (see module docstring).
 
     With ``min_rate`` every decay rate is kept >= min_rate (the spectrum of W stays below -min_rate),
@@ -111,14 +122,20 @@ def best_fit(target: Target, data: KernelData, m: int, *, previous: Fit | None =
     for x0 in guesses:
         if min_rate is not None:
             x0 = np.concatenate([x0[:m], np.maximum(x0[m:], math.log(min_rate))])
-        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                options={"maxiter": 4000, "ftol": 1e-16, "gtol": 1e-13})
+        res = optimize.minimize(
+            fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 4000, "ftol": 1e-16, "gtol": 1e-13}
+        )
         if np.all(np.isfinite(res.x)) and np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
     a, w = best.x[:m], np.exp(best.x[m:])
     if previous is not None and best.fun > previous.loss:
-        return Fit(m, np.append(previous.a, np.zeros(extra)), np.append(previous.w, np.full(extra, max(1.0, lo))),
-                   previous.loss, improved=False)
+        return Fit(
+            m,
+            np.append(previous.a, np.zeros(extra)),
+            np.append(previous.w, np.full(extra, max(1.0, lo))),
+            previous.loss,
+            improved=False,
+        )
     return Fit(m, a, w, float(best.fun), improved=True)
 
 
@@ -175,7 +192,16 @@ MAX_WIDTH = 32
 @dataclass(repr=False)
 class Approximation:
     """Best fits per width (errors in L2 and L1 = sup_t ||H_t - H_hat_t||), and with ``beta`` the
-    Jackson network of Thm 10 with its error, bound and constants (``approximate``)."""
+    Jackson network of Thm 10 with its error, bound and constants (:func:`memdyn.approximate`).
+
+    Attributes:
+        m: the widths.
+        l2_error: the best fit's L2 error per width; ``l1_error`` its L1 error.
+        improved: False where the optimiser did not improve on width m-1 (that fit is kept).
+        a: each width's amplitudes; ``w`` its decay rates.
+        jackson_l1_error: with ``beta``, the constructive network's L1 error per width;
+            ``jackson_bound`` Theorem 10's bound; ``constants`` its alpha, beta, gamma.
+    """
 
     m: list[int]
     min_rate: float | None
@@ -201,8 +227,11 @@ class Approximation:
         return None if self.jackson_l1_error is None else rate_fit(self.m, self.jackson_l1_error)
 
     def __repr__(self) -> str:
-        return (f"Approximation(widths {self.m}, L2 error {self.l2_error[0]:.3g}..{self.l2_error[-1]:.3g}"
-                + (", with the Jackson network" if self.jackson_l1_error else "") + ")")
+        return (
+            f"Approximation(widths {self.m}, L2 error {self.l2_error[0]:.3g}..{self.l2_error[-1]:.3g}"
+            + (", with the Jackson network" if self.jackson_l1_error else "")
+            + ")"
+        )
 
     def to_pandas(self):
         """One row per width (errors, and the Jackson network's where built) as a ``pandas.DataFrame``."""
@@ -223,16 +252,28 @@ class Approximation:
         return plot_lines(self.m, series, ax=ax, logx=True, xlabel="width m", ylabel="error")
 
     def to_json(self) -> dict:
-        return {"m": self.m, "min_rate": self.min_rate, "l2_error": self.l2_error, "l1_error": self.l1_error,
-                "improved": self.improved, "a": self.a, "w": self.w, "alpha": self.alpha, "beta": self.beta,
-                "jackson_l1_error": self.jackson_l1_error, "jackson_bound": self.jackson_bound,
-                "constants": self.constants, "rate_best_l1": self.rate_best_l1,
-                "rate_jackson_l1": self.rate_jackson_l1}
+        return {
+            "m": self.m,
+            "min_rate": self.min_rate,
+            "l2_error": self.l2_error,
+            "l1_error": self.l1_error,
+            "improved": self.improved,
+            "a": self.a,
+            "w": self.w,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "jackson_l1_error": self.jackson_l1_error,
+            "jackson_bound": self.jackson_bound,
+            "constants": self.constants,
+            "rate_best_l1": self.rate_best_l1,
+            "rate_jackson_l1": self.rate_jackson_l1,
+        }
 
 
 @float64
-def approximate(target: Target, values: dict, widths, *, alpha: int = 1, beta: float | None = None,
-                min_rate: float | None = None) -> Approximation:
+def approximate(
+    target: Target, values: dict, widths, *, alpha: int = 1, beta: float | None = None, min_rate: float | None = None
+) -> Approximation:
     """Best-fit L2/L1 errors (decay rates >= ``min_rate`` if given) and, with ``beta``, the Jackson
     network's error, bound and Thm 10 constants, for each width."""
     ms = []
@@ -251,11 +292,15 @@ def approximate(target: Target, values: dict, widths, *, alpha: int = 1, beta: f
     for m in sorted(ms):
         prev = best_fit(target, data, m, previous=prev, min_rate=min_rate)
         fits.append(prev)
-    out = Approximation(m=[f.m for f in fits], min_rate=min_rate,
-                        l2_error=[lp_error(target, values, f.a, f.w, p=2) for f in fits],
-                        l1_error=[lp_error(target, values, f.a, f.w, p=1) for f in fits],
-                        improved=[f.improved for f in fits], a=[f.a.tolist() for f in fits],
-                        w=[f.w.tolist() for f in fits])
+    out = Approximation(
+        m=[f.m for f in fits],
+        min_rate=min_rate,
+        l2_error=[lp_error(target, values, f.a, f.w, p=2) for f in fits],
+        l1_error=[lp_error(target, values, f.a, f.w, p=1) for f in fits],
+        improved=[f.improved for f in fits],
+        a=[f.a.tolist() for f in fits],
+        w=[f.w.tolist() for f in fits],
+    )
     if beta is not None:
         out.alpha, out.beta = alpha, beta
         out.jackson_l1_error, out.jackson_bound = [], []
@@ -267,8 +312,9 @@ def approximate(target: Target, values: dict, widths, *, alpha: int = 1, beta: f
     return out
 
 
-def jackson_constants(target: Target, values: dict, alpha: int, beta: float, *, t_max: float = 300.0,
-                      grid: int = 20001) -> dict:
+def jackson_constants(
+    target: Target, values: dict, alpha: int, beta: float, *, t_max: float = 300.0, grid: int = 20001
+) -> dict:
     """gamma of Thm 10 for given (alpha, beta): max_j sup_t e^{beta t} |rho^(j)(t)| / beta^(j+1), j = 0..alpha.
 
     Derivatives are symbolic (SymPy); each supremum is taken on a grid over [0, t_max] (an estimate,

@@ -56,20 +56,36 @@ def _compiled_escape(friction: float | None, rtol: float):
         field = lambda t, y, eps: -grad(y, eps)  # noqa: E731
     else:
         field = lambda t, y, eps: jnp.concatenate([y[2:], -friction * y[2:] - grad(y[:2], eps)])  # noqa: E731
-    event = diffrax.Event(lambda t, y, args, **kw: jnp.abs(y[1]) - 1.0,
-                          root_finder=optx.Bisection(rtol=1e-14, atol=1e-14))
+    event = diffrax.Event(
+        lambda t, y, args, **kw: jnp.abs(y[1]) - 1.0, root_finder=optx.Bisection(rtol=1e-14, atol=1e-14)
+    )
 
     @jax.jit
     def run(eps, delta):
         y0 = jnp.array([1.0, delta]) if friction is None else jnp.array([1.0, delta, 0.0, 0.0])
-        sol = diffrax.diffeqsolve(diffrax.ODETerm(field), diffrax.Tsit5(), 0.0, 1e12, 1e-3, y0, args=eps,
-                                  stepsize_controller=diffrax.PIDController(rtol=rtol, atol=rtol * 1e-2),
-                                  event=event, max_steps=1_000_000, throw=False)
+        sol = diffrax.diffeqsolve(
+            diffrax.ODETerm(field),
+            diffrax.Tsit5(),
+            0.0,
+            1e12,
+            1e-3,
+            y0,
+            args=eps,
+            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=rtol * 1e-2),
+            event=event,
+            max_steps=1_000_000,
+            throw=False,
+        )
         escaped = sol.result == diffrax.RESULTS.event_occurred
-        code = jnp.where(escaped, Status.OK.code,
-                         jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Status.MAX_STEPS_REACHED.code,
-                                   jnp.where(sol.result == diffrax.RESULTS.successful, Status.T1_REACHED.code,
-                                             Status.SOLVER_FAILED.code)))
+        code = jnp.where(
+            escaped,
+            Status.OK.code,
+            jnp.where(
+                sol.result == diffrax.RESULTS.max_steps_reached,
+                Status.MAX_STEPS_REACHED.code,
+                jnp.where(sol.result == diffrax.RESULTS.successful, Status.T1_REACHED.code, Status.SOLVER_FAILED.code),
+            ),
+        )
         return sol.ts[-1], code
 
     return run
@@ -92,9 +108,16 @@ def saddle_scan(eps_values, *, delta: float = 1e-3, friction: float | None = Non
     numeric = [numeric_escape(e, delta, friction) for e in eps_values]
     exact = [exact_escape(e, delta, friction) for e in eps_values]
     fit = fit_log_linear(np.log(eps_values), numeric)
-    return {"friction": friction, "delta": delta, "eps": eps_values, "tau": numeric, "tau_exact": exact,
-            "exponent": fit.slope, "exponent_stderr": fit.slope_stderr,
-            "max_rel_error": float(max(abs(n / x - 1) for n, x in zip(numeric, exact)))}
+    return {
+        "friction": friction,
+        "delta": delta,
+        "eps": eps_values,
+        "tau": numeric,
+        "tau_exact": exact,
+        "exponent": fit.slope,
+        "exponent_stderr": fit.slope_stderr,
+        "max_rel_error": float(max(abs(n / x - 1) for n, x in zip(numeric, exact))),
+    }
 
 
 __all__ = ["exact_escape", "numeric_escape", "saddle_scan"]

@@ -111,8 +111,8 @@ class SlowReduction:
         r_phi = jnp.concatenate([-0.5 * g0[:m][keep], 0.5 * g0[m:][keep] / a_f])
         K, Ku, _, Kuv = tg.pair(w_f[:, None], w_f[None, :])
         A = jnp.block([[K, -Ku.T], [-Ku, Kuv]])
-        Kw, Kuw, _, _ = tg.pair(w_f, jnp.full_like(w_f, w))      # K(w_i, w), K_u(w_i, w)
-        kw = jnp.concatenate([Kw, -Kuw])                          # <e^{-wt}, phi>
+        Kw, Kuw, _, _ = tg.pair(w_f, jnp.full_like(w_f, w))  # K(w_i, w), K_u(w_i, w)
+        kw = jnp.concatenate([Kw, -Kuw])  # <e^{-wt}, phi>
         Kww = tg.pair(w, w)[0]
         # <r0, e^{-wt}> from the gradient with a neuron at w (its amplitude does not enter)
         theta_w = self.theta0.at[m + self.null].set(w)
@@ -230,8 +230,12 @@ def _slow_functions(target: Target, m: int, nulls: tuple[int, ...], level: str):
     def drop(data, theta0, s):
         return loss(target, data, theta0) - reduced(data, theta0)(s)[1]
 
-    return {"flow": jax.jit(flow), "jac": jax.jit(jax.jacfwd(flow, argnums=2)), "drop": jax.jit(drop),
-            "slow": si if level == "kept" else si[k:]}
+    return {
+        "flow": jax.jit(flow),
+        "jac": jax.jit(jax.jacfwd(flow, argnums=2)),
+        "drop": jax.jit(drop),
+        "slow": si if level == "kept" else si[k:],
+    }
 
 
 @dataclass(frozen=True)
@@ -305,8 +309,9 @@ class SlowSystem:
         offset = 0.0
         for _ in range(MAX_SEGMENTS):
             try:
-                sol = solve_ivp(field, (0.0, t1 - offset), s, method="LSODA", jac=jac, events=(hit, hurry),
-                                rtol=rtol, atol=atol)
+                sol = solve_ivp(
+                    field, (0.0, t1 - offset), s, method="LSODA", jac=jac, events=(hit, hurry), rtol=rtol, atol=atol
+                )
             except _Stalled:
                 return None
             if sol.t_events[0].size:
@@ -334,7 +339,16 @@ def gaussian_series(q0: float, dlogq0: float, w0: float, mu: float, c: float, si
 
 @dataclass(frozen=True, repr=False)
 class SharpComparison:
-    """Measured tau_loss beside the slow-manifold predictions, one row per memory (``compare``)."""
+    """Measured tau_loss beside the slow-manifold predictions, one row per memory (:func:`memdyn.sharp`).
+
+    Attributes:
+        param: the memory parameter; ``values`` its values.
+        a0, w0: the start on M*; ``delta`` the threshold; ``gaussian`` (c, sigma) or None.
+        w_null: the smallest null rate (w_min).
+        rows: per memory: ``memory``, ``tau_loss`` and its ``status``, ``tau_slow``, ``tau_adiabatic``
+            and, with one null neuron, ``tau_lead`` (and the series), each with ``err_*`` its
+            relative error against tau_loss.
+    """
 
     param: str
     values: list[float]
@@ -354,8 +368,10 @@ class SharpComparison:
         return all(r["status"] == "ok" for r in self.rows)
 
     def __repr__(self) -> str:
-        return (f"SharpComparison({self.param}: {len(self.rows)} memories, null w_min = {self.w_null:g}, "
-                f"ok {sum(r['status'] == 'ok' for r in self.rows)}/{len(self.rows)})")
+        return (
+            f"SharpComparison({self.param}: {len(self.rows)} memories, null w_min = {self.w_null:g}, "
+            f"ok {sum(r['status'] == 'ok' for r in self.rows)}/{len(self.rows)})"
+        )
 
     def to_pandas(self):
         """One row per memory as a ``pandas.DataFrame`` (pandas is optional: imported here)."""
@@ -370,18 +386,43 @@ class SharpComparison:
         keys = [k for k in self.rows[0] if k.startswith("tau_")] if self.rows else []
         series = {k: [r.get(k) for r in self.rows] for k in keys}
         styles = {k: "ko" if k == "tau_loss" else "-" for k in keys}
-        return plot_lines([r["memory"] for r in self.rows], series, ax=ax, xlabel=r"memory $1/\omega$",
-                          ylabel=r"$\tau$", styles=styles)
+        return plot_lines(
+            [r["memory"] for r in self.rows],
+            series,
+            ax=ax,
+            xlabel=r"memory $1/\omega$",
+            ylabel=r"$\tau$",
+            styles=styles,
+        )
 
     def to_json(self) -> dict:
-        return {"param": self.param, "values": self.values, "a0": self.a0, "w0": self.w0, "delta": self.delta,
-                "gaussian": None if self.gaussian is None else list(self.gaussian), "w_null": self.w_null,
-                "rows": self.rows}
+        return {
+            "param": self.param,
+            "values": self.values,
+            "a0": self.a0,
+            "w0": self.w0,
+            "delta": self.delta,
+            "gaussian": None if self.gaussian is None else list(self.gaussian),
+            "w_null": self.w_null,
+            "rows": self.rows,
+        }
 
 
 @float64
-def compare(target: Target, base: dict, param: str, values, a0, w0, *, delta: float, t1: float = DEFAULT_T1,
-            config=None, gaussian: tuple[float, float] | None = None, progress=None) -> SharpComparison:
+def compare(
+    target: Target,
+    base: dict,
+    param: str,
+    values,
+    a0,
+    w0,
+    *,
+    delta: float,
+    t1: float = DEFAULT_T1,
+    config=None,
+    gaussian: tuple[float, float] | None = None,
+    progress=None,
+) -> SharpComparison:
     """Measured tau_loss (a batched sweep) beside the slow system's escape time (``tau_slow``, any
     number of null neurons), its adiabatic limit (``tau_adiabatic``, null amplitudes relaxed too) and,
     with one null neuron, Laplace's rule ``tau_lead`` and, for a Gaussian bump ``gaussian = (c, sigma)``
@@ -411,6 +452,13 @@ def compare(target: Target, base: dict, param: str, values, a0, w0, *, delta: fl
         rows.append(row)
         if progress:
             progress(1)
-    return SharpComparison(param=param, values=[float(v) for v in values], a0=list(map(float, a0)),
-                           w0=list(map(float, w0)), delta=delta, gaussian=None if gaussian is None else tuple(gaussian),
-                           w_null=float(np.min(np.asarray(w0, float)[list(nulls)])), rows=rows)
+    return SharpComparison(
+        param=param,
+        values=[float(v) for v in values],
+        a0=list(map(float, a0)),
+        w0=list(map(float, w0)),
+        delta=delta,
+        gaussian=None if gaussian is None else tuple(gaussian),
+        w_null=float(np.min(np.asarray(w0, float)[list(nulls)])),
+        rows=rows,
+    )

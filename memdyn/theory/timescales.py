@@ -21,8 +21,9 @@ from ..core.loss import gradient, hessian, split
 from ..core.lowering import Target
 
 
-def spectrum_on_invariant_set(target: Target, base: dict, param: str, values, theta0, *,
-                              zero_rel: float = 1e-3, m_star: int = 1) -> dict:
+def spectrum_on_invariant_set(
+    target: Target, base: dict, param: str, values, theta0, *, zero_rel: float = 1e-3, m_star: int = 1
+) -> dict:
     """Hessian eigenvalues and gradient norm at theta0 (a point of M*) for each memory value.
 
     An eigenvalue counts as near zero when |lambda| < ``zero_rel`` * max|lambda|; the count is set
@@ -44,13 +45,21 @@ def spectrum_on_invariant_set(target: Target, base: dict, param: str, values, th
     memory = memory_of(param, values)
     tail = float(np.median(memory))  # fit the long-memory half, where the asymptotics apply
     w_min = float(np.min(np.asarray(theta0[m:])))
-    return {"memory": memory, "eigenvalues": eig, "grad_norm": grad, "near_zero": near_zero,
-            "m_minus_m_star": m - m_star, "smallest": smallest, "w_min": w_min,
-            "fit_grad": _fit(memory, grad, q=None, min_x=tail),
-            "fit_smallest": _fit(memory, smallest, q=None, min_x=tail),
-            "fit_grad_q_bound": _fit(memory, grad, q=1.0, min_x=tail),
-            "fit_smallest_q_bound": _fit(memory, smallest, q=2.0, min_x=tail),
-            "theory_grad": {"s": -w_min, "q": 1.0}, "theory_hessian": {"s": -w_min, "q": 2.0}}
+    return {
+        "memory": memory,
+        "eigenvalues": eig,
+        "grad_norm": grad,
+        "near_zero": near_zero,
+        "m_minus_m_star": m - m_star,
+        "smallest": smallest,
+        "w_min": w_min,
+        "fit_grad": _fit(memory, grad, q=None, min_x=tail),
+        "fit_smallest": _fit(memory, smallest, q=None, min_x=tail),
+        "fit_grad_q_bound": _fit(memory, grad, q=1.0, min_x=tail),
+        "fit_smallest_q_bound": _fit(memory, smallest, q=2.0, min_x=tail),
+        "theory_grad": {"s": -w_min, "q": 1.0},
+        "theory_hessian": {"s": -w_min, "q": 2.0},
+    }
 
 
 def _fit(memory, y, **kw):
@@ -82,5 +91,14 @@ def two_stages(target: Target, data, theta0, ts, trajectory_fn) -> dict:
 
     log_t = np.log(np.asarray(ts, dtype=float))
     at_1 = {"da": float(np.interp(0.0, log_t, da)), "dw": float(np.interp(0.0, log_t, dw))}
-    return {"t": list(map(float, ts)), "loss": list(map(float, tr["loss"])), "da": da.tolist(), "dw": dw.tolist(),
-            "stiffness": stiffness.tolist(), "t90_a": t90(da), "t90_w": t90(dw), "at_tau_1": at_1, "ok": tr["ok"]}
+    return {
+        "t": list(map(float, ts)),
+        "loss": list(map(float, tr["loss"])),
+        "da": da.tolist(),
+        "dw": dw.tolist(),
+        "stiffness": stiffness.tolist(),
+        "t90_a": t90(da),
+        "t90_w": t90(dw),
+        "at_tau_1": at_1,
+        "ok": tr["ok"],
+    }

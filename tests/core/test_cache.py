@@ -145,10 +145,26 @@ def test_no_cache_writes_nothing(fresh_cache, capsys):
 def test_two_processes_filling_the_cache_at_once(tmp_path):
     """Two cold processes race to fill one cache; a third reads it warm, with no corrupt entry."""
     env = {**os.environ, "MEMDYN_CACHE_DIR": str(tmp_path / "cache"), "MEMDYN_CACHE": "on"}
-    argv = [sys.executable, "-m", "memdyn.cli", "flow", "--rho", BUMP, "--param", "mu=12", "--a0", "1,0",
-            "--w0", "1,0.5", "--delta", "0.01", "--json"]
-    procs = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    argv = [
+        sys.executable,
+        "-m",
+        "memdyn.cli",
+        "flow",
+        "--rho",
+        BUMP,
+        "--param",
+        "mu=12",
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--json",
+    ]
+    procs = [
+        subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     third = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)

@@ -13,8 +13,22 @@ import pytest
 
 from ..conftest import BUMP
 
-SWEEP = ["sweep", "--rho", BUMP, "--sweep", "mu=6:13:1", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01",
-         "--chunk", "2", "--json"]
+SWEEP = [
+    "sweep",
+    "--rho",
+    BUMP,
+    "--sweep",
+    "mu=6:13:1",
+    "--a0",
+    "1,0",
+    "--w0",
+    "1,0.5",
+    "--delta",
+    "0.01",
+    "--chunk",
+    "2",
+    "--json",
+]
 
 
 @pytest.fixture(scope="module")
@@ -23,25 +37,70 @@ def cache(tmp_path_factory):
     return str(tmp_path_factory.mktemp("cache"))
 
 
-
 @pytest.mark.slow  # three processes, each loading the solve: about a minute on 2 cores
 def test_two_forced_devices_give_the_one_device_hitting_times(cache):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "MEMDYN_CACHE_DIR": cache}
     runs = {}
     for devices in ("1", "all"):
-        done = subprocess.run([sys.executable, "-m", "memdyn", "sweep", "--rho", BUMP, "--sweep", "mu=6:13:1",
-                               "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01", "--chunk", "2",
-                               "--devices", devices, "--json"], env=env, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "memdyn",
+                "sweep",
+                "--rho",
+                BUMP,
+                "--sweep",
+                "mu=6:13:1",
+                "--a0",
+                "1,0",
+                "--w0",
+                "1,0.5",
+                "--delta",
+                "0.01",
+                "--chunk",
+                "2",
+                "--devices",
+                devices,
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr
         runs[devices] = json.loads(done.stdout)
     assert runs["1"]["devices"] == 1 and runs["all"]["devices"] == 2
     for key in ("tau_param", "tau_loss", "steps", "status", "values"):
         assert runs["all"][key] == runs["1"][key]
-    bad = subprocess.run([sys.executable, "-m", "memdyn", "sweep", "--rho", BUMP, "--sweep", "mu=6", "--a0", "1,0",
-                          "--w0", "1,0.5", "--delta", "0.01", "--devices", "3"], env=env, capture_output=True,
-                         text=True, timeout=600)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "memdyn",
+            "sweep",
+            "--rho",
+            BUMP,
+            "--sweep",
+            "mu=6",
+            "--a0",
+            "1,0",
+            "--w0",
+            "1,0.5",
+            "--delta",
+            "0.01",
+            "--devices",
+            "3",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert bad.returncode == 2 and bad.stderr.strip() == (
-        "memdyn sweep: error: --devices: must be 1..2 (the local cpu devices), got 3")
+        "memdyn sweep: error: --devices: must be 1..2 (the local cpu devices), got 3"
+    )
 
 
 @pytest.mark.slow  # three processes: about a minute on 2 cores
@@ -51,15 +110,29 @@ def test_two_local_processes_give_the_one_process_table(cache, tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    argv = [sys.executable, "-m", "memdyn", *SWEEP, "--out", str(tmp_path / "shared"),
-            "--coordinator", f"127.0.0.1:{port}", "--processes", "2", "--process-id"]
-    procs = [subprocess.Popen([*argv, str(i)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in (1, 0)]
+    argv = [
+        sys.executable,
+        "-m",
+        "memdyn",
+        *SWEEP,
+        "--out",
+        str(tmp_path / "shared"),
+        "--coordinator",
+        f"127.0.0.1:{port}",
+        "--processes",
+        "2",
+        "--process-id",
+    ]
+    procs = [
+        subprocess.Popen([*argv, str(i)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in (1, 0)
+    ]
     (out1, err1), (out0, err0) = (p.communicate(timeout=600) for p in procs)
     assert procs[1].returncode == 0 and procs[0].returncode == 0, err0 + err1
     assert out1 == "" and "process 1 of 2 done" in err1
-    single = subprocess.run([sys.executable, "-m", "memdyn", *SWEEP], env=env, capture_output=True, text=True,
-                            timeout=600)
+    single = subprocess.run(
+        [sys.executable, "-m", "memdyn", *SWEEP], env=env, capture_output=True, text=True, timeout=600
+    )
     gathered, alone = json.loads(out0), json.loads(single.stdout)
     for key in ("values", "tau_param", "tau_loss", "steps", "status"):
         assert gathered[key] == alone[key]
@@ -69,8 +142,10 @@ def test_two_local_processes_give_the_one_process_table(cache, tmp_path):
 @pytest.mark.slow  # one process, the m = 2 solve on each of two forced devices: about 30 s on 2 cores
 def test_bench_measures_throughput_against_the_number_of_devices(cache):
     """memdyn bench's device table: a row per device count, hitting times equal to one device's."""
-    probe = ("import json; from memdyn.studies.bench import device_scaling; "
-             "print(json.dumps(device_scaling(elements={2: 8})))")
+    probe = (
+        "import json; from memdyn.studies.bench import device_scaling; "
+        "print(json.dumps(device_scaling(elements={2: 8})))"
+    )
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "MEMDYN_CACHE_DIR": cache}
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

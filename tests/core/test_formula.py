@@ -34,27 +34,30 @@ def test_parameter_signs_become_assumptions():
     assert k.params[0].is_negative
 
 
-@pytest.mark.parametrize("formula, fragment", [
-    ("__import__('os').system('echo pwned')", "plain function names"),
-    ("t.__class__", "Attribute"),
-    ("(lambda: t)()", "plain function names"),
-    ("lambda x: x", "Lambda"),
-    ("'exp(-t)'", "not a number"),
-    ("[t, t]", "List"),
-    ("t[0]", "Subscript"),
-    ("exp(-t, x=1)", "positional"),
-    ("exp(*t)", "positional"),
-    ("t if t else 1", "IfExp"),
-    ("t == 1", "Compare"),
-    ("foo(t)", "unknown function 'foo'"),
-    ("exp(-x*t)", "unknown symbol 'x'"),
-    ("exp(-t", "not a formula"),
-    ("", "empty"),
-    ("exp(-t)/0", "division by zero"),
-    ("t**100000", "larger than 1000"),
-    ("exp", "is a function"),
-    ("True", "not a number"),
-])
+@pytest.mark.parametrize(
+    "formula, fragment",
+    [
+        ("__import__('os').system('echo pwned')", "plain function names"),
+        ("t.__class__", "Attribute"),
+        ("(lambda: t)()", "plain function names"),
+        ("lambda x: x", "Lambda"),
+        ("'exp(-t)'", "not a number"),
+        ("[t, t]", "List"),
+        ("t[0]", "Subscript"),
+        ("exp(-t, x=1)", "positional"),
+        ("exp(*t)", "positional"),
+        ("t if t else 1", "IfExp"),
+        ("t == 1", "Compare"),
+        ("foo(t)", "unknown function 'foo'"),
+        ("exp(-x*t)", "unknown symbol 'x'"),
+        ("exp(-t", "not a formula"),
+        ("", "empty"),
+        ("exp(-t)/0", "division by zero"),
+        ("t**100000", "larger than 1000"),
+        ("exp", "is a function"),
+        ("True", "not a number"),
+    ],
+)
 def test_refuses_what_is_not_mathematics(formula, fragment):
     with pytest.raises(InputError) as err:
         parse_kernel(formula)
@@ -77,12 +80,15 @@ def test_parameter_errors_name_the_parameter():
     assert parse_params(["omega=0.1", "c=-2"]) == {"omega": 0.1, "c": -2.0}
 
 
-@pytest.mark.parametrize("formula, fragment", [
-    ("exp(t)", "not square-integrable"),
-    ("(1 + t)^(-0.5)", "not square-integrable"),
-    ("1/t", "not finite at t = 0"),
-    ("t^(-0.5)*exp(-t)", "not finite at t = 0"),
-])
+@pytest.mark.parametrize(
+    "formula, fragment",
+    [
+        ("exp(t)", "not square-integrable"),
+        ("(1 + t)^(-0.5)", "not square-integrable"),
+        ("1/t", "not finite at t = 0"),
+        ("t^(-0.5)*exp(-t)", "not finite at t = 0"),
+    ],
+)
 def test_refuses_kernels_whose_loss_is_infinite(formula, fragment):
     tg = memdyn.target(formula)
     with pytest.raises(InputError, match=fragment):

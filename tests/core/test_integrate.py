@@ -24,7 +24,9 @@ def test_hitting_times_agree_with_scipy(bump, mu):
     data = bump.data({"mu": mu})
     ours = hitting_times(bump, data, A0, W0, delta=0.01, t1=1e8)
     assert ours.status == "ok"
-    ref = scipy_hitting_times(bump, data, A0, W0, delta=0.01, t1=3 * ours.tau_loss, method="LSODA", rtol=1e-10, atol=1e-12)
+    ref = scipy_hitting_times(
+        bump, data, A0, W0, delta=0.01, t1=3 * ours.tau_loss, method="LSODA", rtol=1e-10, atol=1e-12
+    )
     # Measured: <= 1.6e-8 over 1/omega = 8..20 (LSODA's own error at rtol 1e-10 dominates); 3x margin.
     for key in ("tau_param", "tau_loss"):
         assert abs(getattr(ours, key) / ref[key] - 1) <= 5e-8, (key, getattr(ours, key), ref[key])
@@ -53,8 +55,9 @@ def test_loss_never_increases_along_the_flow(bump):
     assert tr["loss"][-1] < tr["loss"][0]
 
 
-@pytest.mark.parametrize("a0, w0", [([1.0, 0.5, 0.0], [1.0, 3.0, 0.7]), ([0.4, 0.6, 0.5], [1.0, 1.0, 3.0])],
-                         ids=["null-neuron", "coincided"])
+@pytest.mark.parametrize(
+    "a0, w0", [([1.0, 0.5, 0.0], [1.0, 3.0, 0.7]), ([0.4, 0.6, 0.5], [1.0, 1.0, 3.0])], ids=["null-neuron", "coincided"]
+)
 def test_invariant_set_stays_put_without_the_bump(a0, w0):
     """On M* for rho = e^{-t} + 0.5 e^{-3t} (no long memory) the gradient vanishes: the flow stays put.
 

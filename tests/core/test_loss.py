@@ -29,8 +29,10 @@ def test_loss_equals_quadrature_of_the_squared_residual(formula, params, breaks)
     for theta in THETAS:
         a, w = theta[:3], theta[3:]
         with mpmath.workdps(25):
-            ref = mpmath.quad(lambda t: (sum(ai * mpmath.exp(-wi * t) for ai, wi in zip(a, w)) - rho(t)) ** 2,
-                              [0, 1, *breaks, mpmath.inf])
+            ref = mpmath.quad(
+                lambda t: (sum(ai * mpmath.exp(-wi * t) for ai, wi in zip(a, w)) - rho(t)) ** 2,
+                [0, 1, *breaks, mpmath.inf],
+            )
         got = float(loss(tg, data, jnp.asarray(theta)))
         assert abs(got - ref) <= 1e-10 * max(1.0, abs(ref))
 

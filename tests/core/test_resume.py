@@ -37,14 +37,26 @@ def test_an_interrupted_sweep_resumes_to_the_uninterrupted_table(bump, tmp_path)
         stop_after_two.calls += 1
         if stop_after_two.calls == 2:
             raise KeyboardInterrupt
+
     stop_after_two.calls = 0
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(bump, {}, "mu", VALUES, START, delta=0.01, t1=1e12, chunk=1, out_dir=tmp_path,
-                  progress=stop_after_two)
+        run_sweep(
+            bump, {}, "mu", VALUES, START, delta=0.01, t1=1e12, chunk=1, out_dir=tmp_path, progress=stop_after_two
+        )
     assert sorted(p.name for p in tmp_path.glob("chunk-*")) == ["chunk-000000.npz", "chunk-000001.npz"]
     said = []
-    again = run_sweep(bump, {}, "mu", VALUES, START, delta=0.01, t1=1e12, chunk=1, out_dir=tmp_path,
-                      on_resume=lambda done, total: said.append((done, total)))
+    again = run_sweep(
+        bump,
+        {},
+        "mu",
+        VALUES,
+        START,
+        delta=0.01,
+        t1=1e12,
+        chunk=1,
+        out_dir=tmp_path,
+        on_resume=lambda done, total: said.append((done, total)),
+    )
     assert said == [(2, 4)]
     for key in ("tau_param", "tau_loss", "steps", "loss_final"):
         np.testing.assert_array_equal(again.column(key), whole.column(key))
@@ -68,8 +80,27 @@ def test_a_half_written_chunk_is_ignored(tmp_path):
 def test_a_sigkilled_cli_sweep_loses_at_most_the_chunk_in_flight(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "MEMDYN_CACHE_DIR": str(tmp_path / "cache")}
-    argv = [sys.executable, "-m", "memdyn", "sweep", "--rho", BUMP, "--sweep", "mu=6:13:1", "--a0", "1,0",
-            "--w0", "1,0.5", "--delta", "0.01", "--chunk", "1", "--out", str(out), "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "memdyn",
+        "sweep",
+        "--rho",
+        BUMP,
+        "--sweep",
+        "mu=6:13:1",
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--chunk",
+        "1",
+        "--out",
+        str(out),
+        "--json",
+    ]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 300
     while time.time() < deadline and not (out / "chunk-000000.npz").exists():
@@ -113,8 +144,26 @@ def test_a_grid_equals_its_slices():
 
 
 def test_a_parameter_swept_twice_is_refused(capsys):
-    assert main(["sweep", "--rho", BUMP, "--sweep", "mu=6,7", "--sweep", "mu=8", "--a0", "1,0", "--w0", "1,0.5",
-                 "--delta", "0.01"]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                "--rho",
+                BUMP,
+                "--sweep",
+                "mu=6,7",
+                "--sweep",
+                "mu=8",
+                "--a0",
+                "1,0",
+                "--w0",
+                "1,0.5",
+                "--delta",
+                "0.01",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "swept twice" in err and err.count("\n") == 1
 
@@ -161,10 +210,11 @@ def test_the_readme_states_the_gpu_throughput():
     assert all(r["all_ok"] and r["devices"] == 1 for r in bench["rows"])
     rows = {r["m"]: r for r in bench["rows"]}
     two, ten = rows[2], rows[10]
-    assert (f"m = 2: {two['trajectories_per_s']:.0f} trajectories per second at {two['elements']} per batch "
-            f"({two['run_s']:.2f} s, after an {two['compile_s']:.1f} s compile)") in readme
+    assert (
+        f"m = 2: {two['trajectories_per_s']:.0f} trajectories per second at {two['elements']} per batch "
+        f"({two['run_s']:.2f} s, after an {two['compile_s']:.1f} s compile)"
+    ) in readme
     assert f"m = 10: {ten['trajectories_per_s']:.0f} at {ten['elements']} per batch ({ten['run_s']:.2f} s)" in readme
     assert f"{two['trajectories_per_s']:.0f} is {30000 / two['trajectories_per_s']:.1f}x short" in readme
     assert [u["elements"] for u in bench["unfinished"]] == [32768] and "batch of 32768 did not finish" in readme
     assert f"within its {bench['limit_s']:.0f} s" in readme
-

@@ -25,13 +25,49 @@ def bump():
 
 
 def test_a_sweep_element_equals_memdyn_flow(capsys):
-    assert main(["sweep", "--rho", BUMP, "--sweep", "mu=9,13", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01",
-                 "--t1", "1e8", "--json"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--rho",
+                BUMP,
+                "--sweep",
+                "mu=9,13",
+                "--a0",
+                "1,0",
+                "--w0",
+                "1,0.5",
+                "--delta",
+                "0.01",
+                "--t1",
+                "1e8",
+                "--json",
+            ]
+        )
+        == 0
+    )
     sweep = json.loads(capsys.readouterr().out)
     assert set(sweep) >= {"param", "values", "tau_param", "tau_loss", "loss_initial", "status", "fit", "timing"}
     for i, mu in enumerate((9, 13)):
-        assert main(["flow", "--rho", BUMP, "--param", f"mu={mu}", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01",
-                     "--json"]) == 0
+        assert (
+            main(
+                [
+                    "flow",
+                    "--rho",
+                    BUMP,
+                    "--param",
+                    f"mu={mu}",
+                    "--a0",
+                    "1,0",
+                    "--w0",
+                    "1,0.5",
+                    "--delta",
+                    "0.01",
+                    "--json",
+                ]
+            )
+            == 0
+        )
         flow = json.loads(capsys.readouterr().out)
         for key in ("tau_param", "tau_loss"):
             assert abs(sweep[key][i] / flow[key] - 1) <= 1e-8
@@ -133,13 +169,16 @@ def test_heavy_ball_shortens_the_memory_plateau(bump):
         memdyn.hitting_times(bump, data, [1, 0], [1, 0.5], delta=0.01, friction=-1.0)
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["--sweep", "mu"], "--sweep: expected NAME=V1,V2"),
-    (["--param", "mu=8", "--sweep", "nu=1,2"], "--sweep: 'nu' is not a parameter"),
-    (["--sweep", "mu=1,x"], "--sweep"),
-    (["--sweep", "mu=8", "--init", "random"], "--m"),
-    (["--sweep", "mu=8"], "--a0"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--sweep", "mu"], "--sweep: expected NAME=V1,V2"),
+        (["--param", "mu=8", "--sweep", "nu=1,2"], "--sweep: 'nu' is not a parameter"),
+        (["--sweep", "mu=1,x"], "--sweep"),
+        (["--sweep", "mu=8", "--init", "random"], "--m"),
+        (["--sweep", "mu=8"], "--a0"),
+    ],
+)
 def test_sweep_bad_input(capsys, argv, fragment):
     code = main(["sweep", "--rho", BUMP, "--delta", "0.01", *argv])
     err = capsys.readouterr().err

@@ -33,7 +33,14 @@ FAMILIES = [
     ("exp-sum", "2*exp(-3*t) - exp(-0.5*t) + 0.25*exp(-10*t)", {}, [], [], True),
     ("bump-omega-10", "0.5*exp(-(t - 1/omega)**2/2)", {"omega": 0.1}, [10.0, 20.0], (10.0, 1.0), False),
     ("bump-omega-40", "0.5*exp(-(t - 1/omega)**2/2)", {"omega": 0.025}, [20.0, 40.0, 80.0], (40.0, 1.0), False),
-    ("bump-general", "c*exp(-(t - mu)**2/(2*sigma**2))", {"c": 0.7, "mu": 30.0, "sigma": 2.0}, [7.5, 10.0], (30.0, 2.0), False),
+    (
+        "bump-general",
+        "c*exp(-(t - mu)**2/(2*sigma**2))",
+        {"c": 0.7, "mu": 30.0, "sigma": 2.0},
+        [7.5, 10.0],
+        (30.0, 2.0),
+        False,
+    ),
     ("exp+bump-far", "exp(-t) + 0.5*exp(-(t - mu)**2/2)", {"mu": 40.0}, [40.0], (40.0, 1.0), False),
     ("power-law-sym", "(1 + t/s)^(-p)", {"s": 2.0, "p": 1.5}, [0.005, 0.01], [1.0, 10.0, 100.0, 1000.0], False),
     ("power-law-3/2", "(1 + t)^(-1.5)", {}, [0.005, 0.01], [1.0, 10.0, 100.0, 1000.0], False),
@@ -104,9 +111,11 @@ def test_the_printed_sympy_form_is_the_trap_the_stable_form_avoids():
 
 
 def test_norm_matches_mpmath():
-    for formula, params, breaks in [("exp(-t) + 0.5*exp(-(t - mu)**2/2)", {"mu": 40.0}, [40.0]),
-                                    ("airyai(2.25*(t - 3))", {}, [3.0, 6.0]),
-                                    ("(1 + t/s)^(-p)", {"s": 2.0, "p": 1.5}, [1.0, 10.0, 100.0])]:
+    for formula, params, breaks in [
+        ("exp(-t) + 0.5*exp(-(t - mu)**2/2)", {"mu": 40.0}, [40.0]),
+        ("airyai(2.25*(t - 3))", {}, [3.0, 6.0]),
+        ("(1 + t/s)^(-p)", {"s": 2.0, "p": 1.5}, [1.0, 10.0, 100.0]),
+    ]:
         tg = memdyn.target(formula, params)
         f = sp.lambdify(T, tg.kernel.substitute(params), "mpmath")
         with mpmath.workdps(30):
@@ -127,4 +136,4 @@ def test_large_rate_precision_loss():
     # Measured: 4e-17, 3.8e-13 and 5.9e-10: the derivatives lose digits to cancellation, the second most.
     assert errors[0] <= 1e-15  # the transform itself stays exact
     assert errors[1] <= 2e-12
-    assert errors[2] <= 2e-9   # the second derivative keeps 9 digits there
+    assert errors[2] <= 2e-9  # the second derivative keeps 9 digits there

@@ -62,8 +62,15 @@ def test_warm_data_equals_the_full_pipeline(fresh_cache, rho, values):
 def test_the_walk_agrees_with_sympy_evalf(fresh_cache, rho, values):
     full = target(rho, values)
     closed = plain(full.derivation.norm2)
-    reference = sp.N(closed.subs({sp.Symbol(n, **{s: True}): sp.Rational(repr(values[n]))
-                                  for n, s in zip(full.kernel.param_names, full.kernel.param_signs)}), 60)
+    reference = sp.N(
+        closed.subs(
+            {
+                sp.Symbol(n, **{s: True}): sp.Rational(repr(values[n]))
+                for n, s in zip(full.kernel.param_names, full.kernel.param_signs)
+            }
+        ),
+        60,
+    )
     with mpmath.workdps(60):
         walked = warm.evaluate(serial.dump(closed), {n: mpmath.mpf(repr(v)) for n, v in values.items()})
         assert abs(walked - mpmath.mpf(str(reference))) <= mpmath.mpf(10) ** -50 * abs(walked)
@@ -92,9 +99,14 @@ def test_values_are_checked_as_the_full_pipeline_checks_them(fresh_cache):
 def test_what_the_walk_cannot_evaluate_goes_to_the_full_target(fresh_cache):
     target(BUMP, {"mu": 12.0})
     found = warm.warm_target(BUMP, {"mu": 12.0})
-    tampered = warm.WarmTarget(source=found.source, fingerprint=found.fingerprint, param_names=found.param_names,
-                               param_signs=found.param_signs, rho=["f", "besselj", [["I", "0"], ["S", "t", []]]],
-                               norm2=found.norm2)
+    tampered = warm.WarmTarget(
+        source=found.source,
+        fingerprint=found.fingerprint,
+        param_names=found.param_names,
+        param_signs=found.param_signs,
+        rho=["f", "besselj", [["I", "0"], ["S", "t", []]]],
+        norm2=found.norm2,
+    )
     assert tampered._norm2({"mu": 12.0}) is None
     for x, y in zip(tampered.data({"mu": 12.0}), target(BUMP, {"mu": 12.0}).data({"mu": 12.0})):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
@@ -115,12 +127,28 @@ def test_a_warm_process_never_imports_sympy_and_answers_as_a_cold_one(fresh_cach
     from it without importing SymPy (``-X importtime`` lists every module a process imports), equal to
     the full pipeline's answer in this process to 1e-12."""
     env = {**os.environ, "MEMDYN_CACHE_DIR": str(fresh_cache), "MEMDYN_CACHE": "on"}
-    argv = [sys.executable, "-X", "importtime", "-m", "memdyn.cli", "flow", "--rho", BUMP, "--a0", "1,0",
-            "--w0", "1,0.5", "--delta", "0.01", "--json"]
+    argv = [
+        sys.executable,
+        "-X",
+        "importtime",
+        "-m",
+        "memdyn.cli",
+        "flow",
+        "--rho",
+        BUMP,
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--json",
+    ]
     first = subprocess.run(argv + ["--param", "mu=12"], env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0 and " sympy" in first.stderr  # the cold process derives
-    proc = subprocess.run(argv + ["--param", "mu=13.5", "--rtol", "1e-8"], env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        argv + ["--param", "mu=13.5", "--rtol", "1e-8"], env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     imported = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "memdyn.core.warm" in imported and not {m for m in imported if m.split(".")[0] == "sympy"}

@@ -38,7 +38,7 @@ def test_population_loss_is_the_riemann_sum_and_tends_to_J():
         R = float(rnn.population_loss(spec, params, jnp.asarray(grid)))
         k = _numpy_kernel(a, w, dt, spec.steps)
         mu = 8.0
-        rho = np.exp(-spec.times) + 0.5 * np.exp(-(spec.times - mu) ** 2 / 2)
+        rho = np.exp(-spec.times) + 0.5 * np.exp(-((spec.times - mu) ** 2) / 2)
         assert R == pytest.approx(dt * np.sum((k - rho) ** 2), rel=1e-12)
         gaps.append(abs(R - J))
     # first order in dt: halving dt halves the gap (Euler decay and the rectangle rule are both O(dt))
@@ -77,9 +77,9 @@ def test_training_is_reproducible_from_a_seed():
     two = rnn_train.train(spec, grid, cfg, seeds=2)
     other = rnn_train.train(spec, grid, rnn_train.TrainConfig(**{**cfg.__dict__, "seed": 6}), seeds=2)
     np.testing.assert_array_equal(one.loss, two.loss)
-    assert one.loss[1, 0] != one.loss[0, 0]                     # seeds differ from each other
-    np.testing.assert_array_equal(other.loss[0], one.loss[1])   # seed 6 is seed 6 wherever it runs
-    assert one.loss[0, -1] < one.loss[0, 0]                     # and training trains
+    assert one.loss[1, 0] != one.loss[0, 0]  # seeds differ from each other
+    np.testing.assert_array_equal(other.loss[0], one.loss[1])  # seed 6 is seed 6 wherever it runs
+    assert one.loss[0, -1] < one.loss[0, 0]  # and training trains
 
 
 def test_adam_and_chunking_do_not_change_the_result():
@@ -87,7 +87,7 @@ def test_adam_and_chunking_do_not_change_the_result():
     grid = rnn.rho_grid("exp(-t)", None, spec)
     base = dict(optimizer="adam", lr=1e-2, epochs=45, samples=32)
     a = rnn_train.train(spec, grid, rnn_train.TrainConfig(**base, chunk=45))
-    b = rnn_train.train(spec, grid, rnn_train.TrainConfig(**base, chunk=10))   # five chunks, the last one padded
+    b = rnn_train.train(spec, grid, rnn_train.TrainConfig(**base, chunk=10))  # five chunks, the last one padded
     np.testing.assert_allclose(a.loss, b.loss, rtol=1e-12)
     assert a.loss.shape == (1, 46)
 
@@ -114,14 +114,15 @@ def test_a_training_stopped_and_resumed_from_its_checkpoint_is_bit_identical(tmp
         assert saved["losses"].shape == (20, 2)
     moved = []
     resumed = rnn_train.train(spec, grid, cfg, seeds=2, progress=moved.append, checkpoint=ckpt)
-    assert moved == [20, 10, 10, 5]                 # the saved 20 epochs at once, then the rest chunk by chunk
+    assert moved == [20, 10, 10, 5]  # the saved 20 epochs at once, then the rest chunk by chunk
     np.testing.assert_array_equal(resumed.loss, whole.loss)
     jax.tree_util.tree_map(np.testing.assert_array_equal, resumed.params, whole.params)
     assert not ckpt.exists()
 
     with pytest.raises(KeyboardInterrupt):
-        rnn_train.train(spec, grid, cfg, seeds=2, progress=lambda n: (_ for _ in ()).throw(KeyboardInterrupt),
-                        checkpoint=ckpt)
+        rnn_train.train(
+            spec, grid, cfg, seeds=2, progress=lambda n: (_ for _ in ()).throw(KeyboardInterrupt), checkpoint=ckpt
+        )
     other = rnn_train.TrainConfig(**{**cfg.__dict__, "lr": 2e-2})
     moved = []
     fresh = rnn_train.train(spec, grid, other, seeds=2, progress=moved.append, checkpoint=ckpt)
@@ -140,8 +141,14 @@ def test_gradient_descent_exit_matches_the_reduced_flow_as_lr_and_dt_go_to_zero(
     interpolated between epochs (``exit_time_interpolated``); whole epochs would add up to lr of rounding.
     """
     lrs, dts = (0.02, 0.01, 0.005), (0.04, 0.02, 0.01)
-    out = bridge.compare(BUMP, MU8, [1.0, 0.0], [1.0, 0.5], 0.01,
-                         [bridge.BridgeSetting(lr=lr, dt=dt, horizon=16.0) for dt in dts for lr in lrs])
+    out = bridge.compare(
+        BUMP,
+        MU8,
+        [1.0, 0.0],
+        [1.0, 0.5],
+        0.01,
+        [bridge.BridgeSetting(lr=lr, dt=dt, horizon=16.0) for dt in dts for lr in lrs],
+    )
     tau = out["tau_loss"]
     gap = {(r["dt"], r["lr"]): r["exit_time_interpolated"] - tau for r in out["rows"]}
     slopes, g0 = [], {}
@@ -157,8 +164,32 @@ def test_gradient_descent_exit_matches_the_reduced_flow_as_lr_and_dt_go_to_zero(
 
 
 def test_cli_train_json_and_errors(capsys):
-    code = cli.main(["train", "--rho", BUMP, "--param", "mu=4", "--a0", "1,0", "--w0", "1,0.5", "--dt", "0.05",
-                     "--horizon", "8", "--samples", "inf", "--lr", "0.02", "--epochs", "300", "--delta", "0.01", "--json"])
+    code = cli.main(
+        [
+            "train",
+            "--rho",
+            BUMP,
+            "--param",
+            "mu=4",
+            "--a0",
+            "1,0",
+            "--w0",
+            "1,0.5",
+            "--dt",
+            "0.05",
+            "--horizon",
+            "8",
+            "--samples",
+            "inf",
+            "--lr",
+            "0.02",
+            "--epochs",
+            "300",
+            "--delta",
+            "0.01",
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert set(out) >= {"epochs", "loss", "exit_epoch", "exit_time", "loss_initial", "loss_final"}
@@ -166,19 +197,48 @@ def test_cli_train_json_and_errors(capsys):
     assert out["exit_epoch"] is not None and out["exit_time"] == pytest.approx(out["exit_epoch"] * 0.02)
     L = np.array(out["loss"])
     assert L[-1] < L[0] - 0.01
-    for argv, arg in ((["--activation", "relu"], "--activation"), (["--samples", "many"], "--samples"),
-                      (["--horizon", "6.45"], "--horizon"), (["--optimizer", "sgd", "--samples", "inf"], "--optimizer"),
-                      (["--activation", "tanh", "--samples", "inf"], "--samples"), (["--a0", "1"], "--w0"),
-                      (["--inputs", "cosine", "--modes", "0"], "--modes"), (["--input-scale", "-1"], "--input-scale")):
+    for argv, arg in (
+        (["--activation", "relu"], "--activation"),
+        (["--samples", "many"], "--samples"),
+        (["--horizon", "6.45"], "--horizon"),
+        (["--optimizer", "sgd", "--samples", "inf"], "--optimizer"),
+        (["--activation", "tanh", "--samples", "inf"], "--samples"),
+        (["--a0", "1"], "--w0"),
+        (["--inputs", "cosine", "--modes", "0"], "--modes"),
+        (["--input-scale", "-1"], "--input-scale"),
+    ):
         code = cli.main(["train", "--rho", "exp(-t)", "--epochs", "2", *argv])
         err = capsys.readouterr().err
         assert code == 2 and arg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_cli_train_tanh_adam_on_random_cosines_over_seeds(capsys):
-    code = cli.main(["train", "--rho", "exp(-t)*cos(t)", "--width", "4", "--horizon", "3.2", "--activation", "tanh",
-                     "--optimizer", "adam", "--lr", "0.01", "--inputs", "cosine", "--samples", "32",
-                     "--epochs", "60", "--seeds", "2", "--json"])
+    code = cli.main(
+        [
+            "train",
+            "--rho",
+            "exp(-t)*cos(t)",
+            "--width",
+            "4",
+            "--horizon",
+            "3.2",
+            "--activation",
+            "tanh",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            "--inputs",
+            "cosine",
+            "--samples",
+            "32",
+            "--epochs",
+            "60",
+            "--seeds",
+            "2",
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["seeds"] == [0, 1] and out["train"]["inputs"] == "cosine"
     seeds = np.array(out["loss_seeds"])
@@ -243,8 +303,9 @@ def test_input_scale_is_the_input_weights_scaled(activation):
     np.testing.assert_allclose(y, rnn.targets(spec, grid, x), rtol=0)
     np.testing.assert_allclose(rnn.sampled_loss(scaled, params, x, y), rnn.sampled_loss(spec, moved, x, y), rtol=1e-13)
     if activation == "linear":
-        np.testing.assert_allclose(rnn.population_loss(scaled, params, grid), rnn.population_loss(spec, moved, grid),
-                                   rtol=1e-13)
+        np.testing.assert_allclose(
+            rnn.population_loss(scaled, params, grid), rnn.population_loss(spec, moved, grid), rtol=1e-13
+        )
     with pytest.raises(rnn_train.InputError, match="input-scale"):
         rnn.RNNSpec(input_scale=0.0)
 

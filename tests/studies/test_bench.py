@@ -20,8 +20,15 @@ def small():
     cg = cost_growth(memories=(8.0, 12.0), gd_up_to=1e2)
     tp = throughput(batches=(1, 4))
     dv = device_scaling(elements={2: 4})
-    return {"machine": "test", "profile": "test", "work_precision": wp, "cost_growth": cg, "throughput": tp,
-            "devices": dv, "compile": {"rows": []}}
+    return {
+        "machine": "test",
+        "profile": "test",
+        "work_precision": wp,
+        "cost_growth": cg,
+        "throughput": tp,
+        "devices": dv,
+        "compile": {"rows": []},
+    }
 
 
 def test_reference_is_checked_by_a_second_method(small):
@@ -79,10 +86,13 @@ def test_the_readme_quotes_the_committed_latency_benchmark():
     readme = site_text()
     assert latency_markdown(result) in readme
     r = result["ratios"]  # the paragraph on the targets quotes the same run
-    for quoted in (f"warm `memdyn flow` is {r['flow_warm_over_scipy']:.1f}x",
-                   f"{r['flow_warm_new_value_over_scipy']:.1f}x with a new parameter value",
-                   f"Cold is {r['flow_cold_over_scipy']:.0f}x", f"sweep warm is {r['scipy64_over_sweep_warm']:.2f}x",
-                   f"already takes 1/{r['scipy64_over_jax_floor']:.1f} of the SciPy"):
+    for quoted in (
+        f"warm `memdyn flow` is {r['flow_warm_over_scipy']:.1f}x",
+        f"{r['flow_warm_new_value_over_scipy']:.1f}x with a new parameter value",
+        f"Cold is {r['flow_cold_over_scipy']:.0f}x",
+        f"sweep warm is {r['scipy64_over_sweep_warm']:.2f}x",
+        f"already takes 1/{r['scipy64_over_jax_floor']:.1f} of the SciPy",
+    ):
         assert quoted in " ".join(readme.split()), quoted
     assert (root / "research" / "scipy_flow.py").read_text() == SCIPY_SCRIPT == result["scipy_script"]
     # every run the artefact reports finished, and the stages add up to no more than the process

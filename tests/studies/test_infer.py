@@ -24,8 +24,9 @@ def scipy_tau(mu: float, delta: float, w0: float = 0.6, c: float = 0.5) -> dict:
     """The reference: SciPy LSODA at rtol 1e-10 on memdyn's derivation, not the batched Diffrax solve."""
     tg = make_target(FAMILY, {"ws": 1.0, "c": c, "sigma": 1.0, "mu": mu})
     theta = mstar_start([w0])
-    return scipy_hitting_times(tg, tg.data({"ws": 1.0, "c": c, "sigma": 1.0, "mu": mu}), theta[:2], theta[2:],
-                               delta=delta, t1=1e7)
+    return scipy_hitting_times(
+        tg, tg.data({"ws": 1.0, "c": c, "sigma": 1.0, "mu": mu}), theta[:2], theta[2:], delta=delta, t1=1e7
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,19 @@ def test_normalisations_rescale_time_and_each_threshold():
     """kappa = 1/2: the paper's loss J/2 moves delta when J moves 2 delta, on a flow twice as slow; lambda = 1/2:
     the paper's distance ||theta - theta0|| / 2 passes delta when memdyn's passes 2 delta, the loss's hitting time
     and the clock unchanged (SciPy LSODA references at both thresholds)."""
-    pred = predict(Space(width=2, c=(0.5,), sigma=(1.0,), null_min=(0.6,), delta=(0.01,), normalisation=(1.0, 0.5),
-                         param_normalisation=(1.0, 0.5)), [10.0], t1=1e7)
+    pred = predict(
+        Space(
+            width=2,
+            c=(0.5,),
+            sigma=(1.0,),
+            null_min=(0.6,),
+            delta=(0.01,),
+            normalisation=(1.0, 0.5),
+            param_normalisation=(1.0, 0.5),
+        ),
+        [10.0],
+        t1=1e7,
+    )
     by = {(s["normalisation"], s["param_normalisation"]): i for i, s in enumerate(pred["settings"])}
     ref, wide = scipy_tau(10.0, 0.01), scipy_tau(10.0, 0.02)
     for lam in (1.0, 0.5):
@@ -77,16 +89,29 @@ def test_an_off_mstar_start_exits_when_the_loss_falls_delta_below_the_plateau():
     the bump)."""
     from scipy.integrate import quad
 
-    pred = predict(Space(width=2, c=(0.5,), sigma=(1.0,), null_min=(0.5,), delta=(0.01,), normalisation=(1.0,),
-                         amplitude=(1.0, 0.0)), [10.0, 11.0], t1=1e7)
+    pred = predict(
+        Space(
+            width=2, c=(0.5,), sigma=(1.0,), null_min=(0.5,), delta=(0.01,), normalisation=(1.0,), amplitude=(1.0, 0.0)
+        ),
+        [10.0, 11.0],
+        t1=1e7,
+    )
     by = {s["amplitude"]: i for i, s in enumerate(pred["settings"])}
     for j, mu in enumerate((10.0, 11.0)):
-        bump = lambda t: 0.5 * math.exp(-(t - mu) ** 2 / 2)  # noqa: E731
-        norm2, bump2 = (sum(quad(f, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for lo, hi in ((0, mu), (mu, np.inf)))
-                        for f in (lambda t: (math.exp(-t) + bump(t)) ** 2, lambda t: bump(t) ** 2))
+        bump = lambda t: 0.5 * math.exp(-((t - mu) ** 2) / 2)  # noqa: E731
+        norm2, bump2 = (
+            sum(quad(f, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for lo, hi in ((0, mu), (mu, np.inf)))
+            for f in (lambda t: (math.exp(-t) + bump(t)) ** 2, lambda t: bump(t) ** 2)
+        )
         tg = make_target(FAMILY, {"ws": 1.0, "c": 0.5, "sigma": 1.0, "mu": mu})
-        ref = scipy_hitting_times(tg, tg.data({"ws": 1.0, "c": 0.5, "sigma": 1.0, "mu": mu}), [0.0, 0.0], [1.0, 0.5],
-                                  delta=norm2 - bump2 + 0.01, t1=1e7)
+        ref = scipy_hitting_times(
+            tg,
+            tg.data({"ws": 1.0, "c": 0.5, "sigma": 1.0, "mu": mu}),
+            [0.0, 0.0],
+            [1.0, 0.5],
+            delta=norm2 - bump2 + 0.01,
+            t1=1e7,
+        )
         assert pred["tau_loss"][by[0.0], j] == pytest.approx(ref["tau_loss"], rel=1e-5)
         # the start on M* is the plateau itself: its exit is the usual |J - J0| > delta, and comes sooner
         assert pred["tau_loss"][by[1.0], j] == pytest.approx(scipy_tau(mu, 0.01, w0=0.5)["tau_loss"], rel=1e-5)
@@ -94,17 +119,36 @@ def test_an_off_mstar_start_exits_when_the_loss_falls_delta_below_the_plateau():
 
 
 def test_score_is_the_log_residual_in_read_off_sigmas():
-    pred = {"memories": [1.0, 2.0], "tau_loss": np.array([[10.0, 100.0], [10.0 * 1.2 ** 2.01, 100.0]]),
-            "tau_param": np.zeros((2, 2))}
+    pred = {
+        "memories": [1.0, 2.0],
+        "tau_loss": np.array([[10.0, 100.0], [10.0 * 1.2**2.01, 100.0]]),
+        "tau_param": np.zeros((2, 2)),
+    }
     sc = score(pred, [ReadOff("t", "tau_loss", (1.0, 2.0), (10.0, 100.0), 0.2)])
     assert np.allclose(sc["residuals"][1], [2.01 * math.log(1.2), 0.0])
     assert list(sc["consistent"]) == [True, False]  # 2.01 sigmas off at x = 1
-    assert sc["chi2"][1] == pytest.approx(2.01 ** 2)
+    assert sc["chi2"][1] == pytest.approx(2.01**2)
 
 
 def test_cli_infer_json(capsys):
-    code = main(["infer", "--points", "10:12,12:30", "--c", "0.5", "--sigma", "1", "--null-min", "0.5",
-                 "--delta", "0.01", "--normalisation", "1", "--json"])
+    code = main(
+        [
+            "infer",
+            "--points",
+            "10:12,12:30",
+            "--c",
+            "0.5",
+            "--sigma",
+            "1",
+            "--null-min",
+            "0.5",
+            "--delta",
+            "0.01",
+            "--normalisation",
+            "1",
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["candidates"] == 1 and out["best"]["null_min"] == 0.5
     assert [r["x"] for r in out["best"]["rows"]] == [10.0, 12.0]
@@ -143,13 +187,20 @@ def test_the_inferred_settings_are_the_committed_searches_best(figure):
     if dropped:  # the left-out points' hitting times are there for every setting of the search
         _, _, ratios = _at_memory(out, dropped[0])
         assert len(dropped) == 1 and len(ratios) == out["candidates"]
-    assert s["search"] == {"artefact": s["search"]["artefact"], "candidates": out["candidates"],
-                           "consistent": out["consistent"], "chi2": best["chi2"],
-                           **({"dropped": dropped, "dropped_ratio": [min(ratios), max(ratios)]} if dropped else {})}
+    assert s["search"] == {
+        "artefact": s["search"]["artefact"],
+        "candidates": out["candidates"],
+        "consistent": out["consistent"],
+        "chi2": best["chi2"],
+        **({"dropped": dropped, "dropped_ratio": [min(ratios), max(ratios)]} if dropped else {}),
+    }
     for o in s.get("also_searched", ()):
         other = _doc(o["artefact"])
         assert {k: o[k] for k in ("candidates", "consistent", "chi2")} == {
-            "candidates": other["candidates"], "consistent": other["consistent"], "chi2": other["best"]["chi2"]}
+            "candidates": other["candidates"],
+            "consistent": other["consistent"],
+            "chi2": other["best"]["chi2"],
+        }
         assert o["start"] == ("on M*" if set(other["space"].get("amplitude", [1.0])) == {1.0} else "off M*")
     others = sorted((Path(__file__).resolve().parents[2] / "research" / "results").glob(f"infer_{figure}*.json"))
     assert len(others) >= 2 or figure == "fig3"
@@ -174,9 +225,23 @@ def test_cli_infer_drops_read_offs(capsys):
     """`memdyn infer --figure fig3 --drop 10` on research/results/infer_fig3_12on.json's best setting scores the eleven other
     points and gives that search's chi^2."""
     b = _doc("infer_fig3_12on.json")["best"]
-    code = main(["infer", "--figure", "fig3", "--drop", "10", "--json", "--param-normalisation", str(b["param_normalisation"]),
-                 *[arg for k in ("c", "sigma", "w_star", "null_min", "delta", "normalisation")
-                   for arg in (f"--{k.replace('_', '-')}", repr(b[k]))]])
+    code = main(
+        [
+            "infer",
+            "--figure",
+            "fig3",
+            "--drop",
+            "10",
+            "--json",
+            "--param-normalisation",
+            str(b["param_normalisation"]),
+            *[
+                arg
+                for k in ("c", "sigma", "w_star", "null_min", "delta", "normalisation")
+                for arg in (f"--{k.replace('_', '-')}", repr(b[k]))
+            ],
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["candidates"] == 1 and len(out["best"]["rows"]) == 11
     assert 10.0 not in {r["x"] for r in out["best"]["rows"]}
@@ -188,9 +253,16 @@ def test_the_left_out_fig3_pair_is_what_the_best_setting_gives_there():
     explanation quotes) are those of a fresh solve, for its best setting."""
     out = _doc("infer_fig3_12on.json")
     b = out["best"]
-    space = Space(width=10, c=(b["c"],), sigma=(b["sigma"],), w_star=(b["w_star"],), null_min=(b["null_min"],),
-                  delta=(b["delta"],), normalisation=(b["normalisation"],),
-                  param_normalisation=(b["param_normalisation"],))
+    space = Space(
+        width=10,
+        c=(b["c"],),
+        sigma=(b["sigma"],),
+        w_star=(b["w_star"],),
+        null_min=(b["null_min"],),
+        delta=(b["delta"],),
+        normalisation=(b["normalisation"],),
+        param_normalisation=(b["param_normalisation"],),
+    )
     i, stored, ratios = _at_memory(out)
     got = predict(space, [10.0], t1=out["t1"])
     for q in ("tau_loss", "tau_param"):
@@ -235,8 +307,12 @@ def test_fig1b_only_the_input_scaling_moves_the_level_to_the_papers():
     # the setting reproduce's fidelity table runs is one of the hypotheses that reached the paper's level
     from memdyn.studies.reproduce.fidelity import FIG1B_SETTING
 
-    assert any(r.get("noise") == FIG1B_SETTING["noise"] and r["lr"] == FIG1B_SETTING["lr"]
-               and r["samples"] == FIG1B_SETTING["samples"] for r in rows.values())
+    assert any(
+        r.get("noise") == FIG1B_SETTING["noise"]
+        and r["lr"] == FIG1B_SETTING["lr"]
+        and r["samples"] == FIG1B_SETTING["samples"]
+        for r in rows.values()
+    )
 
 
 def test_the_readme_quotes_the_fig1b_hypotheses():
@@ -286,33 +362,43 @@ def test_the_readme_quotes_the_searches():
     assert f"{fig2['candidates']} settings) all end at χ² ≈ {fig2['best']['chi2']:.0f}" in readme
     assert f"worst point {fig2['best']['max_abs_residual_sigmas']:.1f} sigmas off" in readme
     b3 = fig3["best"]
-    assert (f"({fig3['candidates']} settings, m = 10) with the best χ² = {b3['chi2']:.0f}: c = {b3['c']:g}, "
-            f"σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2, δ = {b3['delta']:g}, loss J, "
-            "and the paper's parameter distance an RMS") in readme
+    assert (
+        f"({fig3['candidates']} settings, m = 10) with the best χ² = {b3['chi2']:.0f}: c = {b3['c']:g}, "
+        f"σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2, δ = {b3['delta']:g}, loss J, "
+        "and the paper's parameter distance an RMS"
+    ) in readme
     assert b3["normalisation"] == 1 and b3["param_normalisation"] == 1 / math.sqrt(20)
     later = max(abs(r["residual_sigmas"]) for r in b3["rows"] if r["x"] >= 12)
     assert later <= 2.7 and f"within {math.ceil(later * 10) / 10:.1f} sigmas" in readme
     at10 = {r["quantity"]: r for r in b3["rows"] if r["x"] == 10}
-    assert (f"start's separation time is {at10['tau_param']['memdyn']:.1f} of {at10['tau_loss']['memdyn']:.0f} "
-            f"({at10['tau_param']['residual_sigmas']:.1f} sigmas off)") in readme
+    assert (
+        f"start's separation time is {at10['tau_param']['memdyn']:.1f} of {at10['tau_loss']['memdyn']:.0f} "
+        f"({at10['tau_param']['residual_sigmas']:.1f} sigmas off)"
+    ) in readme
     # the search without the 1/omega = 10 pair, and what its settings give there
     drop = _doc("infer_fig3_12on.json")
     b = drop["best"]
     assert drop["consistent"] > 0 and b["consistent"] and b["normalisation"] == 1
-    assert (f"{drop['consistent']} of {drop['candidates']} settings on M* (m = 10) are consistent with all eleven other "
-            f"points; the best is c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, null rates "
-            f"{b['null_min']:g}..2, δ = {b['delta']:g}, loss J, and the paper's parameter distance an RMS") in readme
+    assert (
+        f"{drop['consistent']} of {drop['candidates']} settings on M* (m = 10) are consistent with all eleven other "
+        f"points; the best is c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, null rates "
+        f"{b['null_min']:g}..2, δ = {b['delta']:g}, loss J, and the paper's parameter distance an RMS"
+    ) in readme
     assert len(b["rows"]) == 11 and b["param_normalisation"] == 1 / math.sqrt(20)
     assert f"with χ² = {b['chi2']:.1f} and the worst point {b['max_abs_residual_sigmas']:.2f} sigmas off" in readme
     i, at, ratios = _at_memory(drop)
-    assert (f"gives a plateau time of {at['tau_loss'][i]:.1f} (the paper's ~20) and a separation time of "
-            f"{at['tau_param'][i]:.1f} (the paper's ~1)") in readme
+    assert (
+        f"gives a plateau time of {at['tau_loss'][i]:.1f} (the paper's ~20) and a separation time of "
+        f"{at['tau_param'][i]:.1f} (the paper's ~1)"
+    ) in readme
     from memdyn.studies.problems import PAPER_FIG3
 
     others = [t / s for x, (t, s) in PAPER_FIG3.items() if s and x != 10]
-    assert (f"the paper's plateau time there is {PAPER_FIG3[10][0] / PAPER_FIG3[10][1]:.0f}x its separation time, "
-            f"{min(others):.1f}-{max(others):.1f}x at every other memory, and {min(ratios):.1f}-{max(ratios):.1f}x in "
-            f"every one of the {drop['candidates']} settings") in readme
+    assert (
+        f"the paper's plateau time there is {PAPER_FIG3[10][0] / PAPER_FIG3[10][1]:.0f}x its separation time, "
+        f"{min(others):.1f}-{max(others):.1f}x at every other memory, and {min(ratios):.1f}-{max(ratios):.1f}x in "
+        f"every one of the {drop['candidates']} settings"
+    ) in readme
     sep = _doc("fig3_separation.json")["rows"]
     entry = {f"{r['from_entry']:.2f}" for r in sep}
     assert len(entry) == 1 and f"it is {entry.pop()} at every memory" in readme
@@ -320,15 +406,19 @@ def test_the_readme_quotes_the_searches():
     flat = readme
     off2, off3 = _doc("infer_fig2_off.json"), _doc("infer_fig3_off.json")
     b = off2["best"]
-    assert (f"of {off2['candidates']:,} settings, {off2['consistent']} are consistent with all six points, the best "
-            f"c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, neuron 1 at amplitude {b['amplitude']:g}, null "
-            f"rate {b['null_min']:g}, δ = {b['delta']:g}, loss J (χ² = {b['chi2']:.1f}, worst point "
-            f"{b['max_abs_residual_sigmas']:.2f} sigmas off") in flat and b["normalisation"] == 1
+    assert (
+        f"of {off2['candidates']:,} settings, {off2['consistent']} are consistent with all six points, the best "
+        f"c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, neuron 1 at amplitude {b['amplitude']:g}, null "
+        f"rate {b['null_min']:g}, δ = {b['delta']:g}, loss J (χ² = {b['chi2']:.1f}, worst point "
+        f"{b['max_abs_residual_sigmas']:.2f} sigmas off"
+    ) in flat and b["normalisation"] == 1
     slopes = np.diff(np.log([r["memdyn"] for r in b["rows"]]))
     assert f"Its local slope rises {slopes[0]:.2f} → {slopes[-1]:.2f}" in flat
     b3 = off3["best"]
     assert off3["consistent"] == 0 and f"Off M* ({off3['candidates']} settings" in flat
-    assert f"(best: c = {b3['c']:g}, σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2)" in flat
+    assert (
+        f"(best: c = {b3['c']:g}, σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2)" in flat
+    )
     separation = [r["memdyn"] for r in b3["rows"] if r["quantity"] == "tau_param"]
     assert f"the separation time is {min(separation):.2f}-{max(separation):.2f} at every memory" in flat
     assert f"(χ² = {b3['chi2']:.1e})".replace("e+04", "e4") in flat
@@ -343,24 +433,41 @@ def test_the_paper_size_fig4_summary_is_the_committed_run():
     from memdyn.studies.reproduce.training import FIG4_PAPER
 
     doc, s = _doc("fig4_paper_size.json"), FIG4_PAPER_SIZE
-    assert (doc["epochs"], doc["seeds"], doc["tanh_seeds"]) == (s["epochs"], s["seeds"], s["tanh_seeds"]) == (20000, 10, 2)
-    assert doc["paper_escape"] == PAPER_FIG4_ESCAPE and doc["setting"] == FIG4_PAPER and s["modes"] == FIG4_PAPER["modes"]
+    assert (
+        (doc["epochs"], doc["seeds"], doc["tanh_seeds"]) == (s["epochs"], s["seeds"], s["tanh_seeds"]) == (20000, 10, 2)
+    )
+    assert (
+        doc["paper_escape"] == PAPER_FIG4_ESCAPE and doc["setting"] == FIG4_PAPER and s["modes"] == FIG4_PAPER["modes"]
+    )
     for inputs, runs in doc["runs"].items():
         for label, run in runs.items():
-            assert s["runs"][inputs][label] == {"lr": run["lr"], "seeds": len(run["seeds"]), "diverged": run["diverged"],
-                                                "plateau": run["plateau"], "escape": run["escape"]}
+            assert s["runs"][inputs][label] == {
+                "lr": run["lr"],
+                "seeds": len(run["seeds"]),
+                "diverged": run["diverged"],
+                "plateau": run["plateau"],
+                "escape": run["escape"],
+            }
             assert run.get("modes") == (s["modes"] if inputs == "cosine" else None)
             assert plateau_escape(run["mean"], run["epochs"]) == (run["plateau"], run["escape"])
             assert run["epochs"][-1] == 20000
     fields = ("plateau", "escape", "diverged")
     for key in ("lr_scan", "bump_scan"):
         assert {float(k): {f: v[f] for f in fields} for k, v in doc[key].items()} == s[key]
-    assert {(v["modes"], v["lr"], v["c"]): {f: v[f] for f in fields} for v in doc["modes_scan"].values()} == s["modes_scan"]
-    assert {(k.split(",")[0], v["input_scale"], v["c"]): {"seeds": v["seeds"], **{f: v[f] for f in fields}}
-            for k, v in doc["scale_scan"].items()} == s["scale_scan"]
-    assert {(k.split(",")[0], v["lr"]): {"seeds": v["seeds"], **{f: v[f] for f in fields}}
-            for k, v in doc["init_scan"].items()} == s["init_scan"]
-    assert all((v["init"], v["input_scale"], v["c"]) == ("relu-orthogonal", 0.1, 0.7071) for v in doc["init_scan"].values())
+    assert {(v["modes"], v["lr"], v["c"]): {f: v[f] for f in fields} for v in doc["modes_scan"].values()} == s[
+        "modes_scan"
+    ]
+    assert {
+        (k.split(",")[0], v["input_scale"], v["c"]): {"seeds": v["seeds"], **{f: v[f] for f in fields}}
+        for k, v in doc["scale_scan"].items()
+    } == s["scale_scan"]
+    assert {
+        (k.split(",")[0], v["lr"]): {"seeds": v["seeds"], **{f: v[f] for f in fields}}
+        for k, v in doc["init_scan"].items()
+    } == s["init_scan"]
+    assert all(
+        (v["init"], v["input_scale"], v["c"]) == ("relu-orthogonal", 0.1, 0.7071) for v in doc["init_scan"].values()
+    )
     for scan in ("modes_scan", "scale_scan", "init_scan"):
         for v in doc[scan].values():
             assert plateau_escape(v["mean"], v["epochs"]) == (v["plateau"], v["escape"])
@@ -381,13 +488,17 @@ def test_the_readme_quotes_the_paper_size_fig4():
 
     readme = site_text(flat=True)
     white = s["runs"]["white"]
-    assert (f"tanh + GD leaves its plateau ({white['tanh + GD']['plateau']:.3f}) at epoch "
-            f"{white['tanh + GD']['escape']:,} and tanh + Adam at {white['tanh + Adam']['escape']:,}") in readme
+    assert (
+        f"tanh + GD leaves its plateau ({white['tanh + GD']['plateau']:.3f}) at epoch "
+        f"{white['tanh + GD']['escape']:,} and tanh + Adam at {white['tanh + Adam']['escape']:,}"
+    ) in readme
     lin = white["linear + GD"]
     assert f"{lin['diverged']} of its 10 seeds diverge and the rest hold {lin['plateau']:.3f}" in readme
     lr = s["lr_scan"]
-    assert (f"GD escapes at epoch {lr[0.1]['escape']:,} (lr 0.1), {lr[0.25]['escape']:,} (0.25), "
-            f"{lr[0.5]['escape']:,} (0.5; one seed diverges) and not at all at 1.0") in readme
+    assert (
+        f"GD escapes at epoch {lr[0.1]['escape']:,} (lr 0.1), {lr[0.25]['escape']:,} (0.25), "
+        f"{lr[0.5]['escape']:,} (0.5; one seed diverges) and not at all at 1.0"
+    ) in readme
     assert lr[0.5]["diverged"] == 1 and lr[1.0]["escape"] is None
     c = s["bump_scan"]
     assert f"doubles it to {c[0.7071]['plateau']:.3f}" in readme
@@ -395,9 +506,11 @@ def test_the_readme_quotes_the_paper_size_fig4():
     assert c[0.7071]["escape"] is None
     modes, scale = s["modes_scan"], s["scale_scan"]
     one, two, four = modes[(1, 0.1, 0.5)], modes[(2, 0.1, 0.5)], modes[(4, 0.1, 0.5)]
-    assert (f"plateau {one['plateau']:.3f} (the paper's 0.045), left at epoch {one['escape']:,} (the paper's ~3,000); two "
-            f"modes give {two['plateau']:.3f} and four {four['plateau']:.3f} (left at {two['escape']:,} and "
-            f"{four['escape']:,})") in readme
+    assert (
+        f"plateau {one['plateau']:.3f} (the paper's 0.045), left at epoch {one['escape']:,} (the paper's ~3,000); two "
+        f"modes give {two['plateau']:.3f} and four {four['plateau']:.3f} (left at {two['escape']:,} and "
+        f"{four['escape']:,})"
+    ) in readme
     assert f"diverges on them: {modes[(1, 1.0, 0.5)]['diverged']} of 10 seeds" in readme
     assert f"puts the cosines' at {modes[(1, 0.1, 0.7071)]['plateau']:.3f}" in readme
     tanh, linear = scale[("tanh + GD", 0.1, 0.7071)], scale[("linear + GD", 0.1, 0.7071)]
@@ -407,24 +520,34 @@ def test_the_readme_quotes_the_paper_size_fig4():
     gd1, gd05, gd01 = init[("linear + GD", 1.0)], init[("linear + GD", 0.5)], init[("linear + GD", 0.1)]
     adam = init[("tanh + Adam", 0.001)]
     start = runs["linear + GD, lr 0.1"]["mean"][0]  # the one lr where every seed stays finite: the 10 starts' mean
-    assert (f"linear + GD starts at the paper's ~0.15 ({start:.3f}, the 10 seeds' mean) and plateaus at the paper's "
-            f"0.08, but at the paper's lr 1.0 {gd1['diverged']} of its 10 seeds diverge (the one left holds "
-            f"{gd1['plateau']:.3f}); at lr 0.5 {gd05['diverged']} of 10 diverge and the mean holds {gd05['plateau']:.3f} "
-            f"to epoch 20,000; at lr 0.1 the reading finds only its starting level, {gd01['plateau']:.3f}, left at epoch "
-            f"{gd01['escape']:,}; tanh + GD diverges for {init[('tanh + GD', 1.0)]['diverged']} of 2 seeds at lr 1.0 and "
-            f"{init[('tanh + GD', 0.5)]['diverged']} of 2 at 0.5; tanh + Adam leaves its starting level "
-            f"({adam['plateau']:.3f}) at epoch {adam['escape']}") in readme
-    assert gd01["diverged"] == 0 and gd1["diverged"] == 9 and adam["plateau"] > 0.1  # Adam's flattest stretch: its start
+    assert (
+        f"linear + GD starts at the paper's ~0.15 ({start:.3f}, the 10 seeds' mean) and plateaus at the paper's "
+        f"0.08, but at the paper's lr 1.0 {gd1['diverged']} of its 10 seeds diverge (the one left holds "
+        f"{gd1['plateau']:.3f}); at lr 0.5 {gd05['diverged']} of 10 diverge and the mean holds {gd05['plateau']:.3f} "
+        f"to epoch 20,000; at lr 0.1 the reading finds only its starting level, {gd01['plateau']:.3f}, left at epoch "
+        f"{gd01['escape']:,}; tanh + GD diverges for {init[('tanh + GD', 1.0)]['diverged']} of 2 seeds at lr 1.0 and "
+        f"{init[('tanh + GD', 0.5)]['diverged']} of 2 at 0.5; tanh + Adam leaves its starting level "
+        f"({adam['plateau']:.3f}) at epoch {adam['escape']}"
+    ) in readme
+    assert (
+        gd01["diverged"] == 0 and gd1["diverged"] == 9 and adam["plateau"] > 0.1
+    )  # Adam's flattest stretch: its start
     assert gd05["escape"] is None and adam["diverged"] == 0
-    assert (f"puts linear + GD's first loss and level at the paper's ({start:.3f} and "
-            f"{gd1['plateau']:.3f})") in readme
+    assert (f"puts linear + GD's first loss and level at the paper's ({start:.3f} and {gd1['plateau']:.3f})") in readme
     from memdyn.studies.problems import PAPER_FIG4_ESCAPE, PAPER_FIG4_PLATEAU
 
     cosine = s["runs"]["cosine"]["linear + GD"]
-    gaps = (cosine["plateau"] / PAPER_FIG4_PLATEAU["cosine"] - 1, cosine["escape"] / PAPER_FIG4_ESCAPE["cosine"]["linear + GD"] - 1)
+    gaps = (
+        cosine["plateau"] / PAPER_FIG4_PLATEAU["cosine"] - 1,
+        cosine["escape"] / PAPER_FIG4_ESCAPE["cosine"]["linear + GD"] - 1,
+    )
     assert f"paper's (within {abs(gaps[0]):.1%} and {abs(gaps[1]):.1%})" in readme
-    minutes = [v["seconds"] / 60 for runs in _doc("fig4_paper_size.json")["runs"].values() for k, v in runs.items()
-               if k.startswith("tanh")]
+    minutes = [
+        v["seconds"] / 60
+        for runs in _doc("fig4_paper_size.json")["runs"].values()
+        for k, v in runs.items()
+        if k.startswith("tanh")
+    ]
     assert f"each took {round(min(minutes))}-{round(max(minutes))} min here" in readme
 
 
@@ -444,7 +567,9 @@ def test_fig3_separation_readings_are_the_committed_runs():
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     row = doc["rows"][0]
-    again = script.readings(doc["setting"], row["memory"], dict(zip(off["curves"]["memory"], off["curves"]["tau_loss"]))[row["memory"]])
+    again = script.readings(
+        doc["setting"], row["memory"], dict(zip(off["curves"]["memory"], off["curves"]["tau_loss"]))[row["memory"]]
+    )
     for key in ("exit", "entry", "from_entry", "slowest", "departure"):
         assert again[key] == pytest.approx(row[key], rel=1e-6), key
     band = 2 * math.log1p(doc["uncertainty"])

@@ -9,8 +9,10 @@ import memdyn
 from memdyn.core.formula import T
 from memdyn.theory.approx import approximate, jackson_bound, jackson_network, lp_error
 
-CASES = [("exp(-t) + 0.5*exp(-(t - 6)**2/2)", [0.8, 0.3], [1.3, 0.2], [6.0]),
-         ("(1 + t)^(-1.5)", [0.5, 0.4, 0.1], [2.0, 0.5, 0.05], [1.0, 10.0, 100.0])]
+CASES = [
+    ("exp(-t) + 0.5*exp(-(t - 6)**2/2)", [0.8, 0.3], [1.3, 0.2], [6.0]),
+    ("(1 + t)^(-1.5)", [0.5, 0.4, 0.1], [2.0, 0.5, 0.05], [1.0, 10.0, 100.0]),
+]
 
 
 @pytest.mark.parametrize("formula, a, w, breaks", CASES, ids=["exp+bump", "power-law"])
@@ -24,8 +26,11 @@ def test_l1_and_l2_errors_match_mpmath(formula, a, w, breaks):
     with mpmath.workdps(25):
         # Split the L1 integral at the residual's sign changes, found on a grid and refined.
         grid = [mpmath.mpf(x) for x in np.geomspace(1e-4, 2000, 3000)]
-        roots = [mpmath.findroot(residual, (g0, g1), solver="anderson")
-                 for g0, g1 in zip(grid[:-1], grid[1:]) if residual(g0) * residual(g1) < 0]
+        roots = [
+            mpmath.findroot(residual, (g0, g1), solver="anderson")
+            for g0, g1 in zip(grid[:-1], grid[1:])
+            if residual(g0) * residual(g1) < 0
+        ]
         pts = sorted(set([0, *roots, *breaks])) + [mpmath.inf]
         l1 = mpmath.quad(lambda t: abs(residual(t)), pts)
         l2 = mpmath.sqrt(mpmath.quad(lambda t: residual(t) ** 2, [0, *breaks, mpmath.inf]))
@@ -58,9 +63,9 @@ def test_inverse_theorem_rates_kept_below_minus_beta():
     expo = approximate(memdyn.target("exp(-t)*(1 + 0.5*cos(t)) + 0.5*exp(-2*t)"), {}, [4, 8], min_rate=0.5).to_json()
     free = approximate(memdyn.target("(1 + t)^(-1.5)"), {}, [4, 8]).to_json()
     assert all(min(w) >= 0.5 - 1e-12 for w in poly["w"] + expo["w"])
-    assert poly["l2_error"][1] / poly["l2_error"][0] > 0.6      # stalls: doubling m buys < 40%
-    assert expo["l2_error"][1] / expo["l2_error"][0] < 0.4      # converges
-    assert poly["l2_error"][1] > 10 * free["l2_error"][1]        # the unconstrained fit goes on improving
+    assert poly["l2_error"][1] / poly["l2_error"][0] > 0.6  # stalls: doubling m buys < 40%
+    assert expo["l2_error"][1] / expo["l2_error"][0] < 0.4  # converges
+    assert poly["l2_error"][1] > 10 * free["l2_error"][1]  # the unconstrained fit goes on improving
 
 
 def test_approx_cli(capsys):

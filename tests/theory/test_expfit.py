@@ -222,15 +222,19 @@ def test_sup_fit_matches_an_independent_minimax(inverse_sup):
     def worst(x):
         return np.max(np.abs(1 / (1 + t) - x[0] * np.exp(-x[1] * t)))
 
-    res = optimize.minimize(worst, [0.9, 0.5], method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-14,
-                                                                               "maxiter": 20000})
+    res = optimize.minimize(
+        worst, [0.9, 0.5], method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000}
+    )
     assert inverse_sup.rows[0]["error"] == pytest.approx(res.fun, rel=1e-5)
 
 
-@pytest.mark.parametrize("argv, says", [
-    (["--widths", "41", "--norm", "sup"], "--widths: widths must be integers in 1..40"),
-    (["--widths", "4", "--norm", "L2"], "invalid choice: 'L2'"),
-])
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["--widths", "41", "--norm", "sup"], "--widths: widths must be integers in 1..40"),
+        (["--widths", "4", "--norm", "L2"], "invalid choice: 'L2'"),
+    ],
+)
 def test_bad_widths_and_norms_exit_2(capsys, argv, says):
     try:
         code = main(["approx", "--rho", "1/(1+t)", *argv])
@@ -277,13 +281,17 @@ def test_the_readme_states_what_the_committed_benchmark_measured():
     converged = [k for k, c in zip(l1["kkt"], l1["converged"]) if c]
     assert all(k < ef.L1_KKT for k in converged)
     seconds = bench["sup_inverse_seconds"]
-    stated = [_short(sup["sup_error"][0]), _short(sup["sup_error"][-1]), f"c = {sup['law']['c']:.2f} fitted",
-              f"Widths 1..20 take {seconds['to_width_20']:.0f} s, 1..40 {_duration(seconds['to_width_40'])}",
-              f"{_short(l2['l2_error'][-1], 1)} at m = 24 (c = {l2['law']['c']:.2f})",
-              f"about {5 * round(bench['l2_width20_seconds'] / 5)} s",
-              f"reach {_short(l1['l1_error'][-1])} at m = {l1['m'][-1]} with first-order residual at most "
-              f"{_short(max(converged), 0)} ({len(converged)} of {len(l1['m'])} widths converged)",
-              f"in {_duration(bench['l1_poly_seconds'])}"]
+    stated = [
+        _short(sup["sup_error"][0]),
+        _short(sup["sup_error"][-1]),
+        f"c = {sup['law']['c']:.2f} fitted",
+        f"Widths 1..20 take {seconds['to_width_20']:.0f} s, 1..40 {_duration(seconds['to_width_40'])}",
+        f"{_short(l2['l2_error'][-1], 1)} at m = 24 (c = {l2['law']['c']:.2f})",
+        f"about {5 * round(bench['l2_width20_seconds'] / 5)} s",
+        f"reach {_short(l1['l1_error'][-1])} at m = {l1['m'][-1]} with first-order residual at most "
+        f"{_short(max(converged), 0)} ({len(converged)} of {len(l1['m'])} widths converged)",
+        f"in {_duration(bench['l1_poly_seconds'])}",
+    ]
     for text in stated:
         assert text in " ".join(readme.split()), text
     assert bench["l2_width20_seconds"] < 60  # a width-20 fit within a minute on 2 cores
@@ -303,7 +311,7 @@ def test_curse_table_bounded_rates_stall_for_power_law_memory():
     assert power["l2_bounded"][-1] > 3 * power["l2_free"][-1]
     assert expo["l2_bounded"][-1] == pytest.approx(expo["l2_free"][-1], rel=1e-6)
     rows = {r["eps"]: r for r in power["rows"]}
-    assert rows[1e-2]["omega_law"] == pytest.approx(2.0 * 1e-2 ** -0.5)
+    assert rows[1e-2]["omega_law"] == pytest.approx(2.0 * 1e-2**-0.5)
     assert rows[1e-3]["m_free"] == next(m for m, e in enumerate(power["l2_free"], 1) if e <= 1e-3)
     law = power["law"]
     assert rows[1e-3]["sqrt_law"] == pytest.approx((math.log(law["C"] / 1e-3) / law["c"]) ** 2)

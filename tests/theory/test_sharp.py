@@ -19,7 +19,7 @@ def test_captured_energy_matches_a_direct_projection():
     h = t[1] - t[0]
     wts = np.full_like(t, h)
     wts[[0, -1]] = h / 2
-    r0 = 0.5 * np.exp(-(t - mu) ** 2 / 2)
+    r0 = 0.5 * np.exp(-((t - mu) ** 2) / 2)
     basis = np.stack([np.exp(-ws * t), t * np.exp(-ws * t)], axis=1)
     full = np.concatenate([basis, np.exp(-w * t)[:, None]], axis=1)
 
@@ -51,12 +51,42 @@ def test_sharp_cli_errors(capsys):
     code = cli.main(["sharp", "--rho", RHO3, "--sweep", "mu=10", "--a0", "1,1", "--w0", "3,0.8", "--delta", "0.01"])
     err = capsys.readouterr().err
     assert code == 2 and "--a0" in err and "null" in err
-    code = cli.main(["sharp", "--rho", RHO3, "--sweep", "mu=10", "--a0", "1,0", "--w0", "3,0.8", "--delta", "0.01",
-                     "--gaussian", "0.5"])
+    code = cli.main(
+        [
+            "sharp",
+            "--rho",
+            RHO3,
+            "--sweep",
+            "mu=10",
+            "--a0",
+            "1,0",
+            "--w0",
+            "3,0.8",
+            "--delta",
+            "0.01",
+            "--gaussian",
+            "0.5",
+        ]
+    )
     assert code == 2 and "--gaussian" in capsys.readouterr().err
     # the series is derived for one null neuron
-    code = cli.main(["sharp", "--rho", RHO3, "--sweep", "mu=10", "--a0", "1,0,0", "--w0", "3,0.8,0.9", "--delta", "0.01",
-                     "--gaussian", "0.5,1"])
+    code = cli.main(
+        [
+            "sharp",
+            "--rho",
+            RHO3,
+            "--sweep",
+            "mu=10",
+            "--a0",
+            "1,0,0",
+            "--w0",
+            "3,0.8,0.9",
+            "--delta",
+            "0.01",
+            "--gaussian",
+            "0.5,1",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "--gaussian" in err and "one null neuron" in err and "Traceback" not in err
 
@@ -72,8 +102,10 @@ def test_a_reparameterisation_only_rescales_the_slow_drift():
     red = SlowReduction.from_start(tg, tg.data({"mu": mu}), [1.0, 0.0], [3.0, 0.8])
     exp = mapped(tg, "exp")
     predicted = red.tau_drift(metric=lambda w: exp.metric([w])[0]) / red.tau_drift()
-    taus = {name: flow(RHO3, params={"mu": mu}, a0=[1.0, 0.0], w0=[3.0, 0.8], delta=0.01, t1=1e12, param_map=name).tau_loss
-            for name in ("plain", "exp")}
+    taus = {
+        name: flow(RHO3, params={"mu": mu}, a0=[1.0, 0.0], w0=[3.0, 0.8], delta=0.01, t1=1e12, param_map=name).tau_loss
+        for name in ("plain", "exp")
+    }
     # Measured 1.772 against 1.775 (0.17%)
     assert taus["exp"] / taus["plain"] == pytest.approx(predicted, rel=0.003)
     # and the metric must be taken along the drift: the crude 1/metric(w0) misses by more than 10%
@@ -98,7 +130,7 @@ def test_slow_system_where_the_scales_separate_slowly():
         errs[w0] = {r["memory"]: r for r in out["rows"]}
     assert abs(errs[0.5][16.0]["err_slow"]) < 0.05 and abs(errs[0.5][20.0]["err_slow"]) < 0.025
     assert abs(errs[0.3][20.0]["err_slow"]) < 0.04 and abs(errs[0.3][24.0]["err_slow"]) < 0.015
-    assert 0.10 < errs[0.3][16.0]["err_slow"] < 0.20           # the resisting start, within its stated error
+    assert 0.10 < errs[0.3][16.0]["err_slow"] < 0.20  # the resisting start, within its stated error
     # where the one-neuron reduction misses by far more
     assert errs[0.5][16.0]["err_lead"] < -0.30 and errs[0.3][16.0]["err_lead"] < -0.60
     assert errs[0.3][16.0]["err_adiabatic"] < -0.20

@@ -50,8 +50,12 @@ def total_steps() -> int:
 
 def compute(profile: Profile, config: SolverConfig = SolverConfig(), progress=None) -> dict:
     progress = progress or (lambda message: None)
-    out = {"memdyn": __version__, "rho": RHO, "delta": DELTA,
-           "solver": {"name": config.solver, "rtol": config.rtol, "atol": config.atol}}
+    out = {
+        "memdyn": __version__,
+        "rho": RHO,
+        "delta": DELTA,
+        "solver": {"name": config.solver, "rtol": config.rtol, "atol": config.atol},
+    }
     timing = {}
     for key, module in SECTIONS:
         start = time.perf_counter()
@@ -106,30 +110,55 @@ def reproduce(profile_name: str, out: Path, config: SolverConfig = SolverConfig(
 
 def summary(results: dict) -> dict:
     """The headline numbers (what ``--json`` prints): fits beside the theory's slopes and exponents."""
-    sweeps_ = [{"w_min": s["w_min"][0], "slope_tau_param": s["fit"]["tau_param"]["plain"],
-                "slope_tau_loss": s["fit"]["tau_loss"]["plain"],
-                "slope_tau_param_omega2": s["fit"]["tau_param"]["omega2"],
-                "slope_tau_loss_omega2": s["fit"]["tau_loss"]["omega2"], "memory": s["memory"],
-                "tau_param": s["tau_param"], "tau_loss": s["tau_loss"], "status": s["status"]}
-               for s in results["sweeps"]["sweeps"]]
-    spectra = {k: {"fit_grad": v["fit_grad"], "fit_smallest": v["fit_smallest"], "theory_grad": v["theory_grad"],
-                   "theory_hessian": v["theory_hessian"], "near_zero": v["near_zero"],
-                   "m_minus_m_star": v["m_minus_m_star"]} for k, v in results["timescales"]["spectra"].items()}
+    sweeps_ = [
+        {
+            "w_min": s["w_min"][0],
+            "slope_tau_param": s["fit"]["tau_param"]["plain"],
+            "slope_tau_loss": s["fit"]["tau_loss"]["plain"],
+            "slope_tau_param_omega2": s["fit"]["tau_param"]["omega2"],
+            "slope_tau_loss_omega2": s["fit"]["tau_loss"]["omega2"],
+            "memory": s["memory"],
+            "tau_param": s["tau_param"],
+            "tau_loss": s["tau_loss"],
+            "status": s["status"],
+        }
+        for s in results["sweeps"]["sweeps"]
+    ]
+    spectra = {
+        k: {
+            "fit_grad": v["fit_grad"],
+            "fit_smallest": v["fit_smallest"],
+            "theory_grad": v["theory_grad"],
+            "theory_hessian": v["theory_hessian"],
+            "near_zero": v["near_zero"],
+            "m_minus_m_star": v["m_minus_m_star"],
+        }
+        for k, v in results["timescales"]["spectra"].items()
+    }
     st = results["timescales"]["stages"]
     mom = results["momentum"]
     rates = results["approx"]["rates"]
     return {
         "sweeps": sweeps_,
-        "fig3": [{k: r[k] for k in ("w_min", "memory", "tau_loss", "tau_param", "fit_tau_loss", "fit_tau_loss_omega2")}
-                 for r in results["fig3"]["runs"]],
+        "fig3": [
+            {k: r[k] for k in ("w_min", "memory", "tau_loss", "tau_param", "fit_tau_loss", "fit_tau_loss_omega2")}
+            for r in results["fig3"]["runs"]
+        ],
         "spectra": spectra,
-        "two_stages": {"at_tau_1": st["at_tau_1"], "t90_a": st["t90_a"], "t90_w": st["t90_w"],
-                       "max_stiffness": max(st["stiffness"])},
+        "two_stages": {
+            "at_tau_1": st["at_tau_1"],
+            "t90_a": st["t90_a"],
+            "t90_w": st["t90_w"],
+            "max_stiffness": max(st["stiffness"]),
+        },
         "saddle_exponents": {k: v["exponent"] for k, v in mom["saddle"].items()},
         "memory_momentum": {k: v["fit_tau_loss"] for k, v in mom["memory_problem"].items() if isinstance(v, dict)},
-        "approx": {"rate_best": rates["rate_best"], "rate_jackson": rates["rate_jackson"],
-                   "jackson_within_bound": all(e <= b for e, b in zip(rates["jackson_l1_error"], rates["jackson_bound"])),
-                   "curse_laws": {k["rho"]: k["law"] for k in results["approx"]["curse"]["kernels"]}},
+        "approx": {
+            "rate_best": rates["rate_best"],
+            "rate_jackson": rates["rate_jackson"],
+            "jackson_within_bound": all(e <= b for e, b in zip(rates["jackson_l1_error"], rates["jackson_bound"])),
+            "curse_laws": {k["rho"]: k["law"] for k in results["approx"]["curse"]["kernels"]},
+        },
         "training": training.summary(results["training"]),
         "fidelity": fidelity.counts(results["fidelity"]),
         "timing_s": results["timing_s"],

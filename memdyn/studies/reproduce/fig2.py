@@ -26,9 +26,18 @@ def compute(p, config, progress) -> dict:
         horizon = 30.0 * max(r.tau_loss or 0.0, r.tau_param or 0.0, 10.0)
         ts = np.logspace(-2, np.log10(horizon), p.curve_points)
         tr = trajectory(tg, tg.data({"mu": mu}), start, ts, config=config)
-        curves.append({"label": f"1/ω = {mu:g}", "mu": mu, "t": ts.tolist(), "loss": tr["loss"].tolist(),
-                       "grad_norm": tr["grad_norm"].tolist(), "tau_param": r.tau_param, "tau_loss": r.tau_loss,
-                       "paper_exit": PAPER_FIG2_EXIT.get(int(mu))})
+        curves.append(
+            {
+                "label": f"1/ω = {mu:g}",
+                "mu": mu,
+                "t": ts.tolist(),
+                "loss": tr["loss"].tolist(),
+                "grad_norm": tr["grad_norm"].tolist(),
+                "tau_param": r.tau_param,
+                "tau_loss": r.tau_loss,
+                "paper_exit": PAPER_FIG2_EXIT.get(int(mu)),
+            }
+        )
     progress("Fig. 2 curves")
     return {"start": start.tolist(), "curves": curves}
 
@@ -51,6 +60,12 @@ def figures(res: dict) -> dict:
 
 
 def lines(res: dict) -> list[str]:
-    return [markdown_table(["1/ω", "τ₀", "τ′₀ (memdyn)", "paper's exit (read off)"],
-                                  [(c["mu"], c["tau_param"], c["tau_loss"], c["paper_exit"]) for c in res["curves"]]),
-            "", "![Fig. 2](fig2.png)", ""]
+    return [
+        markdown_table(
+            ["1/ω", "τ₀", "τ′₀ (memdyn)", "paper's exit (read off)"],
+            [(c["mu"], c["tau_param"], c["tau_loss"], c["paper_exit"]) for c in res["curves"]],
+        ),
+        "",
+        "![Fig. 2](fig2.png)",
+        "",
+    ]

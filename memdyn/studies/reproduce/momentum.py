@@ -17,20 +17,30 @@ STEPS = 2
 
 
 def compute(p, config, progress) -> dict:
-    saddle = {name: saddle_scan(p.saddle_eps, friction=fr)
-              for name, fr in (("gradient flow", None), ("heavy ball, gamma = 0", 0.0), ("heavy ball, gamma = 0.5", 0.5))}
+    saddle = {
+        name: saddle_scan(p.saddle_eps, friction=fr)
+        for name, fr in (("gradient flow", None), ("heavy ball, gamma = 0", 0.0), ("heavy ball, gamma = 0.5", 0.5))
+    }
     progress("saddle escape times")
     tg = make_target(RHO, {"mu": list(p.momentum_memories)})
     start = mstar_start([0.5])
     rows = {}
     for name, friction in (("gradient flow", None), ("heavy ball, gamma = 0.3", 0.3)):
-        res = run_sweep(tg, {}, "mu", p.momentum_memories, start, delta=DELTA, t1=p.t1, config=config,
-                        friction=friction)
+        res = run_sweep(
+            tg, {}, "mu", p.momentum_memories, start, delta=DELTA, t1=p.t1, config=config, friction=friction
+        )
         table = res.to_json()
-        rows[name] = {"tau_param": table["tau_param"], "tau_loss": table["tau_loss"],
-                      "status": table["status"], "fit_tau_loss": table["fit"]["tau_loss"]["plain"]}
+        rows[name] = {
+            "tau_param": table["tau_param"],
+            "tau_loss": table["tau_loss"],
+            "status": table["status"],
+            "fit_tau_loss": table["fit"]["tau_loss"]["plain"],
+        }
     progress("heavy ball on the memory problem")
-    return {"saddle": saddle, "memory_problem": {"memories": list(p.momentum_memories), "start": start.tolist(), **rows}}
+    return {
+        "saddle": saddle,
+        "memory_problem": {"memories": list(p.momentum_memories), "start": start.tolist(), **rows},
+    }
 
 
 def _figure(res: dict, path: Path):
@@ -53,16 +63,33 @@ def figures(res: dict) -> dict:
 
 
 def lines(res: dict) -> list[str]:
-    rows = [(name, f"{sc['exponent']:.3f} ± {sc['exponent_stderr']:.3f}", f"{sc['max_rel_error']:.1e}")
-            for name, sc in res["saddle"].items()]
+    rows = [
+        (name, f"{sc['exponent']:.3f} ± {sc['exponent_stderr']:.3f}", f"{sc['max_rel_error']:.1e}")
+        for name, sc in res["saddle"].items()
+    ]
     mp = res["memory_problem"]
-    return ["Saddle f = (x₁² − εx₂²)/2 from (1, 10⁻³), escape at |x₂| = 1, ε from 1e-1 to 1e-4: fitted exponent of "
-            "τ ~ ε^p (theory: −1 for gradient flow, −1/2 for the undamped heavy ball; a fixed friction returns to −1 "
-            "as ε → 0), and the largest error against the exact escape time.", "",
-            markdown_table(["dynamics", "exponent p", "max rel. error vs exact"], rows), "",
-            "On the memory problem (m = 2 on M*, null rate 0.5):", "",
-            markdown_table(["1/ω"] + [k for k, v in mp.items() if isinstance(v, dict)],
-                                  [(mu, *[v["tau_loss"][i] for v in mp.values() if isinstance(v, dict)])
-                                   for i, mu in enumerate(mp["memories"])]), "",
-            "; ".join(f"{k}: {fit_text(v['fit_tau_loss'], 'slope of ln τ′₀')}" for k, v in mp.items()
-                      if isinstance(v, dict)) + ".", "", "![momentum](momentum.png)", ""]
+    return [
+        "Saddle f = (x₁² − εx₂²)/2 from (1, 10⁻³), escape at |x₂| = 1, ε from 1e-1 to 1e-4: fitted exponent of "
+        "τ ~ ε^p (theory: −1 for gradient flow, −1/2 for the undamped heavy ball; a fixed friction returns to −1 "
+        "as ε → 0), and the largest error against the exact escape time.",
+        "",
+        markdown_table(["dynamics", "exponent p", "max rel. error vs exact"], rows),
+        "",
+        "On the memory problem (m = 2 on M*, null rate 0.5):",
+        "",
+        markdown_table(
+            ["1/ω"] + [k for k, v in mp.items() if isinstance(v, dict)],
+            [
+                (mu, *[v["tau_loss"][i] for v in mp.values() if isinstance(v, dict)])
+                for i, mu in enumerate(mp["memories"])
+            ],
+        ),
+        "",
+        "; ".join(
+            f"{k}: {fit_text(v['fit_tau_loss'], 'slope of ln τ′₀')}" for k, v in mp.items() if isinstance(v, dict)
+        )
+        + ".",
+        "",
+        "![momentum](momentum.png)",
+        "",
+    ]

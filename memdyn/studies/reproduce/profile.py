@@ -46,21 +46,33 @@ class Profile:
 
 PROFILES = {
     "quick": Profile(memories=(6.0, 8.0, 10.0, 12.0, 14.0, 16.0)),
-    "full": Profile(memories=tuple(float(x) for x in range(6, 31, 2)),
-                    momentum_memories=tuple(float(x) for x in range(8, 23, 2)),
-                    approx_widths=(1, 2, 3, 4, 6, 8, 12), curse_omegas=(0.5, 1.0, 2.0),
-                    curse_eps=(1e-2, 1e-4, 1e-6, 1e-8, 1e-10), curse_m_max=30,
-                    fig4_epochs=20000, fig4_seeds=10, fig4_inputs=("white", "cosine"),
-                    bridge_samples=(128, 1024, 8192, 65536), bridge_sample_seeds=5,
-                    reparam_settings=((1.0, 0.5, (6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0)),
-                                      (3.0, 0.8, (10.0, 12.0, 14.0, 16.0))),
-                    sharp_settings=((3.0, (0.8,), (10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 18.0)),
-                                    (3.0, (0.6,), (10.0, 12.0, 14.0, 16.0, 18.0, 20.0)),
-                                    (1.0, (0.3,), (12.0, 16.0, 20.0, 24.0, 28.0, 32.0)),
-                                    (1.0, (0.5,), (12.0, 14.0, 16.0, 18.0, 20.0, 24.0)),
-                                    *((1.0, tuple(float(w) for w in np.linspace(lo, hi, 9)),
-                                       (12.0, 14.0, 16.0, 18.0, 19.0)) for lo, hi in FIG3_NULL_RANGES)),
-                    slope_settings=((1.0, 0.3, tuple(float(x) for x in range(20, 41, 2))),
-                                    (1.0, 0.5, tuple(float(x) for x in range(20, 41, 2))),
-                                    (3.0, 0.6, tuple(float(x) for x in range(20, 37, 2))))),
+    "full": Profile(
+        memories=tuple(float(x) for x in range(6, 31, 2)),
+        momentum_memories=tuple(float(x) for x in range(8, 23, 2)),
+        approx_widths=(1, 2, 3, 4, 6, 8, 12),
+        curse_omegas=(0.5, 1.0, 2.0),
+        curse_eps=(1e-2, 1e-4, 1e-6, 1e-8, 1e-10),
+        curse_m_max=30,
+        fig4_epochs=20000,
+        fig4_seeds=10,
+        fig4_inputs=("white", "cosine"),
+        bridge_samples=(128, 1024, 8192, 65536),
+        bridge_sample_seeds=5,
+        reparam_settings=((1.0, 0.5, (6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0)), (3.0, 0.8, (10.0, 12.0, 14.0, 16.0))),
+        sharp_settings=(
+            (3.0, (0.8,), (10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 18.0)),
+            (3.0, (0.6,), (10.0, 12.0, 14.0, 16.0, 18.0, 20.0)),
+            (1.0, (0.3,), (12.0, 16.0, 20.0, 24.0, 28.0, 32.0)),
+            (1.0, (0.5,), (12.0, 14.0, 16.0, 18.0, 20.0, 24.0)),
+            *(
+                (1.0, tuple(float(w) for w in np.linspace(lo, hi, 9)), (12.0, 14.0, 16.0, 18.0, 19.0))
+                for lo, hi in FIG3_NULL_RANGES
+            ),
+        ),
+        slope_settings=(
+            (1.0, 0.3, tuple(float(x) for x in range(20, 41, 2))),
+            (1.0, 0.5, tuple(float(x) for x in range(20, 41, 2))),
+            (3.0, 0.6, tuple(float(x) for x in range(20, 37, 2))),
+        ),
+    ),
 }

@@ -36,18 +36,36 @@ def _figure(res: dict, path: Path):
         w = sweep["w_min"][0]
         for key, style in (("tau_param", "o"), ("tau_loss", "s")):
             y = np.array([np.nan if v is None else v for v in sweep[key]], dtype=float)
-            ax.semilogy(mem, y, style, color=color, mfc="none" if key == "tau_param" else color,
-                        label=f"w_min = {w:g}: {'τ₀' if key == 'tau_param' else 'τ′₀'}")
+            ax.semilogy(
+                mem,
+                y,
+                style,
+                color=color,
+                mfc="none" if key == "tau_param" else color,
+                label=f"w_min = {w:g}: {'τ₀' if key == 'tau_param' else 'τ′₀'}",
+            )
             fit = sweep["fit"][key]["plain"]
             if fit:
-                ax.semilogy(mem, np.exp(fit["intercept"] + fit["slope"] * mem), "-" if key == "tau_loss" else ":",
-                            color=color, lw=1)
+                ax.semilogy(
+                    mem,
+                    np.exp(fit["intercept"] + fit["slope"] * mem),
+                    "-" if key == "tau_loss" else ":",
+                    color=color,
+                    lw=1,
+                )
         # The bound's shape omega^2 e^{w_min/omega}, anchored at the first tau_param.
         first = next((i for i, v in enumerate(sweep["tau_param"]) if v is not None), None)
         if first is not None:
             shape = mem**-2 * np.exp(w * mem)
-            ax.semilogy(mem, shape * sweep["tau_param"][first] / shape[first], "--", color=color, lw=0.8, alpha=0.7,
-                        label=f"bound shape ω² e^(w_min/ω), w_min = {w:g}")
+            ax.semilogy(
+                mem,
+                shape * sweep["tau_param"][first] / shape[first],
+                "--",
+                color=color,
+                lw=0.8,
+                alpha=0.7,
+                label=f"bound shape ω² e^(w_min/ω), w_min = {w:g}",
+            )
     ax.set_xlabel("memory 1/ω")
     ax.set_ylabel("hitting time τ")
     ax.legend(fontsize="x-small", ncol=2)
@@ -60,22 +78,40 @@ def figures(res: dict) -> dict:
 
 
 def lines(res: dict) -> list[str]:
-    out = ["The bound: τ′₀ ≥ τ₀ ≳ ω² e^{w_min/ω}, so ln(τ/ω²) grows at least linearly in 1/ω with slope w_min "
-           "(the verdict below uses that form; the plain slope of ln τ is shown too, and at finite memory it may sit "
-           "up to 2ω below w_min without contradicting the bound).", ""]
+    out = [
+        "The bound: τ′₀ ≥ τ₀ ≳ ω² e^{w_min/ω}, so ln(τ/ω²) grows at least linearly in 1/ω with slope w_min "
+        "(the verdict below uses that form; the plain slope of ln τ is shown too, and at finite memory it may sit "
+        "up to 2ω below w_min without contradicting the bound).",
+        "",
+    ]
     for sweep in res["sweeps"]:
         w = sweep["w_min"][0]
-        rows = [(mu, tp, tl, li, st, br) for mu, tp, tl, li, st, br in zip(
-            sweep["memory"], sweep["tau_param"], sweep["tau_loss"], sweep["loss_initial"], sweep["status"],
-            sweep["fit"]["tau_param"]["bound_ratio"])]
+        rows = [
+            (mu, tp, tl, li, st, br)
+            for mu, tp, tl, li, st, br in zip(
+                sweep["memory"],
+                sweep["tau_param"],
+                sweep["tau_loss"],
+                sweep["loss_initial"],
+                sweep["status"],
+                sweep["fit"]["tau_param"]["bound_ratio"],
+            )
+        ]
         verdict = []
         for label, key in (("τ₀", "tau_param"), ("τ′₀", "tau_loss")):
             plain, pref = sweep["fit"][key]["plain"], sweep["fit"][key]["omega2"]
             if plain and pref:
                 ok = pref["slope"] + 2 * pref["slope_stderr"] >= w
-                verdict.append(f"{label}: {fit_text(plain)}; of ln(τ/ω²) = **{pref['slope']:.3f} ± "
-                               f"{pref['slope_stderr']:.3f}** ({'consistent with' if ok else 'BELOW'} the bound's {w:g})")
-        out += [f"### m = 2, null neuron at w = {w:g} (w_min = {w:g})", "",
-                markdown_table(["1/ω", "τ₀", "τ′₀", "J(θ₀)", "status", "τ₀/(ω² e^{w_min/ω})"], rows), "",
-                "- " + "\n- ".join(verdict), ""]
+                verdict.append(
+                    f"{label}: {fit_text(plain)}; of ln(τ/ω²) = **{pref['slope']:.3f} ± "
+                    f"{pref['slope_stderr']:.3f}** ({'consistent with' if ok else 'BELOW'} the bound's {w:g})"
+                )
+        out += [
+            f"### m = 2, null neuron at w = {w:g} (w_min = {w:g})",
+            "",
+            markdown_table(["1/ω", "τ₀", "τ′₀", "J(θ₀)", "status", "τ₀/(ω² e^{w_min/ω})"], rows),
+            "",
+            "- " + "\n- ".join(verdict),
+            "",
+        ]
     return out + ["![escape times](escape_times.png)", ""]

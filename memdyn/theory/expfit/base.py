@@ -67,12 +67,12 @@ def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
             b[[k, p]] = b[[p, k]]
         if A[k, k] == 0:
             raise ZeroDivisionError("singular system")
-        f = A[k + 1:, k] / A[k, k]
-        A[k + 1:, k:] -= np.outer(f, A[k, k:])
-        b[k + 1:] -= np.multiply.outer(f, b[k])
+        f = A[k + 1 :, k] / A[k, k]
+        A[k + 1 :, k:] -= np.outer(f, A[k, k:])
+        b[k + 1 :] -= np.multiply.outer(f, b[k])
     x = np.empty(b.shape, dtype=object)
     for k in range(n - 1, -1, -1):
-        x[k] = (b[k] - A[k, k + 1:] @ x[k + 1:]) / A[k, k] if k < n - 1 else b[k] / A[k, k]
+        x[k] = (b[k] - A[k, k + 1 :] @ x[k + 1 :]) / A[k, k] if k < n - 1 else b[k] / A[k, k]
     return x
 
 
@@ -125,8 +125,10 @@ class PreciseKernel:
     def decay(self) -> float:
         """p with max_{[s, 2s]} |rho| ~ s^-p at large s (inf for faster than any power), from s = 1e6, 1e12."""
         with mpmath.workprec(PRECISION):
+
             def peak(s):
                 return max(abs(self._mp(mpmath.mpf(s) * (1 + k / 64))) for k in range(65))
+
             lo, hi = peak(1e6), peak(1e12)
             if hi == 0:
                 return math.inf
@@ -146,7 +148,7 @@ class PreciseKernel:
         if math.isinf(self.decay):
             scale = max(1.0, abs(float(self.rho(0.0)[0])))
             for k in range(0, 60):
-                t = 2.0 ** k
+                t = 2.0**k
                 if abs(float(self.rho(t)[0])) < 1e-40 * scale:
                     return t
         p = self.decay
@@ -177,7 +179,7 @@ class PreciseKernel:
         from the last one to infinity split at decades."""
         with mpmath.workprec(128):
             xs = [mpmath.mpf(str(x)) for x in xs]
-            last = [xs[-1]] + [mpmath.mpf(10) ** k for k in range(-3, 41) if 10 ** k > xs[-1]] + [mpmath.inf]
+            last = [xs[-1]] + [mpmath.mpf(10) ** k for k in range(-3, 41) if 10**k > xs[-1]] + [mpmath.inf]
             out = [mpmath.quad(self._mp, last)]
             for lo, hi in zip(xs[-2::-1], xs[:0:-1]):
                 out.append(out[-1] + mpmath.quad(self._mp, [lo, hi]))
@@ -195,6 +197,7 @@ def residual(kernel: PreciseKernel, a, w, t) -> np.ndarray:
         t = to_mpfr(np.atleast_1d(np.asarray(t, dtype=object)))
         return kernel.rho(to_f64(t)) - exp_sum(a, w, t)
 
+
 @dataclass
 class NormFit:
     norm: str
@@ -208,12 +211,27 @@ class NormFit:
     """(a, w) as extended-precision object arrays, for evaluating the errors without rounding."""
 
     def to_json(self) -> dict:
-        return {"norm": self.norm, "m": self.m, "a": self.a, "w": self.w, "error": self.error,
-                "improved": self.improved, **self.certificate}
+        return {
+            "norm": self.norm,
+            "m": self.m,
+            "a": self.a,
+            "w": self.w,
+            "error": self.error,
+            "improved": self.improved,
+            **self.certificate,
+        }
 
     def widened(self, m: int, rate: float, certificate: dict) -> NormFit:
         """This fit as a width-m one (a neuron with a = 0 at ``rate`` added): what a width that did not
         improve on its predecessor reports, so that errors are non-increasing in m."""
         a, w = self.exact
-        return NormFit(self.norm, m, self.a + [0.0], self.w + [float(rate)], self.error, False, certificate,
-                   (np.append(a, gmpy2.mpfr(0)), np.append(w, gmpy2.mpfr(rate))))
+        return NormFit(
+            self.norm,
+            m,
+            self.a + [0.0],
+            self.w + [float(rate)],
+            self.error,
+            False,
+            certificate,
+            (np.append(a, gmpy2.mpfr(0)), np.append(w, gmpy2.mpfr(rate))),
+        )

@@ -15,7 +15,15 @@ from .sup import fit_sup
 
 @dataclass(repr=False)
 class BestFits:
-    """Best fits of rho in one norm for each width (``best_fits``)."""
+    """Best fits of rho in one norm for each width (:func:`memdyn.approximate` with ``norm``).
+
+    Attributes:
+        rho: the kernel's formula; ``norm``: ``"l2"``, ``"l1"`` or ``"sup"``; ``min_rate``: the bound on rates.
+        fits: each width's :class:`NormFit` (amplitudes, rates, error, certificate).
+        rows: one dict per width: ``m``, the errors in every norm (``l2_error``, ``l1_error``,
+            ``sup_error``), ``improved``, ``converged``, and for sup fits ``lower_bound`` and
+            ``alternation`` (the equioscillation certificate).
+    """
 
     rho: str
     norm: str
@@ -41,8 +49,15 @@ class BestFits:
         return plot_lines([r["m"] for r in self.rows], series, ax=ax, xlabel="width m", ylabel="error")
 
     def to_json(self) -> dict:
-        return {"rho": self.rho, "norm": self.norm, "min_rate": self.min_rate, "precision_bits": PRECISION,
-                "m": [r["m"] for r in self.rows], "error": [r["error"] for r in self.rows], "fits": self.rows}
+        return {
+            "rho": self.rho,
+            "norm": self.norm,
+            "min_rate": self.min_rate,
+            "precision_bits": PRECISION,
+            "m": [r["m"] for r in self.rows],
+            "error": [r["error"] for r in self.rows],
+            "fits": self.rows,
+        }
 
 
 def check_widths(widths) -> list[int]:
@@ -55,7 +70,9 @@ def check_widths(widths) -> list[int]:
 
 
 @float64
-def best_fits(kernel: PreciseKernel, widths, norm: str = "l2", *, min_rate: float | None = None, progress=None) -> BestFits:
+def best_fits(
+    kernel: PreciseKernel, widths, norm: str = "l2", *, min_rate: float | None = None, progress=None
+) -> BestFits:
     """Best fits of widths 1..max(widths) in ``norm`` (each warm-started from the last), reported at
     ``widths`` with their errors in every norm (None where that norm of rho - rho_hat is infinite).
 
@@ -69,8 +86,11 @@ def best_fits(kernel: PreciseKernel, widths, norm: str = "l2", *, min_rate: floa
     if norm not in NORMS:
         raise InputError("norm", f"must be one of {', '.join(NORMS)}, got {norm!r}")
     if not kernel.finite(norm) or (norm == "sup" and not kernel.finite("l2")):
-        raise InputError("norm", f"the {norm} norm of rho - rho_hat is infinite for rho = {kernel.text} "
-                                 f"(|rho| decays like t^-{kernel.decay:.3g})")
+        raise InputError(
+            "norm",
+            f"the {norm} norm of rho - rho_hat is infinite for rho = {kernel.text} "
+            f"(|rho| decays like t^-{kernel.decay:.3g})",
+        )
     if min_rate is not None and norm != "l2":
         raise InputError("min_rate", "applies to --norm l2 fits only")
     if min_rate is not None and not min_rate > 0:
@@ -84,8 +104,16 @@ def best_fits(kernel: PreciseKernel, widths, norm: str = "l2", *, min_rate: floa
         if norm == "sup":
             sup = fit_sup(kernel, m, start=l2_fit, previous=last_sup)
             if sup is None:  # no equalisation started: the L2 fit, measured in the sup norm
-                sup = NormFit("sup", m, l2_fit.a, l2_fit.w, sup_error(kernel, *l2_fit.exact), False,
-                          {"converged": False}, l2_fit.exact)
+                sup = NormFit(
+                    "sup",
+                    m,
+                    l2_fit.a,
+                    l2_fit.w,
+                    sup_error(kernel, *l2_fit.exact),
+                    False,
+                    {"converged": False},
+                    l2_fit.exact,
+                )
             if last_sup is not None and sup.error > last_sup.error:  # keep the m-1 fit: errors non-increasing
                 sup = last_sup.widened(m, 1.0, dict(last_sup.certificate))
             last_sup = fit = sup

@@ -15,13 +15,15 @@ def _segment_moments(w, edges):
     z = list(edges) + [None]
     out = []
     for j in range(3):
+
         def tail(x):  # int_x^inf t^j e^{-w t}
             if x is None:
                 return np.zeros(len(w), dtype=object)
             e = mp_exp(-w * x)
-            return {0: e / w, 1: e * (x / w + 1 / w ** 2), 2: e * (x * x / w + 2 * x / w ** 2 + 2 / w ** 3)}[j]
+            return {0: e / w, 1: e * (x / w + 1 / w**2), 2: e * (x * x / w + 2 * x / w**2 + 2 / w**3)}[j]
+
         tails = [tail(x) for x in z]
-        out.append(np.stack([tails[k] - tails[k + 1] for k in range(len(edges))]))   # [segment, i]
+        out.append(np.stack([tails[k] - tails[k + 1] for k in range(len(edges))]))  # [segment, i]
     return out
 
 
@@ -48,15 +50,15 @@ def _canonical(kernel: PreciseKernel, a, w, z):
     M0, M1, M2 = _segment_moments(w, [gmpy2.mpfr(0)] + list(z))
     alt = to_mpfr((-1.0) ** np.arange(2 * m + 1))
     R = np.concatenate([alt @ M0, alt @ M1])
-    dR_dw = -np.concatenate([alt @ M1, alt @ M2])                      # each R_{p,i} depends on w_i only
+    dR_dw = -np.concatenate([alt @ M1, alt @ M2])  # each R_{p,i} depends on w_i only
     scale = np.concatenate([w, w * w])
     dscale = np.concatenate([w / w, 2 * w])
-    Ez = mp_exp(-np.outer(z, w))                                         # [nu, i]
-    limits = to_mpfr(2 * (-1.0) ** np.arange(2 * m))                     # 2 (-1)^(nu-1), nu = 1..2m
+    Ez = mp_exp(-np.outer(z, w))  # [nu, i]
+    limits = to_mpfr(2 * (-1.0) ** np.arange(2 * m))  # 2 (-1)^(nu-1), nu = 1..2m
     explicit = np.concatenate([(Ez * limits[:, None]).T, (Ez * (limits * z)[:, None]).T])
     T = np.concatenate([Ez, -a[None, :] * z[:, None] * Ez], axis=1)
-    slope = kernel.derivatives(z)[1] + Ez @ (a * w)                    # e'(z)
-    dw = solve(T, np.diag(slope))[m:]                                  # d w_i / d z_nu
+    slope = kernel.derivatives(z)[1] + Ez @ (a * w)  # e'(z)
+    dw = solve(T, np.diag(slope))[m:]  # d w_i / d z_nu
     through = np.concatenate([dw, dw]) * (dR_dw * scale + R * dscale)[:, None]
     return R * scale, (explicit * scale[:, None] + through) * z[None, :], T, slope
 
@@ -65,7 +67,9 @@ def _norm(v) -> float:
     return float(np.sqrt(np.sum(to_f64(v) ** 2)))
 
 
-def fit_l1(kernel: PreciseKernel, m: int, *, start: NormFit, previous: NormFit | None = None, max_iter: int = 60) -> NormFit:
+def fit_l1(
+    kernel: PreciseKernel, m: int, *, start: NormFit, previous: NormFit | None = None, max_iter: int = 60
+) -> NormFit:
     """The best L1 fit of width m. Its error changes sign at 2m points z where, for the interpolant
     through rho there, the sign pattern annihilates every tangent direction: the canonical-point
     conditions of ``_canonical``, solved by Newton in ln z (``move_nodes``, ||R|| as merit)
@@ -110,8 +114,16 @@ def fit_l1(kernel: PreciseKernel, m: int, *, start: NormFit, previous: NormFit |
         certificate = {"iterations": it, "kkt": kkt, "converged": kkt < L1_KKT}
         if z is not None:
             certificate["nodes"] = to_f64(z).tolist()
-        fit = NormFit("l1", m, to_f64(a)[order].tolist(), to_f64(w)[order].tolist(), float(L1), True, certificate,
-                  (a[order], w[order]))
+        fit = NormFit(
+            "l1",
+            m,
+            to_f64(a)[order].tolist(),
+            to_f64(w)[order].tolist(),
+            float(L1),
+            True,
+            certificate,
+            (a[order], w[order]),
+        )
     if previous is not None and fit.error > previous.error:
         return previous.widened(m, 1.0, dict(previous.certificate))
     return fit

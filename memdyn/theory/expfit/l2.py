@@ -40,8 +40,10 @@ def _l2(kernel: PreciseKernel, w: np.ndarray, *, order: int = 1):
         a = solve(G, b)
         J = kernel.norm2 - b @ a
         if J < QUADRATURE_ERROR * (np.abs(a) @ np.abs(b)) * 1e3:
-            raise PrecisionLost(f"J = {float(J):.3g} has fewer than 3 digits left (amplitudes up to "
-                                f"{float(max(abs(v) for v in a)):.3g})")
+            raise PrecisionLost(
+                f"J = {float(J):.3g} has fewer than 3 digits left (amplitudes up to "
+                f"{float(max(abs(v) for v in a)):.3g})"
+            )
         if order == 0:
             return J, a, None, None
         beta = E @ (qr * t)
@@ -52,17 +54,15 @@ def _l2(kernel: PreciseKernel, w: np.ndarray, *, order: int = 1):
         gamma = E @ (qr * t * t)
         G3 = G * G * G
         Fww = 4 * np.outer(a, a) * G3
-        diag = -2 * a * gamma + 4 * a * (G3 @ a) + 4 * a * a / (8 * wm ** 3)
+        diag = -2 * a * gamma + 4 * a * (G3 @ a) + 4 * a * a / (8 * wm**3)
         Fww[np.diag_indices(len(w))] = diag
-        Faw = -2 * a[None, :] * (G * G)          # [k, i] = -2 a_i/(w_k+w_i)^2
+        Faw = -2 * a[None, :] * (G * G)  # [k, i] = -2 a_i/(w_k+w_i)^2
         Faw[np.diag_indices(len(w))] += 2 * (beta - S2)
         X = np.stack([solve(G, Faw[:, i]) for i in range(len(w))], axis=1)
         H = Fww - Faw.T @ X / 2
         H = wm[:, None] * H * wm[None, :]
         H[np.diag_indices(len(w))] += gw * wm
         return J, a, gw * wm, H
-
-
 
 
 def _candidates(prev_w: np.ndarray, lo: float) -> list[np.ndarray]:
@@ -117,6 +117,7 @@ def fit_l2(kernel: PreciseKernel, m: int, *, previous: NormFit | None = None, mi
     else:
         starts = _candidates(np.asarray(previous.w), lo)
     starts = [np.maximum(s, lo) for s in starts if len(set(np.maximum(s, lo))) == m]
+
     # Newton from the start with the lowest J (running all three costs 3x and, measured on (1+t)^-1.5
     # to width 24, never ended lower)
     def start_value(s):
@@ -142,5 +143,13 @@ def fit_l2(kernel: PreciseKernel, m: int, *, previous: NormFit | None = None, mi
     order = np.argsort(w)
     if previous is not None and previous.norm == "l2" and error > previous.error:
         return previous.widened(m, max(lo, 1.0), {"iterations": iterations})
-    return NormFit("l2", m, to_f64(a)[order].tolist(), w[order].tolist(), error, True,
-               {"iterations": iterations}, (a[order], to_mpfr(w[order])))
+    return NormFit(
+        "l2",
+        m,
+        to_f64(a)[order].tolist(),
+        w[order].tolist(),
+        error,
+        True,
+        {"iterations": iterations},
+        (a[order], to_mpfr(w[order])),
+    )

@@ -39,8 +39,10 @@ def zeros(kernel: PreciseKernel, a, w) -> list[float]:
         def f(x):
             return float(residual(kernel, a, w, [x])[0])
 
-        return [optimize.brentq(f, t[k], t[k + 1], xtol=1e-14, rtol=1e-15)
-                for k in np.nonzero(np.sign(e[:-1]) * np.sign(e[1:]) < 0)[0]]
+        return [
+            optimize.brentq(f, t[k], t[k + 1], xtol=1e-14, rtol=1e-15)
+            for k in np.nonzero(np.sign(e[:-1]) * np.sign(e[1:]) < 0)[0]
+        ]
 
 
 def l1_error(kernel: PreciseKernel, a, w) -> float | None:
@@ -61,4 +63,8 @@ def l1_error(kernel: PreciseKernel, a, w) -> float | None:
 
 def errors(kernel: PreciseKernel, fit: NormFit) -> dict:
     a, w = fit.exact
-    return {"l2_error": l2_error(kernel, a, w), "l1_error": l1_error(kernel, a, w), "sup_error": sup_error(kernel, a, w)}
+    return {
+        "l2_error": l2_error(kernel, a, w),
+        "l1_error": l1_error(kernel, a, w),
+        "sup_error": sup_error(kernel, a, w),
+    }

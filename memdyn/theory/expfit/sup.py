@@ -62,7 +62,7 @@ def _interpolate(kernel: PreciseKernel, a, w, xi, *, max_iter: int = 60):
     for _ in range(max_iter):
         if size < 1e-50:
             return a, w
-        J = np.concatenate([E, -(a * w)[None, :] * xi[:, None] * E], axis=1)   # d(sum)/d(a, ln w)
+        J = np.concatenate([E, -(a * w)[None, :] * xi[:, None] * E], axis=1)  # d(sum)/d(a, ln w)
         try:
             step = solve(J, F)
         except ZeroDivisionError:
@@ -89,7 +89,7 @@ def _extrema(kernel: PreciseKernel, a, w, xi, guess):
     inside. The first is t = 0 itself when e moves towards zero from there. Returns (y, e(y))."""
     n = len(xi) + 1
     ln_xi = np.array([gmpy2.log(x) for x in xi], dtype=object)
-    lo = np.concatenate([[ln_xi[0] - 40], ln_xi])        # brackets in u
+    lo = np.concatenate([[ln_xi[0] - 40], ln_xi])  # brackets in u
     hi = np.concatenate([ln_xi, [ln_xi[-1] + 40]])
     u = (lo + hi) / 2
     for j, g in enumerate(guess if guess is not None else []):
@@ -100,7 +100,7 @@ def _extrema(kernel: PreciseKernel, a, w, xi, guess):
     if all(gmpy2.is_finite(v) for v in e0[:2, 0]):
         value0 = e0[0, 0] - np.sum(a)
         slope0 = e0[1, 0] + (a * w) @ np.ones(len(w), dtype=object)
-        endpoint = bool(value0 * slope0 <= 0)   # |e| falls from t = 0: the first extremum is the endpoint
+        endpoint = bool(value0 * slope0 <= 0)  # |e| falls from t = 0: the first extremum is the endpoint
     live = np.ones(n, dtype=bool)
     if endpoint:
         live[0] = False
@@ -115,7 +115,7 @@ def _extrema(kernel: PreciseKernel, a, w, xi, guess):
         e1 = r[1] + ex @ (a * w)
         e2 = r[2] - ex @ (a * w * w)
         sign = np.array([1 if v > 0 else -1 for v in e], dtype=object)
-        g = sign * t * e1                                  # > 0 left of the maximum of |e|
+        g = sign * t * e1  # > 0 left of the maximum of |e|
         gp = sign * (t * e1 + t * t * e2)
         for k, j in enumerate(idx):
             if g[k] > 0:
@@ -143,8 +143,8 @@ def sensitivity(kernel: PreciseKernel, a, w, xi, y):
     Ey = mp_exp(-np.outer(y, w))
     T = np.concatenate([Ex, -a[None, :] * xi[:, None] * Ex], axis=1)
     B = np.concatenate([Ey, -a[None, :] * y[:, None] * Ey], axis=1)
-    L = solve(T.T.copy(), B.T.copy()).T                                # B T^-1, [j, nu]
-    slope = kernel.derivatives(xi)[1] + Ex @ (a * w)                    # e'(xi)
+    L = solve(T.T.copy(), B.T.copy()).T  # B T^-1, [j, nu]
+    slope = kernel.derivatives(xi)[1] + Ex @ (a * w)  # e'(xi)
     return -L * (slope * xi)[None, :], T, slope
 
 
@@ -196,7 +196,7 @@ def _equalise(kernel: PreciseKernel, a, w, xi, *, max_iter: int = 60):
         D, T, slope = sensitivity(kernel, a, w, xi, y)
         s = to_mpfr(np.sign(to_f64(M)))
         A = np.concatenate([s[:, None] * D, to_mpfr(-np.ones((n, 1)))], axis=1)
-        step = to_f64(solve(A, -s * M)[:-1])                          # s_j (M_j + D_j . d) = c
+        step = to_f64(solve(A, -s * M)[:-1])  # s_j (M_j + D_j . d) = c
 
         def evaluate(a, w, xi, guess=y):
             y2, M2 = _extrema(kernel, a, w, xi, guess)
@@ -267,8 +267,21 @@ def fit_sup(kernel: PreciseKernel, m: int, *, start: NormFit, previous: NormFit 
         lower = float(np.min(np.abs(e_ref)))
         alternates = bool(np.all(np.sign(e_ref[1:]) == -np.sign(e_ref[:-1])))
         converged = alternates and spread < REMEZ_TOL and (upper - lower) / lower < 10 * REMEZ_TOL
-        return NormFit("sup", m, to_f64(a)[order].tolist(), to_f64(w)[order].tolist(), upper, True,
-                   {"alternation": to_f64(y).tolist(), "alternation_error": e_ref.tolist(), "alternates": alternates,
-                    "lower_bound": lower, "iterations": iterations, "nodes": to_f64(xi).tolist(),
-                    "converged": converged},
-                   (a[order], w[order]))
+        return NormFit(
+            "sup",
+            m,
+            to_f64(a)[order].tolist(),
+            to_f64(w)[order].tolist(),
+            upper,
+            True,
+            {
+                "alternation": to_f64(y).tolist(),
+                "alternation_error": e_ref.tolist(),
+                "alternates": alternates,
+                "lower_bound": lower,
+                "iterations": iterations,
+                "nodes": to_f64(xi).tolist(),
+                "converged": converged,
+            },
+            (a[order], w[order]),
+        )
