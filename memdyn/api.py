@@ -1,7 +1,7 @@
 """The Python face of memdyn: one function per command of the ``memdyn`` command line.
 
 Each function takes the command's options as keyword arguments with the same names and the same
-defaults (the command line reads its defaults from these signatures; ``tests/test_cli.py`` checks
+defaults (the command line reads its defaults from these signatures; ``tests/test_library_form.py`` checks
 that they agree). Flags are the names with ``-`` for ``_``:
 
 =====================  ======================  ==================================================

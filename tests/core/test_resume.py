@@ -17,7 +17,6 @@ import memdyn
 from memdyn.cli import main
 from memdyn.core.sweep import ChunkStore, run_sweep
 from memdyn.errors import InputError
-from tests.quotes import site_text
 
 from ..conftest import BUMP
 
@@ -166,55 +165,3 @@ def test_a_parameter_swept_twice_is_refused(capsys):
     )
     err = capsys.readouterr().err
     assert "swept twice" in err and err.count("\n") == 1
-
-
-def test_the_readme_states_what_the_device_benchmark_measured():
-    """research/results/bench_devices.json (research/bench_devices.py) holds the README's 'Large sweeps' figures."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    bench = json.loads((root / "research" / "results" / "bench_devices.json").read_text())
-    readme = site_text()
-    assert bench["per_device_equal"] and bench["sharded_equal"] and len(bench["devices"]) == 2
-    for key in ("sharded_batch_s", "per_device_batches_s", "one_device_s", "balanced_chunks_s", "mixed_chunks_s"):
-        assert f"{bench[key]:.2f} s" in readme, key
-    low, high = bench["plateau_range"]
-    assert f"plateaus {low:.1f} to {high:.1e}".replace("e+", "e") in readme
-    assert bench["sharded_batch_s"] > bench["per_device_batches_s"]  # why per-device batches were kept
-    assert bench["mixed_chunks_s"] > bench["balanced_chunks_s"]
-
-
-def test_the_readme_states_the_device_throughput():
-    """memdyn bench's device table, as research/bench_devices.py recorded it, is what the README quotes."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    table = json.loads((root / "research" / "results" / "bench_devices.json").read_text())["throughput"]
-    readme = site_text()
-    assert table["available"] == 2 and all(r["equal_to_one_device"] and r["all_ok"] for r in table["rows"])
-    for m in (2, 10):
-        rates = [r["trajectories_per_s"] for r in table["rows"] if r["m"] == m]
-        assert f"m = {m}: " + " → ".join(f"{x:.0f}" for x in rates) in readme
-
-
-def test_the_readme_states_the_gpu_throughput():
-    """research/results/bench_gpu_throughput.json (research/bench_gpu_throughput.py, run on an H200) holds the README's
-    GPU figures: trajectories per second, run and compile times, the shortfall against 30,000 per second, and the
-    size that did not finish."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    bench = json.loads((root / "research" / "results" / "bench_gpu_throughput.json").read_text())
-    readme = site_text(flat=True)
-    assert bench["platform"] == "gpu" and bench["device_kind"] == "NVIDIA H200"
-    assert all(r["all_ok"] and r["devices"] == 1 for r in bench["rows"])
-    rows = {r["m"]: r for r in bench["rows"]}
-    two, ten = rows[2], rows[10]
-    assert (
-        f"m = 2: {two['trajectories_per_s']:.0f} trajectories per second at {two['elements']} per batch "
-        f"({two['run_s']:.2f} s, after an {two['compile_s']:.1f} s compile)"
-    ) in readme
-    assert f"m = 10: {ten['trajectories_per_s']:.0f} at {ten['elements']} per batch ({ten['run_s']:.2f} s)" in readme
-    assert f"{two['trajectories_per_s']:.0f} is {30000 / two['trajectories_per_s']:.1f}x short" in readme
-    assert [u["elements"] for u in bench["unfinished"]] == [32768] and "batch of 32768 did not finish" in readme
-    assert f"within its {bench['limit_s']:.0f} s" in readme

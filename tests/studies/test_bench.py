@@ -11,7 +11,6 @@ from memdyn.studies.bench import (
     throughput,
     work_precision,
 )
-from tests.quotes import site_text
 
 
 @pytest.fixture(scope="module")
@@ -71,63 +70,3 @@ def test_device_counts(available, counts):
 def test_compile_times_with_the_persistent_cache():
     rows = compile_times(widths=(2,))["rows"]
     assert rows[0]["warm_cache_s"] < rows[0]["cold_s"]
-
-
-def test_the_readme_quotes_the_committed_latency_benchmark():
-    """README's latency table and ratios are the committed artefact's (regenerate both together)."""
-    import json
-    from pathlib import Path
-
-    from memdyn.studies.latency import SCIPY_SCRIPT
-    from memdyn.studies.latency import markdown as latency_markdown
-
-    root = Path(__file__).resolve().parents[2]
-    result = json.loads((root / "research" / "results" / "latency.json").read_text())
-    readme = site_text()
-    assert latency_markdown(result) in readme
-    r = result["ratios"]  # the paragraph on the targets quotes the same run
-    for quoted in (
-        f"warm `memdyn flow` is {r['flow_warm_over_scipy']:.1f}x",
-        f"{r['flow_warm_new_value_over_scipy']:.1f}x with a new parameter value",
-        f"Cold is {r['flow_cold_over_scipy']:.0f}x",
-        f"sweep warm is {r['scipy64_over_sweep_warm']:.2f}x",
-        f"already takes 1/{r['scipy64_over_jax_floor']:.1f} of the SciPy",
-    ):
-        assert quoted in " ".join(readme.split()), quoted
-    assert (root / "research" / "scipy_flow.py").read_text() == SCIPY_SCRIPT == result["scipy_script"]
-    # every run the artefact reports finished, and the stages add up to no more than the process
-    for stages in result["stages"].values():
-        assert all(v > 0 for v in stages.values())
-
-
-def test_the_readme_quotes_the_committed_reproduce_timing():
-    """README's reproduce --quick times are research/results/reproduce.json's (time_reproduce.py)."""
-    import json
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    t = json.loads((root / "research" / "results" / "reproduce.json").read_text())
-    readme = site_text(flat=True)
-    assert f"{t['cold_s']:.0f} s with empty caches, {t['warm_s']:.0f} s warm" in readme
-    assert f"({t['warm_sections_s']['training']:.0f} s warm)" in readme
-    assert t["warm_s"] < t["cold_s"]
-
-
-def test_the_readme_quotes_the_timed_set_up_commands():
-    """The set-up section's times and test count are research/results/setup.json's (time_setup.py), measured on
-    the very commands the README gives (the script reads them from it)."""
-    import importlib.util
-    import json
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    t = json.loads((root / "research" / "results" / "setup.json").read_text())
-    text = site_text()
-    spec = importlib.util.spec_from_file_location("time_setup", root / "research" / "time_setup.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.setup_commands(text) == (t["main_job"], t["tests"])
-    readme = " ".join(text.split())
-    assert f"(quick profile; {t['main_job_s'] / 60:.1f} min on 2 cores from a fresh clone, install included" in readme
-    assert f"({t['tests_passed']} tests, {t['pytest_s'] / 60:.1f} min of pytest on 2 cores with empty caches" in readme
-    assert t["pytest_s"] < t["tests_s"] and t["tests_passed"] > 300

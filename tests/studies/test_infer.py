@@ -13,7 +13,6 @@ from memdyn.core.pipeline import target as make_target
 from memdyn.studies.infer import FAMILY, PAPER_POINTS, ReadOff, Space, infer, paper_points, predict, score
 from memdyn.studies.problems import mstar_start
 from memdyn.studies.reference import scipy_hitting_times
-from tests.quotes import site_text
 
 MEMORIES = (8.0, 9.0, 10.0, 11.0, 12.0, 13.0)
 TRUTH = {"c": 0.5, "sigma": 1.0, "null_min": 0.6, "delta": 0.01, "normalisation": 1.0}
@@ -315,24 +314,6 @@ def test_fig1b_only_the_input_scaling_moves_the_level_to_the_papers():
     )
 
 
-def test_the_readme_quotes_the_fig1b_hypotheses():
-
-    readme = site_text()
-    rows = _doc("fig1b_hypotheses.json")["rows"]
-    unit = sorted(r["level_ratio_to_paper"] for r in rows if r.get("noise") == "unit")
-    other = sorted(r["level_ratio_to_paper"] for r in rows if r.get("noise") != "unit")
-    assert f"{unit[0]:.2f}-{unit[-1]:.2f}x the paper's" in readme
-    assert f"{other[0]:.1f}-{other[-1]:.1f}x above" in readme
-    lr05 = next(r for r in rows if r["hypothesis"] == "unit-variance inputs, lr 0.05")
-    assert f"ends at epoch {lr05['exit_epoch']:,}" in readme
-    assert f"holds {lr05['loss_3k']:.3f}-{lr05['loss_10k']:.3f} from epoch 3k to 10k" in readme
-    exact, finite = lr05, next(r for r in rows if r.get("samples") == 128)
-    for r in (exact, finite):
-        assert f"{min(r['seed_exit_epochs']):,}-{max(r['seed_exit_epochs']):,}" in readme
-    assert f"standard error of {exact['sem_40k']:.1%}" in readme and f"that error is {finite['sem_40k']:.0%}" in readme
-    assert f"the mean's exit at epoch {finite['exit_epoch']:,}" in readme
-
-
 def test_fig1b_a_finite_dataset_spreads_the_seeds():
     """The hypotheses' 128-sample row: the seeds' exits spread over more than 10k epochs (the exact loss's
     within 6k), and the 40k mean's standard error is over ten times the exact loss's."""
@@ -352,77 +333,6 @@ def test_fig1b_a_finite_dataset_spreads_the_seeds():
             assert abs(got / paper - 1) < 0.11, epoch
         else:
             assert abs(got - paper) <= 2 * finite[k] * got, epoch
-
-
-def test_the_readme_quotes_the_searches():
-
-    readme = site_text(flat=True)
-    fig2, fig3 = _doc("infer_fig2.json"), _doc("infer_fig3.json")
-    assert fig2["consistent"] == 0 and fig3["consistent"] == 0
-    assert f"{fig2['candidates']} settings) all end at χ² ≈ {fig2['best']['chi2']:.0f}" in readme
-    assert f"worst point {fig2['best']['max_abs_residual_sigmas']:.1f} sigmas off" in readme
-    b3 = fig3["best"]
-    assert (
-        f"({fig3['candidates']} settings, m = 10) with the best χ² = {b3['chi2']:.0f}: c = {b3['c']:g}, "
-        f"σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2, δ = {b3['delta']:g}, loss J, "
-        "and the paper's parameter distance an RMS"
-    ) in readme
-    assert b3["normalisation"] == 1 and b3["param_normalisation"] == 1 / math.sqrt(20)
-    later = max(abs(r["residual_sigmas"]) for r in b3["rows"] if r["x"] >= 12)
-    assert later <= 2.7 and f"within {math.ceil(later * 10) / 10:.1f} sigmas" in readme
-    at10 = {r["quantity"]: r for r in b3["rows"] if r["x"] == 10}
-    assert (
-        f"start's separation time is {at10['tau_param']['memdyn']:.1f} of {at10['tau_loss']['memdyn']:.0f} "
-        f"({at10['tau_param']['residual_sigmas']:.1f} sigmas off)"
-    ) in readme
-    # the search without the 1/omega = 10 pair, and what its settings give there
-    drop = _doc("infer_fig3_12on.json")
-    b = drop["best"]
-    assert drop["consistent"] > 0 and b["consistent"] and b["normalisation"] == 1
-    assert (
-        f"{drop['consistent']} of {drop['candidates']} settings on M* (m = 10) are consistent with all eleven other "
-        f"points; the best is c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, null rates "
-        f"{b['null_min']:g}..2, δ = {b['delta']:g}, loss J, and the paper's parameter distance an RMS"
-    ) in readme
-    assert len(b["rows"]) == 11 and b["param_normalisation"] == 1 / math.sqrt(20)
-    assert f"with χ² = {b['chi2']:.1f} and the worst point {b['max_abs_residual_sigmas']:.2f} sigmas off" in readme
-    i, at, ratios = _at_memory(drop)
-    assert (
-        f"gives a plateau time of {at['tau_loss'][i]:.1f} (the paper's ~20) and a separation time of "
-        f"{at['tau_param'][i]:.1f} (the paper's ~1)"
-    ) in readme
-    from memdyn.studies.problems import PAPER_FIG3
-
-    others = [t / s for x, (t, s) in PAPER_FIG3.items() if s and x != 10]
-    assert (
-        f"the paper's plateau time there is {PAPER_FIG3[10][0] / PAPER_FIG3[10][1]:.0f}x its separation time, "
-        f"{min(others):.1f}-{max(others):.1f}x at every other memory, and {min(ratios):.1f}-{max(ratios):.1f}x in "
-        f"every one of the {drop['candidates']} settings"
-    ) in readme
-    sep = _doc("fig3_separation.json")["rows"]
-    entry = {f"{r['from_entry']:.2f}" for r in sep}
-    assert len(entry) == 1 and f"it is {entry.pop()} at every memory" in readme
-    assert f"slowest point {sep[0]['departure']:.0f} → {sep[-1]['departure']:,.0f}" in readme
-    flat = readme
-    off2, off3 = _doc("infer_fig2_off.json"), _doc("infer_fig3_off.json")
-    b = off2["best"]
-    assert (
-        f"of {off2['candidates']:,} settings, {off2['consistent']} are consistent with all six points, the best "
-        f"c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, neuron 1 at amplitude {b['amplitude']:g}, null "
-        f"rate {b['null_min']:g}, δ = {b['delta']:g}, loss J (χ² = {b['chi2']:.1f}, worst point "
-        f"{b['max_abs_residual_sigmas']:.2f} sigmas off"
-    ) in flat and b["normalisation"] == 1
-    slopes = np.diff(np.log([r["memdyn"] for r in b["rows"]]))
-    assert f"Its local slope rises {slopes[0]:.2f} → {slopes[-1]:.2f}" in flat
-    b3 = off3["best"]
-    assert off3["consistent"] == 0 and f"Off M* ({off3['candidates']} settings" in flat
-    assert (
-        f"(best: c = {b3['c']:g}, σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2)" in flat
-    )
-    separation = [r["memdyn"] for r in b3["rows"] if r["quantity"] == "tau_param"]
-    assert f"the separation time is {min(separation):.2f}-{max(separation):.2f} at every memory" in flat
-    assert f"(χ² = {b3['chi2']:.1e})".replace("e+04", "e4") in flat
-    assert max(abs(r["residual_sigmas"]) for r in b3["rows"] if r["quantity"] == "tau_loss") < 3
 
 
 def test_the_paper_size_fig4_summary_is_the_committed_run():
@@ -480,75 +390,6 @@ def test_the_paper_size_fig4_summary_is_the_committed_run():
     levels = s["bump_scan"]
     assert levels[0.7071]["plateau"] / levels[0.5]["plateau"] == pytest.approx(2.0, rel=0.05)
     assert levels[1.0]["plateau"] / levels[0.5]["plateau"] == pytest.approx(4.0, rel=0.05)
-
-
-def test_the_readme_quotes_the_paper_size_fig4():
-
-    from memdyn.studies.problems import FIG4_PAPER_SIZE as s
-
-    readme = site_text(flat=True)
-    white = s["runs"]["white"]
-    assert (
-        f"tanh + GD leaves its plateau ({white['tanh + GD']['plateau']:.3f}) at epoch "
-        f"{white['tanh + GD']['escape']:,} and tanh + Adam at {white['tanh + Adam']['escape']:,}"
-    ) in readme
-    lin = white["linear + GD"]
-    assert f"{lin['diverged']} of its 10 seeds diverge and the rest hold {lin['plateau']:.3f}" in readme
-    lr = s["lr_scan"]
-    assert (
-        f"GD escapes at epoch {lr[0.1]['escape']:,} (lr 0.1), {lr[0.25]['escape']:,} (0.25), "
-        f"{lr[0.5]['escape']:,} (0.5; one seed diverges) and not at all at 1.0"
-    ) in readme
-    assert lr[0.5]["diverged"] == 1 and lr[1.0]["escape"] is None
-    c = s["bump_scan"]
-    assert f"doubles it to {c[0.7071]['plateau']:.3f}" in readme
-    assert f"c = 1 gives {c[1.0]['plateau'] / c[0.5]['plateau']:.2f}x" in readme
-    assert c[0.7071]["escape"] is None
-    modes, scale = s["modes_scan"], s["scale_scan"]
-    one, two, four = modes[(1, 0.1, 0.5)], modes[(2, 0.1, 0.5)], modes[(4, 0.1, 0.5)]
-    assert (
-        f"plateau {one['plateau']:.3f} (the paper's 0.045), left at epoch {one['escape']:,} (the paper's ~3,000); two "
-        f"modes give {two['plateau']:.3f} and four {four['plateau']:.3f} (left at {two['escape']:,} and "
-        f"{four['escape']:,})"
-    ) in readme
-    assert f"diverges on them: {modes[(1, 1.0, 0.5)]['diverged']} of 10 seeds" in readme
-    assert f"puts the cosines' at {modes[(1, 0.1, 0.7071)]['plateau']:.3f}" in readme
-    tanh, linear = scale[("tanh + GD", 0.1, 0.7071)], scale[("linear + GD", 0.1, 0.7071)]
-    assert f"({tanh['plateau']:.3f} and {linear['plateau']:.3f} at c = 0.7071)" in readme
-    assert all(v["escape"] is None for v in scale.values())
-    init, runs = s["init_scan"], _doc("fig4_paper_size.json")["init_scan"]
-    gd1, gd05, gd01 = init[("linear + GD", 1.0)], init[("linear + GD", 0.5)], init[("linear + GD", 0.1)]
-    adam = init[("tanh + Adam", 0.001)]
-    start = runs["linear + GD, lr 0.1"]["mean"][0]  # the one lr where every seed stays finite: the 10 starts' mean
-    assert (
-        f"linear + GD starts at the paper's ~0.15 ({start:.3f}, the 10 seeds' mean) and plateaus at the paper's "
-        f"0.08, but at the paper's lr 1.0 {gd1['diverged']} of its 10 seeds diverge (the one left holds "
-        f"{gd1['plateau']:.3f}); at lr 0.5 {gd05['diverged']} of 10 diverge and the mean holds {gd05['plateau']:.3f} "
-        f"to epoch 20,000; at lr 0.1 the reading finds only its starting level, {gd01['plateau']:.3f}, left at epoch "
-        f"{gd01['escape']:,}; tanh + GD diverges for {init[('tanh + GD', 1.0)]['diverged']} of 2 seeds at lr 1.0 and "
-        f"{init[('tanh + GD', 0.5)]['diverged']} of 2 at 0.5; tanh + Adam leaves its starting level "
-        f"({adam['plateau']:.3f}) at epoch {adam['escape']}"
-    ) in readme
-    assert (
-        gd01["diverged"] == 0 and gd1["diverged"] == 9 and adam["plateau"] > 0.1
-    )  # Adam's flattest stretch: its start
-    assert gd05["escape"] is None and adam["diverged"] == 0
-    assert (f"puts linear + GD's first loss and level at the paper's ({start:.3f} and {gd1['plateau']:.3f})") in readme
-    from memdyn.studies.problems import PAPER_FIG4_ESCAPE, PAPER_FIG4_PLATEAU
-
-    cosine = s["runs"]["cosine"]["linear + GD"]
-    gaps = (
-        cosine["plateau"] / PAPER_FIG4_PLATEAU["cosine"] - 1,
-        cosine["escape"] / PAPER_FIG4_ESCAPE["cosine"]["linear + GD"] - 1,
-    )
-    assert f"paper's (within {abs(gaps[0]):.1%} and {abs(gaps[1]):.1%})" in readme
-    minutes = [
-        v["seconds"] / 60
-        for runs in _doc("fig4_paper_size.json")["runs"].values()
-        for k, v in runs.items()
-        if k.startswith("tanh")
-    ]
-    assert f"each took {round(min(minutes))}-{round(max(minutes))} min here" in readme
 
 
 def test_fig3_separation_readings_are_the_committed_runs():

@@ -11,7 +11,7 @@ import memdyn
 from memdyn.cli import main
 from tests.quotes import site_text
 
-from .conftest import BUMP
+from ..conftest import BUMP
 
 
 def run(capsys, *argv):

@@ -1,0 +1,346 @@
+"""Every number the README and the docs site quote, held against the committed artefact or the run
+that produced it (research/results/, examples/): the checks of the documentation's quotes, in one place.
+A quote may move between pages (tests/quotes.py reads them all) and stay held."""
+
+import json
+import math
+
+import numpy as np
+
+from memdyn.theory import expfit as ef
+from tests.quotes import site_text
+from tests.studies.test_infer import _at_memory, _doc
+from tests.test_docs import _load
+from tests.theory.test_expfit import _agrees_with_published
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def _short(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}e}".replace("e-0", "e-")
+
+
+def test_the_readme_states_what_the_device_benchmark_measured():
+    """research/results/bench_devices.json (research/bench_devices.py) holds the README's 'Large sweeps' figures."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    bench = json.loads((root / "research" / "results" / "bench_devices.json").read_text())
+    readme = site_text()
+    assert bench["per_device_equal"] and bench["sharded_equal"] and len(bench["devices"]) == 2
+    for key in ("sharded_batch_s", "per_device_batches_s", "one_device_s", "balanced_chunks_s", "mixed_chunks_s"):
+        assert f"{bench[key]:.2f} s" in readme, key
+    low, high = bench["plateau_range"]
+    assert f"plateaus {low:.1f} to {high:.1e}".replace("e+", "e") in readme
+    assert bench["sharded_batch_s"] > bench["per_device_batches_s"]  # why per-device batches were kept
+    assert bench["mixed_chunks_s"] > bench["balanced_chunks_s"]
+
+
+def test_the_readme_states_the_device_throughput():
+    """memdyn bench's device table, as research/bench_devices.py recorded it, is what the README quotes."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    table = json.loads((root / "research" / "results" / "bench_devices.json").read_text())["throughput"]
+    readme = site_text()
+    assert table["available"] == 2 and all(r["equal_to_one_device"] and r["all_ok"] for r in table["rows"])
+    for m in (2, 10):
+        rates = [r["trajectories_per_s"] for r in table["rows"] if r["m"] == m]
+        assert f"m = {m}: " + " → ".join(f"{x:.0f}" for x in rates) in readme
+
+
+def test_the_readme_states_the_gpu_throughput():
+    """research/results/bench_gpu_throughput.json (research/bench_gpu_throughput.py, run on an H200) holds the README's
+    GPU figures: trajectories per second, run and compile times, the shortfall against 30,000 per second, and the
+    size that did not finish."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    bench = json.loads((root / "research" / "results" / "bench_gpu_throughput.json").read_text())
+    readme = site_text(flat=True)
+    assert bench["platform"] == "gpu" and bench["device_kind"] == "NVIDIA H200"
+    assert all(r["all_ok"] and r["devices"] == 1 for r in bench["rows"])
+    rows = {r["m"]: r for r in bench["rows"]}
+    two, ten = rows[2], rows[10]
+    assert (
+        f"m = 2: {two['trajectories_per_s']:.0f} trajectories per second at {two['elements']} per batch "
+        f"({two['run_s']:.2f} s, after an {two['compile_s']:.1f} s compile)"
+    ) in readme
+    assert f"m = 10: {ten['trajectories_per_s']:.0f} at {ten['elements']} per batch ({ten['run_s']:.2f} s)" in readme
+    assert f"{two['trajectories_per_s']:.0f} is {30000 / two['trajectories_per_s']:.1f}x short" in readme
+    assert [u["elements"] for u in bench["unfinished"]] == [32768] and "batch of 32768 did not finish" in readme
+    assert f"within its {bench['limit_s']:.0f} s" in readme
+
+
+def test_the_readme_quotes_the_committed_latency_benchmark():
+    """README's latency table and ratios are the committed artefact's (regenerate both together)."""
+    import json
+    from pathlib import Path
+
+    from memdyn.studies.latency import SCIPY_SCRIPT
+    from memdyn.studies.latency import markdown as latency_markdown
+
+    root = Path(__file__).resolve().parents[1]
+    result = json.loads((root / "research" / "results" / "latency.json").read_text())
+    readme = site_text()
+    assert latency_markdown(result) in readme
+    r = result["ratios"]  # the paragraph on the targets quotes the same run
+    for quoted in (
+        f"warm `memdyn flow` is {r['flow_warm_over_scipy']:.1f}x",
+        f"{r['flow_warm_new_value_over_scipy']:.1f}x with a new parameter value",
+        f"Cold is {r['flow_cold_over_scipy']:.0f}x",
+        f"sweep warm is {r['scipy64_over_sweep_warm']:.2f}x",
+        f"already takes 1/{r['scipy64_over_jax_floor']:.1f} of the SciPy",
+    ):
+        assert quoted in " ".join(readme.split()), quoted
+    assert (root / "research" / "scipy_flow.py").read_text() == SCIPY_SCRIPT == result["scipy_script"]
+    # every run the artefact reports finished, and the stages add up to no more than the process
+    for stages in result["stages"].values():
+        assert all(v > 0 for v in stages.values())
+
+
+def test_the_readme_quotes_the_committed_reproduce_timing():
+    """README's reproduce --quick times are research/results/reproduce.json's (time_reproduce.py)."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    t = json.loads((root / "research" / "results" / "reproduce.json").read_text())
+    readme = site_text(flat=True)
+    assert f"{t['cold_s']:.0f} s with empty caches, {t['warm_s']:.0f} s warm" in readme
+    assert f"({t['warm_sections_s']['training']:.0f} s warm)" in readme
+    assert t["warm_s"] < t["cold_s"]
+
+
+def test_the_readme_quotes_the_timed_set_up_commands():
+    """The set-up section's times and test count are research/results/setup.json's (time_setup.py), measured on
+    the very commands the README gives (the script reads them from it)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    t = json.loads((root / "research" / "results" / "setup.json").read_text())
+    text = site_text()
+    spec = importlib.util.spec_from_file_location("time_setup", root / "research" / "time_setup.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.setup_commands(text) == (t["main_job"], t["tests"])
+    readme = " ".join(text.split())
+    assert f"(quick profile; {t['main_job_s'] / 60:.1f} min on 2 cores from a fresh clone, install included" in readme
+    assert f"({t['tests_passed']} tests, {t['pytest_s'] / 60:.1f} min of pytest on 2 cores with empty caches" in readme
+    assert t["pytest_s"] < t["tests_s"] and t["tests_passed"] > 300
+
+
+def test_the_readme_quotes_the_fig1b_hypotheses():
+
+    readme = site_text()
+    rows = _doc("fig1b_hypotheses.json")["rows"]
+    unit = sorted(r["level_ratio_to_paper"] for r in rows if r.get("noise") == "unit")
+    other = sorted(r["level_ratio_to_paper"] for r in rows if r.get("noise") != "unit")
+    assert f"{unit[0]:.2f}-{unit[-1]:.2f}x the paper's" in readme
+    assert f"{other[0]:.1f}-{other[-1]:.1f}x above" in readme
+    lr05 = next(r for r in rows if r["hypothesis"] == "unit-variance inputs, lr 0.05")
+    assert f"ends at epoch {lr05['exit_epoch']:,}" in readme
+    assert f"holds {lr05['loss_3k']:.3f}-{lr05['loss_10k']:.3f} from epoch 3k to 10k" in readme
+    exact, finite = lr05, next(r for r in rows if r.get("samples") == 128)
+    for r in (exact, finite):
+        assert f"{min(r['seed_exit_epochs']):,}-{max(r['seed_exit_epochs']):,}" in readme
+    assert f"standard error of {exact['sem_40k']:.1%}" in readme and f"that error is {finite['sem_40k']:.0%}" in readme
+    assert f"the mean's exit at epoch {finite['exit_epoch']:,}" in readme
+
+
+def test_the_readme_quotes_the_searches():
+
+    readme = site_text(flat=True)
+    fig2, fig3 = _doc("infer_fig2.json"), _doc("infer_fig3.json")
+    assert fig2["consistent"] == 0 and fig3["consistent"] == 0
+    assert f"{fig2['candidates']} settings) all end at χ² ≈ {fig2['best']['chi2']:.0f}" in readme
+    assert f"worst point {fig2['best']['max_abs_residual_sigmas']:.1f} sigmas off" in readme
+    b3 = fig3["best"]
+    assert (
+        f"({fig3['candidates']} settings, m = 10) with the best χ² = {b3['chi2']:.0f}: c = {b3['c']:g}, "
+        f"σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2, δ = {b3['delta']:g}, loss J, "
+        "and the paper's parameter distance an RMS"
+    ) in readme
+    assert b3["normalisation"] == 1 and b3["param_normalisation"] == 1 / math.sqrt(20)
+    later = max(abs(r["residual_sigmas"]) for r in b3["rows"] if r["x"] >= 12)
+    assert later <= 2.7 and f"within {math.ceil(later * 10) / 10:.1f} sigmas" in readme
+    at10 = {r["quantity"]: r for r in b3["rows"] if r["x"] == 10}
+    assert (
+        f"start's separation time is {at10['tau_param']['memdyn']:.1f} of {at10['tau_loss']['memdyn']:.0f} "
+        f"({at10['tau_param']['residual_sigmas']:.1f} sigmas off)"
+    ) in readme
+    # the search without the 1/omega = 10 pair, and what its settings give there
+    drop = _doc("infer_fig3_12on.json")
+    b = drop["best"]
+    assert drop["consistent"] > 0 and b["consistent"] and b["normalisation"] == 1
+    assert (
+        f"{drop['consistent']} of {drop['candidates']} settings on M* (m = 10) are consistent with all eleven other "
+        f"points; the best is c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, null rates "
+        f"{b['null_min']:g}..2, δ = {b['delta']:g}, loss J, and the paper's parameter distance an RMS"
+    ) in readme
+    assert len(b["rows"]) == 11 and b["param_normalisation"] == 1 / math.sqrt(20)
+    assert f"with χ² = {b['chi2']:.1f} and the worst point {b['max_abs_residual_sigmas']:.2f} sigmas off" in readme
+    i, at, ratios = _at_memory(drop)
+    assert (
+        f"gives a plateau time of {at['tau_loss'][i]:.1f} (the paper's ~20) and a separation time of "
+        f"{at['tau_param'][i]:.1f} (the paper's ~1)"
+    ) in readme
+    from memdyn.studies.problems import PAPER_FIG3
+
+    others = [t / s for x, (t, s) in PAPER_FIG3.items() if s and x != 10]
+    assert (
+        f"the paper's plateau time there is {PAPER_FIG3[10][0] / PAPER_FIG3[10][1]:.0f}x its separation time, "
+        f"{min(others):.1f}-{max(others):.1f}x at every other memory, and {min(ratios):.1f}-{max(ratios):.1f}x in "
+        f"every one of the {drop['candidates']} settings"
+    ) in readme
+    sep = _doc("fig3_separation.json")["rows"]
+    entry = {f"{r['from_entry']:.2f}" for r in sep}
+    assert len(entry) == 1 and f"it is {entry.pop()} at every memory" in readme
+    assert f"slowest point {sep[0]['departure']:.0f} → {sep[-1]['departure']:,.0f}" in readme
+    flat = readme
+    off2, off3 = _doc("infer_fig2_off.json"), _doc("infer_fig3_off.json")
+    b = off2["best"]
+    assert (
+        f"of {off2['candidates']:,} settings, {off2['consistent']} are consistent with all six points, the best "
+        f"c = {b['c']:g}, σ = {b['sigma']:g}, w* = {b['w_star']:g}, neuron 1 at amplitude {b['amplitude']:g}, null "
+        f"rate {b['null_min']:g}, δ = {b['delta']:g}, loss J (χ² = {b['chi2']:.1f}, worst point "
+        f"{b['max_abs_residual_sigmas']:.2f} sigmas off"
+    ) in flat and b["normalisation"] == 1
+    slopes = np.diff(np.log([r["memdyn"] for r in b["rows"]]))
+    assert f"Its local slope rises {slopes[0]:.2f} → {slopes[-1]:.2f}" in flat
+    b3 = off3["best"]
+    assert off3["consistent"] == 0 and f"Off M* ({off3['candidates']} settings" in flat
+    assert (
+        f"(best: c = {b3['c']:g}, σ = {b3['sigma']:g}, w* = {b3['w_star']:g}, null rates {b3['null_min']:g}..2)" in flat
+    )
+    separation = [r["memdyn"] for r in b3["rows"] if r["quantity"] == "tau_param"]
+    assert f"the separation time is {min(separation):.2f}-{max(separation):.2f} at every memory" in flat
+    assert f"(χ² = {b3['chi2']:.1e})".replace("e+04", "e4") in flat
+    assert max(abs(r["residual_sigmas"]) for r in b3["rows"] if r["quantity"] == "tau_loss") < 3
+
+
+def test_the_readme_quotes_the_paper_size_fig4():
+
+    from memdyn.studies.problems import FIG4_PAPER_SIZE as s
+
+    readme = site_text(flat=True)
+    white = s["runs"]["white"]
+    assert (
+        f"tanh + GD leaves its plateau ({white['tanh + GD']['plateau']:.3f}) at epoch "
+        f"{white['tanh + GD']['escape']:,} and tanh + Adam at {white['tanh + Adam']['escape']:,}"
+    ) in readme
+    lin = white["linear + GD"]
+    assert f"{lin['diverged']} of its 10 seeds diverge and the rest hold {lin['plateau']:.3f}" in readme
+    lr = s["lr_scan"]
+    assert (
+        f"GD escapes at epoch {lr[0.1]['escape']:,} (lr 0.1), {lr[0.25]['escape']:,} (0.25), "
+        f"{lr[0.5]['escape']:,} (0.5; one seed diverges) and not at all at 1.0"
+    ) in readme
+    assert lr[0.5]["diverged"] == 1 and lr[1.0]["escape"] is None
+    c = s["bump_scan"]
+    assert f"doubles it to {c[0.7071]['plateau']:.3f}" in readme
+    assert f"c = 1 gives {c[1.0]['plateau'] / c[0.5]['plateau']:.2f}x" in readme
+    assert c[0.7071]["escape"] is None
+    modes, scale = s["modes_scan"], s["scale_scan"]
+    one, two, four = modes[(1, 0.1, 0.5)], modes[(2, 0.1, 0.5)], modes[(4, 0.1, 0.5)]
+    assert (
+        f"plateau {one['plateau']:.3f} (the paper's 0.045), left at epoch {one['escape']:,} (the paper's ~3,000); two "
+        f"modes give {two['plateau']:.3f} and four {four['plateau']:.3f} (left at {two['escape']:,} and "
+        f"{four['escape']:,})"
+    ) in readme
+    assert f"diverges on them: {modes[(1, 1.0, 0.5)]['diverged']} of 10 seeds" in readme
+    assert f"puts the cosines' at {modes[(1, 0.1, 0.7071)]['plateau']:.3f}" in readme
+    tanh, linear = scale[("tanh + GD", 0.1, 0.7071)], scale[("linear + GD", 0.1, 0.7071)]
+    assert f"({tanh['plateau']:.3f} and {linear['plateau']:.3f} at c = 0.7071)" in readme
+    assert all(v["escape"] is None for v in scale.values())
+    init, runs = s["init_scan"], _doc("fig4_paper_size.json")["init_scan"]
+    gd1, gd05, gd01 = init[("linear + GD", 1.0)], init[("linear + GD", 0.5)], init[("linear + GD", 0.1)]
+    adam = init[("tanh + Adam", 0.001)]
+    start = runs["linear + GD, lr 0.1"]["mean"][0]  # the one lr where every seed stays finite: the 10 starts' mean
+    assert (
+        f"linear + GD starts at the paper's ~0.15 ({start:.3f}, the 10 seeds' mean) and plateaus at the paper's "
+        f"0.08, but at the paper's lr 1.0 {gd1['diverged']} of its 10 seeds diverge (the one left holds "
+        f"{gd1['plateau']:.3f}); at lr 0.5 {gd05['diverged']} of 10 diverge and the mean holds {gd05['plateau']:.3f} "
+        f"to epoch 20,000; at lr 0.1 the reading finds only its starting level, {gd01['plateau']:.3f}, left at epoch "
+        f"{gd01['escape']:,}; tanh + GD diverges for {init[('tanh + GD', 1.0)]['diverged']} of 2 seeds at lr 1.0 and "
+        f"{init[('tanh + GD', 0.5)]['diverged']} of 2 at 0.5; tanh + Adam leaves its starting level "
+        f"({adam['plateau']:.3f}) at epoch {adam['escape']}"
+    ) in readme
+    assert (
+        gd01["diverged"] == 0 and gd1["diverged"] == 9 and adam["plateau"] > 0.1
+    )  # Adam's flattest stretch: its start
+    assert gd05["escape"] is None and adam["diverged"] == 0
+    assert (f"puts linear + GD's first loss and level at the paper's ({start:.3f} and {gd1['plateau']:.3f})") in readme
+    from memdyn.studies.problems import PAPER_FIG4_ESCAPE, PAPER_FIG4_PLATEAU
+
+    cosine = s["runs"]["cosine"]["linear + GD"]
+    gaps = (
+        cosine["plateau"] / PAPER_FIG4_PLATEAU["cosine"] - 1,
+        cosine["escape"] / PAPER_FIG4_ESCAPE["cosine"]["linear + GD"] - 1,
+    )
+    assert f"paper's (within {abs(gaps[0]):.1%} and {abs(gaps[1]):.1%})" in readme
+    minutes = [
+        v["seconds"] / 60
+        for runs in _doc("fig4_paper_size.json")["runs"].values()
+        for k, v in runs.items()
+        if k.startswith("tanh")
+    ]
+    assert f"each took {round(min(minutes))}-{round(max(minutes))} min here" in readme
+
+
+def test_flow_vs_scipy_example_runs_and_holds_the_readme_table():
+    """examples/flow_vs_scipy.py at two memories: memdyn and LSODA agree, and the README's "Measured"
+    table quotes these hitting times (its 10 significant digits)."""
+    result = _load("flow_vs_scipy").main(delta=0.01, memories=(8.0, 12.0), repeat=1, t1=1e8)
+    readme = site_text()
+    for row in result["rows"]:
+        assert row["status"] == "ok"
+        for key in ("tau_param", "tau_loss"):
+            assert abs(row[key] / row[f"lsoda_{key}"] - 1) <= 5e-8
+        # the README prints 10 significant digits; the solve is accurate to about rtol = 1e-10
+        quoted = [line for line in readme.splitlines() if line.startswith(f"| {row['mu']:g} | ")]
+        assert quoted, row["mu"]
+        tau_param, tau_loss = (float(x) for x in quoted[0].split("|")[2:4])
+        assert abs(tau_param / row["tau_param"] - 1) <= 2e-9 and abs(tau_loss / row["tau_loss"] - 1) <= 2e-9
+
+
+def test_the_readme_states_what_the_committed_benchmark_measured():
+    """research/results/bench_expfit.json (research/bench_expfit.py) holds the README's figures, and its sup fits
+    of 1/(1+t) agree with the published tables at every width to 40."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    bench = json.loads((root / "research" / "results" / "bench_expfit.json").read_text())
+    readme = site_text()
+    sup, l2, l1 = bench["sup_inverse"], bench["l2_poly"], bench["l1_poly"]
+    assert all(sup["converged"]) and sup["m"] == list(range(1, ef.MAX_WIDTH + 1))
+    assert all(b < a for a, b in zip(sup["sup_error"], sup["sup_error"][1:]))
+    assert all(b <= a for a, b in zip(l2["l2_error"], l2["l2_error"][1:]))
+    assert all(b <= a for a, b in zip(l1["l1_error"], l1["l1_error"][1:]))
+    for low, high in zip(sup["lower_bound"], sup["sup_error"]):
+        assert (high - low) / low < 1e-5
+    for m, error, last in zip(sup["m"], sup["sup_error"], sup["last_alternation_t"]):
+        assert _agrees_with_published({"m": m, "error": error, "alternation": [last]})
+    converged = [k for k, c in zip(l1["kkt"], l1["converged"]) if c]
+    assert all(k < ef.L1_KKT for k in converged)
+    seconds = bench["sup_inverse_seconds"]
+    stated = [
+        _short(sup["sup_error"][0]),
+        _short(sup["sup_error"][-1]),
+        f"c = {sup['law']['c']:.2f} fitted",
+        f"Widths 1..20 take {seconds['to_width_20']:.0f} s, 1..40 {_duration(seconds['to_width_40'])}",
+        f"{_short(l2['l2_error'][-1], 1)} at m = 24 (c = {l2['law']['c']:.2f})",
+        f"about {5 * round(bench['l2_width20_seconds'] / 5)} s",
+        f"reach {_short(l1['l1_error'][-1])} at m = {l1['m'][-1]} with first-order residual at most "
+        f"{_short(max(converged), 0)} ({len(converged)} of {len(l1['m'])} widths converged)",
+        f"in {_duration(bench['l1_poly_seconds'])}",
+    ]
+    for text in stated:
+        assert text in " ".join(readme.split()), text
+    assert bench["l2_width20_seconds"] < 60  # a width-20 fit within a minute on 2 cores
+    assert seconds["to_width_20"] < 60
