@@ -1,13 +1,32 @@
-"""Ctrl-C during a command: one line, exit status 130, partial output removed."""
+"""Ctrl-C, SIGTERM or SIGHUP during a command: one line, exit status 128 + the signal's number (130,
+143, 129), partial output removed, finished work (a sweep's chunks, a training checkpoint) kept."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 
 from ..core.signals import redeliver_lost
+
+STOPS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
+"""The signals that end a command, and what its one line says."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread as Ctrl-C is, so that the command unwinds alike."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def stopped(err: BaseException) -> tuple[int, str]:
+    """(exit status, the word for the line) of an interrupt: 128 + the signal's number."""
+    signum = getattr(err, "signum", signal.SIGINT)
+    return 128 + int(signum), STOPS.get(signum, "interrupted")
 
 
 class InterruptWatcher:
@@ -20,6 +39,9 @@ class InterruptWatcher:
     partial output, prints that line and ends the process with status 130. The cache needs nothing:
     its entries are only ever replaced atomically.
 
+    SIGTERM and SIGHUP (a cluster's scheduler, a closed terminal) end a command the same way, raised
+    as :class:`Terminated` and watched alike, with their own exit status.
+
     A KeyboardInterrupt that lands in a garbage-collector callback or a finaliser cannot be raised there
     (``memdyn.core.signals``): while a command runs, it is delivered again to the main thread
     ``REDELIVER`` seconds later, where it unwinds as usual.
@@ -29,19 +51,26 @@ class InterruptWatcher:
     REDELIVER = 0.02
 
     def __init__(self, name: str, cleanup):
-        import signal
         import threading
 
         self.handled = False
         self._fd = None
+        self._handlers: dict[int, object] = {}
         if threading.current_thread() is not threading.main_thread():
             return
 
-        def redeliver():
+        def terminate(signum, frame):
+            raise Terminated(signum)
+
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            self._handlers[signum] = signal.signal(signum, terminate)
+
+        def redeliver(lost):
             import _thread
 
             # From another thread a moment later: interrupting at once would raise in the hook.
-            self._again = threading.Timer(self.REDELIVER, _thread.interrupt_main)
+            signum = getattr(lost, "signum", signal.SIGINT)
+            self._again = threading.Timer(self.REDELIVER, _thread.interrupt_main, args=(signum,))
             self._again.start()
 
         self._lost = contextlib.ExitStack()
@@ -64,12 +93,13 @@ class InterruptWatcher:
                     return
                 if not data:
                     return
-                if signal.SIGINT in data:
+                signum = next((s for s in STOPS if s in data), None)
+                if signum is not None:
                     time.sleep(self.GRACE)
                     if not self.handled:
                         cleanup()
-                        print(f"memdyn {name}: interrupted", file=sys.stderr, flush=True)
-                        os._exit(130)
+                        print(f"memdyn {name}: {STOPS[signum]}", file=sys.stderr, flush=True)
+                        os._exit(128 + int(signum))
 
         threading.Thread(target=watch, name="memdyn-interrupt", daemon=True).start()
 
@@ -79,10 +109,11 @@ class InterruptWatcher:
             del self._lost
         if getattr(self, "_again", None) is not None:  # the command ended first: nothing left to interrupt
             self._again.cancel()
+        for signum, handler in self._handlers.items():
+            signal.signal(signum, handler)
+        self._handlers = {}
         if self._fd is None:
             return
-        import signal
-
         signal.set_wakeup_fd(self._previous)
         read, write = self._fd
         os.close(write)  # the watcher reads EOF and ends
@@ -90,4 +121,4 @@ class InterruptWatcher:
         self._fd = None
 
 
-__all__ = ["InterruptWatcher"]
+__all__ = ["InterruptWatcher", "Terminated", "stopped", "STOPS"]

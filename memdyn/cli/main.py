@@ -6,7 +6,10 @@ computes takes ``--json`` and then prints exactly one JSON object on stdout.
 
 Exit statuses: 0 an answer; 2 bad input (one line naming the flag, nothing written);
 3 a result that is not an answer (a status other than ``ok``: the result is still printed, and its
-advice goes to stderr); 1 an internal error (a bug); 130 interrupted (Ctrl-C); 141 a closed pipe.
+advice goes to stderr); 74 a file system error (a full disk: what was written before stays
+intact); 1 an internal error (a bug); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM),
+129 hung up (SIGHUP), each after one line, with partial output removed and finished work kept; 141 a
+closed pipe.
 
 Unlike the library, the command line configures its own process: float64 on, JAX's persistent
 compilation cache pointed at memdyn's (unless ``--no-cache``), matplotlib's Agg backend.
@@ -24,11 +27,14 @@ from ..errors import InputError, MemdynError
 from .base import Command, Parser
 from .fits import Approx, Derive
 from .flows import Flow, Loss, Sharp, Sweep
-from .interrupt import InterruptWatcher
+from .interrupt import STOPS, InterruptWatcher, stopped
 from .studies import Bench, Cache, Infer, Reproduce, Train
 
 NOT_ANSWERED = 3
 """Exit status of a run whose result is not an answer (a status other than ``ok``)."""
+
+IO_ERROR = 74
+"""Exit status of a run stopped by the file system (a full disk, an unwritable folder): sysexits' EX_IOERR."""
 
 COMMANDS: tuple[Command, ...] = (
     Loss(),
@@ -128,11 +134,21 @@ def main(argv=None) -> int:
         remove_partial()
         print(f"memdyn {command.name}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except OSError as err:  # the machine's, not the input's: a full disk, an unwritable or vanished folder
+        remove_partial()
+        where = f" ({err.filename})" if err.filename else ""
+        print(
+            f"memdyn {command.name}: error: cannot write{where}: {err.strerror or err}; files already there "
+            "are left as they were",
+            file=sys.stderr,
+        )
+        return IO_ERROR
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP raised as Terminated
         watcher.handled = True
         remove_partial()
-        print(f"memdyn {command.name}: interrupted", file=sys.stderr)
-        return 130
+        status, word = stopped(err)
+        print(f"memdyn {command.name}: {word}", file=sys.stderr)
+        return status
     except Exception as err:  # a bug, not bad input: still one line, unless asked for the traceback
         remove_partial()
         if os.environ.get("MEMDYN_DEBUG"):
@@ -170,10 +186,10 @@ def console() -> None:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         sys.exit(141)
-    if code == 130:  # stdout is flushed above
+    if code in {128 + int(s) for s in STOPS}:  # interrupted or terminated; stdout is flushed above
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(code)
     sys.exit(code)
 
 
-__all__ = ["main", "console", "build_parser", "COMMANDS", "NOT_ANSWERED"]
+__all__ = ["main", "console", "build_parser", "COMMANDS", "NOT_ANSWERED", "IO_ERROR"]

@@ -52,7 +52,7 @@ def time_limit(budget: Budget):
 
     running = [True]
 
-    def again():
+    def again(_lost):
         if running[0]:
             signal.setitimer(signal.ITIMER_REAL, REPEAT)
 

@@ -278,6 +278,8 @@ class Target:
                 rule = adapted_rule(fq)
             except Unresolved as err:
                 raise InputError("rho", str(err)) from None
+            except FloatingPointError as err:
+                raise InputError("rho", f"{err}: memdyn integrates kernels that are finite for t > 0") from None
             qt = np.broadcast_to(rule.t, (len(checked), rule.t.size))
             qc = np.stack([rule.weights * f(rule.t) for f in fq])
         else:

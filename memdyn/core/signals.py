@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
-def redeliver_lost(exc_type: type[BaseException], redeliver: Callable[[], None]) -> Iterator[None]:
-    """Within the block, an ``exc_type`` lost in a finaliser or gc callback calls ``redeliver()``."""
+def redeliver_lost(exc_type: type[BaseException], redeliver: Callable[[BaseException], None]) -> Iterator[None]:
+    """Within the block, an ``exc_type`` lost in a finaliser or gc callback calls ``redeliver(exc)``."""
     previous = sys.unraisablehook
 
     def hook(report):
         if report.exc_type is not None and issubclass(report.exc_type, exc_type):
-            redeliver()
+            redeliver(report.exc_value)
         else:
             previous(report)
 

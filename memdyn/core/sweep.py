@@ -11,7 +11,10 @@ import hashlib
 import itertools
 import json
 import os
+import re
+import sys
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING
 import jax
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, MemdynError
 from .data import KernelData
 from .files import replace_atomically, write_atomically
 from .fits import bound_ratio, fit_log_linear, memory_of
@@ -227,6 +230,11 @@ class ChunkStore:
     Reopening the folder with the same description resumes (finished chunks are read back, not
     solved); a different description is refused, so results of two sweeps never mix. A run killed
     mid-chunk loses that chunk only: its temporary file is never renamed.
+
+    Each chunk carries the sweep's key, its own index and a SHA-256 of its arrays, so a chunk file
+    that is truncated, corrupt, or belongs to another sweep or place is not trusted: :meth:`finished`
+    leaves it out (it is solved again and replaced) and says so in one line on stderr, as it does for
+    files whose names look like chunks but are not this store's.
     """
 
     def __init__(self, folder, description: dict):
@@ -254,7 +262,13 @@ class ChunkStore:
         else:
             if self.folder.exists() and not self.folder.is_dir():
                 raise InputError("out", f"{self.folder} exists and is not a folder")
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # a link to a folder is followed; a link to nothing is refused, not created through
+            if self.folder.is_symlink() and not self.folder.exists():
+                raise InputError("out", f"{self.folder} is a link to {os.readlink(self.folder)}, which does not exist")
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise InputError("out", f"cannot create {self.folder}: {err.strerror or err}") from None
             # the processes of a distributed sweep all write the (same) manifest, each from its own temporary file
             text = json.dumps({"key": self.key, "description": description}, indent=1)
             replace_atomically(manifest, lambda tmp: tmp.write_text(text))
@@ -263,16 +277,59 @@ class ChunkStore:
         return self.folder / f"chunk-{k:06d}.npz"
 
     def done(self) -> list[int]:
-        return sorted(int(p.stem.split("-")[1]) for p in self.folder.glob("chunk-*.npz"))
+        """Indices of the files named like this store's chunks (not yet checked: see :meth:`finished`)."""
+        return sorted(int(m.group(1)) for p in self.folder.iterdir() if (m := _CHUNK.fullmatch(p.name)))
 
-    def load(self, k: int) -> dict:
-        with np.load(self.path(k)) as f:
-            return {name: f[name] for name in f.files}
+    def finished(self) -> dict[int, dict]:
+        """Every chunk that reads back whole and is this sweep's, by index; the rest are named once."""
+        good, bad = {}, []
+        for p in sorted(self.folder.glob("chunk-*.npz")):
+            m = _CHUNK.fullmatch(p.name)
+            out = self.load(int(m.group(1))) if m else None
+            if out is None:
+                bad.append(p.name)
+            else:
+                good[int(m.group(1))] = out
+        if bad:
+            names = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+            print(
+                f"memdyn: warning: {self.folder}: {len(bad)} chunk file(s) truncated, corrupt or not this sweep's "
+                f"({names}): solving those chunks again",
+                file=sys.stderr,
+            )
+        return good
+
+    def load(self, k: int) -> dict | None:
+        """Chunk ``k``'s arrays, or None when the file is missing, unreadable or not this sweep's chunk ``k``."""
+        try:
+            with np.load(self.path(k), allow_pickle=False) as f:
+                arrays = {name: f[name] for name in f.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
+            return None
+        stamp = arrays.pop("_chunk", None)
+        if stamp is None or stamp.shape != (3,):
+            return None
+        if [str(x) for x in stamp] != [self.key, str(k), _digest_arrays(arrays)]:
+            return None
+        return arrays
 
     def save(self, k: int, out: dict) -> None:
-        replace_atomically(
-            self.path(k), lambda tmp: np.savez(tmp, **{name: np.asarray(v) for name, v in out.items()}), suffix=".npz"
-        )
+        arrays = {name: np.asarray(v) for name, v in out.items()}
+        stamp = np.array([self.key, str(k), _digest_arrays(arrays)])
+        replace_atomically(self.path(k), lambda tmp: np.savez(tmp, _chunk=stamp, **arrays), suffix=".npz")
+
+
+_CHUNK = re.compile(r"chunk-(\d{6})\.npz")
+
+
+def _digest_arrays(arrays: dict) -> str:
+    """A SHA-256 of named arrays: names, dtypes, shapes and bytes."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def bucket(n: int) -> int:
@@ -415,7 +472,8 @@ def run_sweep(
             },
         )
     chunks = range(0, n, step)
-    done = set(store.done()) if store else set()
+    finished = {k: v for k, v in store.finished().items() if k < len(chunks)} if store else {}
+    done = set(finished)
     if on_resume and done:
         on_resume(len(done), len(chunks))
     d0, th0, _ = piece(0)
@@ -440,7 +498,7 @@ def run_sweep(
     for k, lo in enumerate(chunks):
         if k in done or k % processes != me:  # done already, or another process's chunk (read below)
             if k in done:
-                outs[k] = store.load(k)
+                outs[k] = finished[k]
             if progress:
                 progress(min(step, n - lo))
             continue
@@ -461,7 +519,10 @@ def run_sweep(
             time.sleep(0.05)
         for k in range(len(chunks)):
             if k not in outs:
-                outs[k] = store.load(k)
+                chunk = store.load(k)
+                if chunk is None:
+                    raise MemdynError(f"{store.path(k)}, written by another process, cannot be read back")
+                outs[k] = chunk
     outs = [outs[k] for k in range(len(chunks))]
     run_s = time.perf_counter() - start
     out = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *outs)

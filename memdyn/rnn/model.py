@@ -157,7 +157,7 @@ def forward(spec: RNNSpec, params: dict, x: jax.Array) -> jax.Array:
 
     A linear network's output is the convolution ``dt sum_k khat_(K-1-k) x_k`` with its impulse response
     (h_(k+1) = A h_k + dt U x_k, A = I + dt W, so h_K = dt sum_k A^(K-1-k) U x_k): K steps of one
-    vector instead of K steps of the whole batch (10x faster for Fig. 4's 128 samples). A tanh network
+    vector instead of K steps of the whole batch. A tanh network
     runs the recurrence.
     """
     if spec.activation == "linear":

@@ -165,3 +165,103 @@ def test_a_parameter_swept_twice_is_refused(capsys):
     )
     err = capsys.readouterr().err
     assert "swept twice" in err and err.count("\n") == 1
+
+
+def test_a_truncated_chunk_and_a_foreign_file_are_solved_again_with_one_warning(tmp_path, capsys):
+    """The faults a cluster job's folder meets: a chunk cut short (a full disk, a copy interrupted) and a
+    foreign file named like a chunk. The rerun exits 0, says so in one line, and equals an uninterrupted run."""
+    argv = [
+        "sweep",
+        "--rho",
+        BUMP,
+        "--sweep",
+        "mu=6,7,8,9",
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--chunk",
+        "1",
+        "--json",
+    ]
+    assert main([*argv, "--out", str(tmp_path / "whole")]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    run = tmp_path / "run"
+    assert main([*argv, "--out", str(run)]) == 0
+    capsys.readouterr()
+    chunk = run / "chunk-000001.npz"
+    chunk.write_bytes(chunk.read_bytes()[:100])  # truncated
+    (run / "chunk-abc002.npz").write_bytes(b"not a chunk")  # foreign, named like one
+    (run / "chunk-000002.npz").write_bytes((tmp_path / "whole" / "chunk-000003.npz").read_bytes())  # another place's
+    assert main([*argv, "--out", str(run)]) == 0
+    out, err = capsys.readouterr()
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "3 chunk file(s)" in warnings[0] and "solving those chunks again" in warnings[0]
+    again = json.loads(out)
+    for key in ("tau_param", "tau_loss", "steps", "status", "loss_final"):
+        assert again[key] == whole[key], key
+    assert ChunkStore(run, json.loads((run / "sweep.json").read_text())["description"]).load(1) is not None
+
+
+def test_a_chunk_of_another_sweep_is_not_trusted(tmp_path):
+    first, second = ChunkStore(tmp_path / "a", {"x": 1}), ChunkStore(tmp_path / "b", {"x": 2})
+    first.save(0, {"tau": np.arange(3.0)})
+    assert first.load(0) is not None and np.array_equal(first.load(0)["tau"], np.arange(3.0))
+    (tmp_path / "b" / "chunk-000000.npz").write_bytes((tmp_path / "a" / "chunk-000000.npz").read_bytes())
+    assert second.load(0) is None and second.finished() == {}
+
+
+def test_a_linked_out_folder_is_followed_and_a_dangling_link_refused(tmp_path, capsys):
+    argv = ["sweep", "--rho", BUMP, "--sweep", "mu=6,7", "--a0", "1,0", "--w0", "1,0.5", "--delta", "0.01"]
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert main([*argv, "--out", str(tmp_path / "link")]) == 0
+    assert {"results.json", "results.csv", "sweep.json"} <= {p.name for p in (tmp_path / "real").iterdir()}
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "dangling")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("memdyn sweep: error: --out: ") and "does not exist" in err[0]
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_full_disk_mid_sweep_is_one_line_and_keeps_what_was_written(tmp_path, capsys, monkeypatch):
+    """ENOSPC while a chunk is written: exit 74 with one line, the chunks written before intact (a rerun
+    resumes from them), no temporary file left."""
+    import errno
+
+    argv = [
+        "sweep",
+        "--rho",
+        BUMP,
+        "--sweep",
+        "mu=6,7,8",
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--chunk",
+        "1",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    real, calls = np.savez, []
+
+    def full(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(np, "savez", full)
+    assert main(argv) == 74
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write" in err[0] and "No space left on device" in err[0], err
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["chunk-000000.npz", "sweep.json"]
+    monkeypatch.setattr(np, "savez", real)
+    assert main(argv) == 0
+    assert "1 of 3 chunks already done" in capsys.readouterr().err

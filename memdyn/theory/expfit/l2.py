@@ -118,8 +118,8 @@ def fit_l2(kernel: PreciseKernel, m: int, *, previous: NormFit | None = None, mi
         starts = _candidates(np.asarray(previous.w), lo)
     starts = [np.maximum(s, lo) for s in starts if len(set(np.maximum(s, lo))) == m]
 
-    # Newton from the start with the lowest J (running all three costs 3x and, measured on (1+t)^-1.5
-    # to width 24, never ended lower)
+    # Newton from the start with the lowest J only: running all three triples the cost, and on
+    # (1+t)^-1.5 the other starts never ended lower
     def start_value(s):
         try:
             return float(_l2(kernel, s, order=0)[0])
