@@ -25,7 +25,7 @@ from memdyn.cli import main
 from memdyn.core.formula import parse_kernel
 from memdyn.errors import InputError
 
-from .conftest import BUMP
+from .conftest import BUMP, HYPOTHESIS_SCALE
 
 
 def run(capsys, *argv):
@@ -202,7 +202,9 @@ def test_unwritable_output_folders_are_refused_before_computing(capsys, tmp_path
 def test_library_errors_reach_the_cli_as_one_line(capsys, argv, fragment):
     code, out, err, _ = run(capsys, *argv)
     assert "Traceback" not in err
-    if fragment is not None:
+    if fragment is None:  # not an error: the reparameterised flow answers within --t1 10
+        assert code == 0 and err == "" and "status       = ok" in out, err
+    else:
         assert code == 2 and err.count("\n") == 1 and fragment in err, err
 
 
@@ -241,7 +243,7 @@ _hostile = [
 ]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300 * HYPOTHESIS_SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(_trees(), st.text(max_size=200), st.sampled_from(_hostile)))
 def test_the_parser_never_fails_otherwise_nor_runs_code(formula):
     start = time.perf_counter()
@@ -256,7 +258,9 @@ def test_the_parser_never_fails_otherwise_nor_runs_code(formula):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=25 * HYPOTHESIS_SCALE,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(st.one_of(st.text(max_size=60), st.sampled_from(_hostile), _trees()))
 def test_the_cli_answers_any_string_in_one_line(capsys, formula):
