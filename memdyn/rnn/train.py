@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -427,7 +428,7 @@ class _Checkpoint:
                 leaves, tree = jax.tree_util.tree_flatten(like)
                 state = [jnp.asarray(f[f"leaf{i}"]) for i in range(len(leaves))]
                 return jax.tree_util.tree_unflatten(tree, state), f["losses"]
-        except (OSError, KeyError, ValueError):  # unreadable or cut short: start afresh
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # unreadable or cut short: start afresh
             return None
 
     def save(self, state, losses: np.ndarray) -> None:

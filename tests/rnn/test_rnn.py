@@ -334,3 +334,72 @@ def test_the_relu_orthogonal_start_is_the_follow_up_repositorys():
         rnn.RNNSpec(init="xavier")
     with pytest.raises(rnn_train.InputError, match="init.*diagonal"):
         rnn.RNNSpec(init="relu-orthogonal", recurrence="diagonal")
+
+
+def test_a_full_disk_keeps_the_last_checkpoint_and_a_truncated_one_starts_afresh(tmp_path, monkeypatch):
+    """ENOSPC while a checkpoint is written: the previous checkpoint stays whole (the write goes to a
+    temporary file first) and the error is the file system's; a checkpoint cut short is not resumed."""
+    import errno
+
+    spec = rnn.RNNSpec(width=2, dt=0.1, horizon=1.6)
+    grid = rnn.rho_grid("exp(-t)", None, spec)
+    cfg = rnn_train.TrainConfig(optimizer="gd", lr=1e-2, epochs=30, samples=8, chunk=10)
+    ckpt = tmp_path / "run.ckpt.npz"
+    real, calls = np.savez, []
+
+    def full(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(np, "savez", full)
+    with pytest.raises(OSError, match="No space left"):
+        rnn_train.train(spec, grid, cfg, checkpoint=ckpt)
+    monkeypatch.setattr(np, "savez", real)
+    with np.load(ckpt) as saved:  # the first chunk's checkpoint, whole
+        assert saved["losses"].shape == (10, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt.npz"]
+    ckpt.write_bytes(ckpt.read_bytes()[:200])
+    moved = []
+    again = rnn_train.train(spec, grid, cfg, progress=moved.append, checkpoint=ckpt)
+    assert moved == [10, 10, 10]  # started afresh
+    np.testing.assert_array_equal(again.loss, rnn_train.train(spec, grid, cfg).loss)
+
+
+def test_a_full_disk_while_the_table_is_written_leaves_no_half_table(tmp_path, monkeypatch, capsys):
+    """ENOSPC while results.csv is written: exit 74 in one line, neither results.json nor results.csv appears
+    (both or neither), the chunks stay for the rerun."""
+    import errno
+    from pathlib import Path
+
+    from memdyn.cli import main
+
+    argv = [
+        "sweep",
+        "--rho",
+        "exp(-t) + 0.5*exp(-(t - mu)**2/2)",
+        "--sweep",
+        "mu=6,7",
+        "--a0",
+        "1,0",
+        "--w0",
+        "1,0.5",
+        "--delta",
+        "0.01",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    real = Path.write_text
+
+    def full(self, text, *args, **kwargs):
+        if self.name == "results.csv":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main(argv) == 74
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0]
+    names = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert "results.json" not in names and "results.csv" not in names and "chunk-000000.npz" in names
