@@ -10,7 +10,7 @@ import numpy as np
 
 from ..theory.expfit import PreciseKernel, fit_l2
 
-CURSE_EXPONENTIAL = "mp_exp(-t)/(1+t)"
+CURSE_EXPONENTIAL = "exp(-t)/(1+t)"
 """The exponentially decaying kernel set beside the power laws in ``curse_table`` (completely
 monotone like them, its rates all >= 1: an oscillating one drives real-rate fits into confluent
 t^k e^{-wt} terms whose amplitudes outgrow any fixed precision)."""
@@ -34,7 +34,7 @@ def curse_table(omegas, epsilons, *, m_max: int, min_rate: float = 0.5, progress
     """The curse of memory in approximation (JMLR section 4.3), measured with best L2 fits: for
     rho = (1+t)^-(1+omega) and the exponentially decaying ``CURSE_EXPONENTIAL``, the smallest width
     m(eps) whose best L2 fit reaches eps with free rates and with rates >= ``min_rate`` (Thm 11's
-    bounded spectrum), beside omega eps^(-1/omega) (the paper's rate) and the mp_exp(-c sqrt(m)) law
+    bounded spectrum), beside omega eps^(-1/omega) (the paper's rate) and the exp(-c sqrt(m)) law
     fitted to the free fits from width 4 (or the last three) (Braess-Hackbusch's rate for completely monotone kernels)."""
     from ..core.pipeline import target as make_target
 

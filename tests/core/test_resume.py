@@ -134,7 +134,7 @@ def test_a_grid_equals_its_slices():
     rho = "exp(-t) + c*exp(-(t-mu)^2/2)"
     tg = memdyn.target(rho, {"mu": [6.0, 7.0], "c": [0.3, 0.5]})
     grid = run_sweep(tg, {}, "mu", [6.0, 7.0], START, delta=0.01, t1=1e12, grid=[("c", [0.3, 0.5])])
-    assert grid.values == [6.0, 6.0, 7.0, 7.0] and grid.axes == {"c": [0.3, 0.5, 0.3, 0.5]}
+    assert grid.values.tolist() == [6.0, 6.0, 7.0, 7.0] and grid.axes == {"c": [0.3, 0.5, 0.3, 0.5]}
     assert grid.fits() == {"tau_param": None, "tau_loss": None}
     for c in (0.3, 0.5):
         one = run_sweep(tg, {"c": c}, "mu", [6.0, 7.0], START, delta=0.01, t1=1e12)

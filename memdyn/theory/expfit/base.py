@@ -19,10 +19,10 @@ PRECISION = 256
 MAX_WIDTH = 40
 NORMS = ("l2", "l1", "sup")
 STEP = 0.125
-"""Trapezoidal step in u = ln t: the error decays like mp_exp(-pi^2/STEP) ~ 5e-35 (integrands analytic
+"""Trapezoidal step in u = ln t: the error decays like exp(-pi^2/STEP) ~ 5e-35 (integrands analytic
 in the strip |Im u| < pi/2)."""
 QUADRATURE_ERROR = 1e-33
-"""Relative error of the Laplace transforms b_i from the nodes (mp_exp(-pi^2/STEP) and the cut at U_LOW)."""
+"""Relative error of the Laplace transforms b_i from the nodes (exp(-pi^2/STEP) and the cut at U_LOW)."""
 U_LOW = -70.0
 """Lowest node, t = e^-70: the part of the integrals below it is ~ rho(0) e^-70 ~ 4e-31."""
 MIN_RATE = 1e-14
