@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from typing import Any
 
 from ..core.signals import redeliver_lost
 
@@ -55,7 +56,7 @@ class InterruptWatcher:
 
         self.handled = False
         self._fd = None
-        self._handlers: dict[int, object] = {}
+        self._handlers: dict[int, Any] = {}
         if threading.current_thread() is not threading.main_thread():
             return
 

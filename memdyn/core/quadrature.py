@@ -125,13 +125,13 @@ def adapted_rule(
         forced += float(np.sum(error[done & ~resolved]))
         accepted.append(np.stack([a[done], b[done]], axis=1))
         a, b = np.concatenate([a[~done], mid[~done]]), np.concatenate([mid[~done], b[~done]])
-    accepted = np.concatenate(accepted)
-    accepted = accepted[np.argsort(accepted[:, 0])]
-    half = 0.5 * (accepted[:, 1] - accepted[:, 0])[:, None]
-    u = (half * _NODES + 0.5 * (accepted[:, 0] + accepted[:, 1])[:, None]).ravel()
+    panels = np.concatenate(accepted)
+    panels = panels[np.argsort(panels[:, 0])]
+    half = 0.5 * (panels[:, 1] - panels[:, 0])[:, None]
+    u = (half * _NODES + 0.5 * (panels[:, 0] + panels[:, 1])[:, None]).ravel()
     weights = (half * _WEIGHTS).ravel() * np.exp(u)  # dt = e^u du
     if forced > FORCED_ERROR * scale:
-        where = float(np.expm1(accepted[np.argmax(accepted[:, 1] - accepted[:, 0] < 1e-7), 0]))
+        where = float(np.expm1(panels[int(np.argmax(panels[:, 1] - panels[:, 0] < 1e-7)), 0]))
         raise Unresolved(
             f"rho oscillates without limit near t = {where:.3g}: panels too narrow to split further leave an "
             f"error of {forced / scale:.1e} of its integral, above {FORCED_ERROR:g}"

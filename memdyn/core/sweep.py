@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
@@ -285,11 +285,11 @@ class ChunkStore:
         good, bad = {}, []
         for p in sorted(self.folder.glob("chunk-*.npz")):
             m = _CHUNK.fullmatch(p.name)
-            out = self.load(int(m.group(1))) if m else None
-            if out is None:
+            arrays = self.load(int(m.group(1))) if m is not None else None
+            if m is None or arrays is None:
                 bad.append(p.name)
             else:
-                good[int(m.group(1))] = out
+                good[int(m.group(1))] = arrays
         if bad:
             names = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
             print(
@@ -315,8 +315,8 @@ class ChunkStore:
 
     def save(self, k: int, out: dict) -> None:
         arrays = {name: np.asarray(v) for name, v in out.items()}
-        stamp = np.array([self.key, str(k), _digest_arrays(arrays)])
-        replace_atomically(self.path(k), lambda tmp: np.savez(tmp, _chunk=stamp, **arrays), suffix=".npz")
+        payload: dict[str, Any] = {"_chunk": np.array([self.key, str(k), _digest_arrays(arrays)]), **arrays}
+        replace_atomically(self.path(k), lambda tmp: np.savez(tmp, **payload), suffix=".npz")
 
 
 _CHUNK = re.compile(r"chunk-(\d{6})\.npz")
@@ -519,10 +519,10 @@ def run_sweep(
             time.sleep(0.05)
         for k in range(len(chunks)):
             if k not in outs:
-                chunk = store.load(k)
-                if chunk is None:
+                gathered = store.load(k)
+                if gathered is None:
                     raise MemdynError(f"{store.path(k)}, written by another process, cannot be read back")
-                outs[k] = chunk
+                outs[k] = gathered
     outs = [outs[k] for k in range(len(chunks))]
     run_s = time.perf_counter() - start
     out = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *outs)

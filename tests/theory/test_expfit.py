@@ -191,7 +191,7 @@ def test_sup_fits_match_the_published_tables(inverse_sup):
 
 @pytest.mark.slow  # widths 1..40 (about 5 minutes)
 def test_sup_fits_to_width_40_match_the_published_tables():
-    """Issue 15's acceptance (widths 5-20 within 2%) and beyond: every width to 40 converges, alternates
+    """Widths 5-20 within 2% of the published tables, and beyond: every width to 40 converges, alternates
     2m+1 times and rounds to the published four digits."""
     fits = ef.best_fits(kernel("1/(1+t)"), range(1, ef.MAX_WIDTH + 1), "sup")
     prev = math.inf
