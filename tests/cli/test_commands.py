@@ -172,18 +172,7 @@ def _readme_quotes_this_run(r):
 
     readme = site_text()
     text = lambda f: f"{f['slope']:.3f} ± {f['slope_stderr']:.3f}"  # noqa: E731
-    for sweep in r["sweeps"]["sweeps"]:
-        f = sweep["fit"]
-        row = " | ".join(
-            [f"{sweep['w_min'][0]:g}"]
-            + [text(f[k][form]) for form in ("plain", "omega2") for k in ("tau_param", "tau_loss")]
-        )
-        assert f"| {row} |" in readme, row
-    first = r["sweeps"]["sweeps"][0]
-    assert (
-        f"count grows {first['steps'][-1] / first['steps'][0]:.1f}x while the plateau (τ′₀, 1/ω = 6 to 16) grows "
-        f"{first['tau_loss'][-1] / first['tau_loss'][0]:.0f}x."
-    ) in readme
+    _theorem_20_quotes_are(r["sweeps"], readme)
     fig3 = {run["w_min"]: run for run in r["fig3"]["runs"]}
     assert f"is {text(fig3[0.9]['fit_tau_loss_omega2'])}, the paper's" in readme
     spectra = r["timescales"]["spectra"]["m=2"]
@@ -234,6 +223,40 @@ def _readme_quotes_this_run(r):
     spread = tr["bridge"]["samples"]
     for n in ("128", "1024", "4096"):
         assert f"{spread[n]['mean']:.2f} ± {spread[n]['std']:.2f} at" in flat, n
+
+
+def _theorem_20_quotes_are(sweeps: dict, readme: str):
+    """The site's Theorem-20 table (docs/paper.md section 1) and its step-count sentence are these sweeps'."""
+    text = lambda f: f"{f['slope']:.3f} ± {f['slope_stderr']:.3f}"  # noqa: E731
+    for sweep in sweeps["sweeps"]:
+        f = sweep["fit"]
+        row = " | ".join(
+            [f"{sweep['w_min'][0]:g}"]
+            + [text(f[k][form]) for form in ("plain", "omega2") for k in ("tau_param", "tau_loss")]
+        )
+        assert f"| {row} |" in readme, row
+    first = sweeps["sweeps"][0]
+    assert (
+        f"count grows {first['steps'][-1] / first['steps'][0]:.1f}x while the plateau (τ′₀, 1/ω = 6 to 16) grows "
+        f"{first['tau_loss'][-1] / first['tau_loss'][0]:.0f}x."
+    ) in readme
+
+
+def test_the_theorem_20_table_is_what_the_quick_profiles_sweeps_give():
+    """The default run's version of the slow reproduce test's headline: section 1 of ``reproduce --quick``
+    (two sweeps of six memories, about 15 s cold) computed afresh; every slope is at or above w_min (Theorem
+    20's lower bound, up to twice the fit's standard error) and the site quotes these slopes to the digit."""
+    from memdyn.core.solvers import SolverConfig
+    from memdyn.studies.reproduce import sweeps
+    from memdyn.studies.reproduce.profile import PROFILES
+
+    res = json.loads(json.dumps(sweeps.compute(PROFILES["quick"], SolverConfig(), lambda message: None)))
+    for sweep in res["sweeps"]:
+        assert all(s == "ok" for s in sweep["status"])
+        for key in ("tau_param", "tau_loss"):
+            fit = sweep["fit"][key]["plain"]
+            assert fit["slope"] + 2 * fit["slope_stderr"] >= sweep["w_min"][0]
+    _theorem_20_quotes_are(res, site_text())
 
 
 def test_sweep_ranges_expand_with_the_stop_included():

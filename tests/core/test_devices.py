@@ -37,6 +37,30 @@ def cache(tmp_path_factory):
     return str(tmp_path_factory.mktemp("cache"))
 
 
+def test_two_forced_devices_give_the_one_device_hitting_times_on_a_tiny_grid():
+    """The default run's version of the test below: one process with two forced CPU devices, four memories
+    in chunks of two, solved on one device and split over both; every hitting time, step count and status
+    is the same to the last bit."""
+    probe = (
+        "import json, memdyn\n"
+        "memdyn.use_compilation_cache()\n"
+        "kw = dict(a0=[1.0, 0.0], w0=[1.0, 0.5], delta=0.01, chunk=2)\n"
+        f"runs = {{d: memdyn.sweep({BUMP!r}, 'mu', [6.0, 7.0, 8.0, 9.0], devices=d, **kw) for d in (1, 'all')}}\n"
+        "print(json.dumps({str(d): dict(devices=r.devices, tau_param=r.tau_param.tolist(), "
+        "tau_loss=r.tau_loss.tolist(), steps=r.steps.tolist(), status=[str(s) for s in r.status]) "
+        "for d, r in runs.items()}))"
+    )
+    # the suite's own caches: the derivation and the one-device solve are usually there already
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout.strip().splitlines()[-1])
+    assert runs["1"]["devices"] == 1 and runs["all"]["devices"] == 2
+    assert runs["1"]["status"] == ["ok"] * 4
+    for key in ("tau_param", "tau_loss", "steps", "status"):
+        assert runs["all"][key] == runs["1"][key], key
+
+
 @pytest.mark.slow  # three processes, each loading the solve: about a minute on 2 cores
 def test_two_forced_devices_give_the_one_device_hitting_times(cache):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "MEMDYN_CACHE_DIR": cache}
