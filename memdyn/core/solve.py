@@ -44,8 +44,9 @@ import jax
 import jax.numpy as jnp
 import optimistix as optx
 
+from . import rosenbrock
 from .jaxsetup import require_x64
-from .loss import flow_field, gradient, loss
+from .loss import flow_field, gradient, hessian, loss
 from .lowering import KernelData, Target
 from .solvers import SOLVERS, SolverConfig
 from .status import Status
@@ -54,19 +55,32 @@ from .status import Status
 def make_solver(config):
     """The Diffrax solver of ``config.solver`` (``memdyn.core.solvers.SOLVERS``)."""
     spec = SOLVERS[config.solver]
-    cls = getattr(diffrax, spec.diffrax_class)
+    cls = getattr(rosenbrock if spec.jacobian else diffrax, spec.diffrax_class)
     if spec.implicit:
         return cls(root_finder=diffrax.with_stepsize_controller_tols(optx.Newton)())
     return cls()
 
 
-def terms(config, field: Callable):
-    """The ODE term(s) of ``field`` for ``config.solver``."""
-    if SOLVERS[config.solver].split:
+def terms(config, field: Callable, jacobian: Callable | None = None):
+    """The ODE term(s) of ``field`` for ``config.solver``; ``jacobian(t, y, args)`` is d field/dy, given to
+    the solvers that use it (the others never evaluate it)."""
+    spec = SOLVERS[config.solver]
+    if spec.split:
         # All of the gradient flow is stiff: treat it implicitly, with a zero explicit part.
         zero = diffrax.ODETerm(lambda t, y, args: jnp.zeros_like(y))
         return diffrax.MultiTerm(zero, diffrax.ODETerm(field))
+    if spec.jacobian and jacobian is not None:
+        return rosenbrock.JacobianTerm(field, jacobian)
     return diffrax.ODETerm(field)
+
+
+def flow_jacobian(target: Target) -> Callable:
+    """d(-grad J)/d theta = -Hess J, from the derived templates, in Diffrax's signature."""
+
+    def jac(tau, theta, data):
+        return -hessian(target, data, theta)
+
+    return jac
 
 
 def controller(config, dtmax=None, rtol=None, atol=None):
@@ -153,6 +167,21 @@ def _heavy_ball(target: Target):
     return field
 
 
+def _heavy_ball_jacobian(target: Target):
+    """The heavy-ball system's Jacobian [[0, I], [-Hess J, -friction I]]."""
+
+    def jac(tau, y, args):
+        data, friction = args
+        theta = y[: y.shape[0] // 2]
+        n = theta.shape[0]
+        eye = jnp.eye(n, dtype=y.dtype)
+        top = jnp.concatenate([jnp.zeros((n, n), y.dtype), eye], axis=1)
+        bottom = jnp.concatenate([-hessian(target, data, theta), -friction * eye], axis=1)
+        return jnp.concatenate([top, bottom], axis=0)
+
+    return jac
+
+
 RESTART_AFTER = 1e4
 """Local time before which the clock is never restarted."""
 RESTART_RATIO = 1e8
@@ -171,7 +200,7 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
     """
     require_x64()
     field_fn = _heavy_ball(target) if heavy_ball else flow_field(target)
-    terms_ = terms(config, field_fn)
+    terms_ = terms(config, field_fn, _heavy_ball_jacobian(target) if heavy_ball else flow_jacobian(target))
     solver = make_solver(config)
 
     def theta_of(y):
@@ -307,7 +336,7 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
 def make_trajectory(target: Target, config: SolverConfig) -> Callable:
     """A jittable ``(data, theta0, ts) -> (theta(ts), J(ts), |grad J|(ts), ok)`` (no events)."""
     field_fn = flow_field(target)
-    terms_ = terms(config, field_fn)
+    terms_ = terms(config, field_fn, flow_jacobian(target))
     solver = make_solver(config)
 
     def run(data, theta0, ts):

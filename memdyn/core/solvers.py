@@ -16,16 +16,20 @@ class SolverSpec:
     """How to build one solver.
 
     Attributes:
-        diffrax_class: the class name in ``diffrax``.
+        diffrax_class: the class name in ``diffrax``, or with ``jacobian`` in
+            ``memdyn.core.rosenbrock`` (a Diffrax solver written here).
         implicit: built with a full Newton root finder (the default chord iteration stalls on starts
             where neurons coincide).
         split: an IMEX method: the flow goes in the implicit term, beside a zero explicit term
             (all of the gradient flow is stiff).
+        jacobian: a linearly implicit method given the flow's derived Jacobian (minus the Hessian
+            of the loss) with its vector field.
     """
 
     diffrax_class: str
     implicit: bool
     split: bool = False
+    jacobian: bool = False
 
 
 SOLVERS: dict[str, SolverSpec] = {
@@ -34,6 +38,7 @@ SOLVERS: dict[str, SolverSpec] = {
     "kencarp4": SolverSpec("KenCarp4", implicit=True, split=True),
     "kencarp5": SolverSpec("KenCarp5", implicit=True, split=True),
     "tsit5": SolverSpec("Tsit5", implicit=False),
+    "rodas4": SolverSpec("Rodas4", implicit=False, jacobian=True),
 }
 """Solver name -> how to build it; the first is the default."""
 
