@@ -73,6 +73,7 @@ def test_fig4_paper_size_runs_one_pair_and_leaves_no_checkpoint(tmp_path):
     assert exit_.value.code == 2
 
 
+@pytest.mark.slow  # compiles the m = 10 solve (12 s on 2 cores)
 def test_bench_gpu_throughput_records_a_finished_and_an_unfinished_size(tmp_path):
     out = tmp_path / "t.json"
     _load("bench_gpu_throughput").main(["--size", "2:8", "--limit", "120", "--out", str(out)])

@@ -30,7 +30,6 @@ from typing import ClassVar
 import diffrax
 import jax
 import jax.numpy as jnp
-from diffrax._local_interpolation import AbstractLocalInterpolation
 
 # RODAS4 (Hairer & Wanner, rodas.f): a_ij, C_ij, c_i, d_i (gamma_i = d_i), the dense-output weights
 GAMMA = 0.25
@@ -61,11 +60,12 @@ class JacobianTerm(diffrax.ODETerm):
     jacobian: Callable
 
 
-class RodasInterpolation(AbstractLocalInterpolation):
+class RodasInterpolation(diffrax.AbstractLocalInterpolation):
     """RODAS4's dense output over one step: y(s) = (1 - s) y0 + s (y1 + (1 - s)(k1 + s k2)), s in [0, 1]."""
 
-    t0: jax.Array
-    t1: jax.Array
+    # t0 and t1 are AbstractVars of AbstractPath, which mypy reads as ClassVars
+    t0: jax.Array  # type: ignore[misc]
+    t1: jax.Array  # type: ignore[misc]
     y0: jax.Array
     y1: jax.Array
     k1: jax.Array

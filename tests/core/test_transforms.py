@@ -45,7 +45,8 @@ FAMILIES = [
     ("power-law-sym", "(1 + t/s)^(-p)", {"s": 2.0, "p": 1.5}, [0.005, 0.01], [1.0, 10.0, 100.0, 1000.0], False),
     ("power-law-3/2", "(1 + t)^(-1.5)", {}, [0.005, 0.01], [1.0, 10.0, 100.0, 1000.0], False),
     ("damped-osc", "exp(-a*t)*cos(b*t)", {"a": 0.5, "b": 3.0}, [], [5.0, 20.0], True),
-    ("airy", "airyai(2.25*(t - 3))", {}, [], [1.0, 3.0, 6.0], True),
+    # airy: the one quadrature-only family, 16 s of mpmath on 2 cores: with the slow tests
+    pytest.param("airy", "airyai(2.25*(t - 3))", {}, [], [1.0, 3.0, 6.0], True, marks=pytest.mark.slow, id="airy"),
     ("products", "t*exp(-t)*sin(2*t) + exp(-2*t)*(1 + t)^(-2)", {}, [], [5.0, 20.0], True),
 ]
 
@@ -66,7 +67,9 @@ def _breakpoints(breaks, w):
     return breaks
 
 
-@pytest.mark.parametrize("name, formula, params, extra, breaks, signed", FAMILIES, ids=[f[0] for f in FAMILIES])
+@pytest.mark.parametrize(
+    "name, formula, params, extra, breaks, signed", FAMILIES, ids=[getattr(f, "id", None) or f[0] for f in FAMILIES]
+)
 def test_transforms_match_mpmath(name, formula, params, extra, breaks, signed):
     tg = memdyn.target(formula, params)
     data = tg.data(params)
@@ -87,7 +90,8 @@ def test_transforms_match_mpmath(name, formula, params, extra, breaks, signed):
 
 
 def test_families_take_the_documented_path():
-    methods = {name: [tt.method for tt in memdyn.target(f, p).derivation.terms] for name, f, p, *_ in FAMILIES}
+    rows = [getattr(f, "values", f) for f in FAMILIES]  # a pytest.param's values
+    methods = {name: [tt.method for tt in memdyn.target(f, p).derivation.terms] for name, f, p, *_ in rows}
     assert set(methods["bump-omega-40"]) == {"closed form"}
     assert set(methods["power-law-3/2"]) == {"closed form"}
     assert set(methods["airy"]) == {"quadrature"}

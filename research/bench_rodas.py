@@ -1,0 +1,188 @@
+"""Rodas4 (the derived Jacobian, one LU per step) against Kvaerno5 and SciPy's LSODA, on the sweep a user
+outgrows SciPy at: 4,097 distinct memories, mu = 8..16 in steps of 1/512, from M* (neuron 1 = (1, 1),
+a null neuron at w = 0.5), delta = 0.01. Writes ``results/bench_rodas.json`` (docs/benchmarks.md quotes it;
+tests/test_quotes.py holds the quotes).
+
+* accuracy: the largest relative error of tau_loss (and tau_param) over 65 of the memories (every 64th)
+  against Kvaerno5 at rtol 1e-12, itself checked against Rodas4 at rtol 1e-12;
+* warm sweep: ``memdyn.sweep`` over all 4,097 memories, called a second time in the process (compiled),
+  end to end: data preparation included, and timed on its own beside it;
+* fresh process: ``memdyn sweep ... --json`` as a user runs it, with memdyn's caches warm (the median of
+  two runs after one that fills them), start-up, import, loading the compiled solve and data preparation
+  included;
+* SciPy LSODA on the same 65 memories one at a time, on the NumPy lowering of the same derivation with
+  the analytic Jacobian (what a user without JAX would run), stopped at the loss event.
+
+Usage: ``python research/bench_rodas.py`` (about 8 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+
+import memdyn  # noqa: E402
+from memdyn.studies.bench import machine  # noqa: E402
+from memdyn.studies.problems import DELTA, RHO, mstar_start  # noqa: E402
+from memdyn.studies.reference import scipy_hitting_times  # noqa: E402
+
+OUT = Path(__file__).parent / "results" / "bench_rodas.json"
+STEP = 1 / 512
+VALUES = 8.0 + STEP * np.arange(4097)
+SAMPLE = np.arange(0, 4097, 64)
+START = mstar_start([0.5])
+A0, W0 = list(START[:2]), list(START[2:])
+SOLVERS = ("kvaerno5", "rodas4")
+RTOLS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
+LSODA_RTOLS = (1e-6, 1e-8, 1e-10)
+ACCURACIES = (1e-6, 1e-8)
+
+
+def sweep(values, solver: str, rtol: float):
+    return memdyn.sweep(RHO, "mu", values, a0=A0, w0=W0, delta=DELTA, solver=solver, rtol=rtol, atol=rtol * 1e-2)
+
+
+def errors(res, ref) -> dict:
+    taus = {"tau_param": res.tau_param[SAMPLE], "tau_loss": res.tau_loss[SAMPLE]}
+    return {k: float(np.max(np.abs(taus[k] / ref[k] - 1))) for k in taus}
+
+
+def program(solver: str) -> dict:
+    """Size of the traced hitting-time program (StableHLO text, one trajectory) and the seconds to trace
+    and to compile it, in this process."""
+    import jax.numpy as jnp
+
+    from memdyn.core.solve import make_hitting_times
+    from memdyn.core.solvers import SolverConfig
+
+    tg = memdyn.target(RHO, {"mu": 12.0})
+    run = make_hitting_times(tg, SolverConfig(solver=solver))
+    fn = jax.jit(lambda data, theta0: run(data, theta0, DELTA, 1e15, 1e-10, 1e-12, 0.0))
+    t = time.perf_counter()
+    lowered = fn.lower(tg.data({"mu": 12.0}), jnp.asarray(START))
+    trace_s = time.perf_counter() - t
+    t = time.perf_counter()
+    lowered.compile()
+    return {"hlo_chars": len(lowered.as_text()), "trace_s": trace_s, "compile_s": time.perf_counter() - t}
+
+
+def fresh_process(solver: str, rtol: float) -> float:
+    argv = [
+        *(sys.executable, "-m", "memdyn", "sweep", "--rho", RHO, "--sweep", f"mu=8:16:{STEP}"),
+        *("--a0", ",".join(map(str, A0)), "--w0", ",".join(map(str, W0)), "--delta", str(DELTA)),
+        *("--solver", solver, "--rtol", str(rtol), "--atol", str(rtol * 1e-2), "--json"),
+    ]
+    walls = []
+    for _ in range(3):  # the first fills memdyn's caches
+        t = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        walls.append(time.perf_counter() - t)
+    return statistics.median(walls[1:])
+
+
+def main() -> None:
+    n = len(VALUES)
+    sample = VALUES[SAMPLE]
+    ref_runs = {
+        s: memdyn.sweep(RHO, "mu", sample, a0=A0, w0=W0, delta=DELTA, solver=s, rtol=1e-12, atol=1e-14) for s in SOLVERS
+    }
+    ref = {k: getattr(ref_runs["kvaerno5"], k) for k in ("tau_param", "tau_loss")}
+    check = {k: float(np.max(np.abs(getattr(ref_runs["rodas4"], k) / ref[k] - 1))) for k in ref}
+
+    tg = memdyn.target(RHO, {"mu": list(VALUES[:2])})
+    t = time.perf_counter()
+    tg.data_batch([{"mu": float(v)} for v in VALUES], host=True)
+    data_s = time.perf_counter() - t
+
+    rows = []
+    for solver in SOLVERS:
+        for rtol in RTOLS:
+            sweep(VALUES, solver, rtol)  # compiles (once per solver: tolerances are run-time values)
+            t = time.perf_counter()
+            res = sweep(VALUES, solver, rtol)
+            wall = time.perf_counter() - t
+            assert all(str(s) == "ok" for s in res.status), (solver, rtol)
+            rows.append(
+                {
+                    "method": f"memdyn {solver}",
+                    "rtol": rtol,
+                    "warm_sweep_s": wall,
+                    "per_trajectory_ms": 1e3 * wall / n,
+                    "steps_mean": float(np.mean(res.steps)),
+                    "steps_max": int(np.max(res.steps)),
+                    "rejected_mean": res.stats["rejected_steps"] / n,
+                    **errors(res, ref),
+                }
+            )
+            print(rows[-1], flush=True)
+    for rtol in LSODA_RTOLS:
+        walls, taus = [], {"tau_param": [], "tau_loss": []}
+        for mu in sample:
+            data = tg.data({"mu": float(mu)})
+            r = scipy_hitting_times(
+                tg, data, A0, W0, delta=DELTA, t1=1e15, method="LSODA", rtol=rtol, backend="numpy", stop_at_loss=True
+            )
+            walls.append(r["wall_s"])
+            for k in taus:
+                taus[k].append(r[k])
+        rows.append(
+            {
+                "method": "scipy LSODA",
+                "rtol": rtol,
+                "per_trajectory_ms": 1e3 * float(np.mean(walls)),
+                **{k: float(np.max(np.abs(np.asarray(v, float) / ref[k] - 1))) for k, v in taus.items()},
+            }
+        )
+        print(rows[-1], flush=True)
+
+    matched = []
+    for accuracy in ACCURACIES:
+        best = {}
+        for method in ("memdyn kvaerno5", "memdyn rodas4", "scipy LSODA"):
+            ok = [r for r in rows if r["method"] == method and max(r["tau_param"], r["tau_loss"]) <= accuracy]
+            if ok:
+                best[method] = min(ok, key=lambda r: r["per_trajectory_ms"])
+        entry = {
+            "accuracy": accuracy,
+            **{m: {"rtol": r["rtol"], "per_trajectory_ms": r["per_trajectory_ms"]} for m, r in best.items()},
+        }
+        for solver in ("kvaerno5", "rodas4"):
+            method = f"memdyn {solver}"
+            if method in best:
+                entry[method]["fresh_process_s"] = fresh_process(solver, best[method]["rtol"])
+        matched.append(entry)
+        print(entry, flush=True)
+
+    OUT.write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "jax": jax.__version__,
+                "memdyn": memdyn.__version__,
+                "memories": n,
+                "sample": len(SAMPLE),
+                "reference": "kvaerno5 at rtol 1e-12",
+                "reference_check_rodas4": check,
+                "data_preparation_s": data_s,
+                "program": {s: program(s) for s in SOLVERS},
+                "rows": rows,
+                "matched": matched,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
