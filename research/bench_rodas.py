@@ -89,6 +89,37 @@ def fresh_process(solver: str, rtol: float) -> float:
     return statistics.median(walls[1:])
 
 
+def markdown(doc: dict) -> str:
+    """The tables docs/benchmarks.md shows (tests/test_quotes.py checks they are this artefact's)."""
+    lines = [
+        "| method | rtol | ms per trajectory | steps (mean, max) | max error of τ′₀ | max error of τ₀ |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in doc["rows"]:
+        steps = f"{r['steps_mean']:.0f}, {r['steps_max']}" if "steps_mean" in r else "–"
+        lines.append(
+            f"| {r['method']} | {r['rtol']:.0e} | {r['per_trajectory_ms']:.3g} | {steps} "
+            f"| {r['tau_loss']:.1e} | {r['tau_param']:.1e} |"
+        )
+    lines += [
+        "",
+        "| τ accuracy | Rodas4 | Kvaerno5 | SciPy LSODA | Rodas4 vs Kvaerno5 | Rodas4 vs LSODA |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in doc["matched"]:
+        cell = lambda k: f"{m[k]['per_trajectory_ms']:.3g} ms (rtol {m[k]['rtol']:.0e})" if k in m else "not reached"  # noqa: E731
+        ratio = lambda k: (
+            f"{m[k]['per_trajectory_ms'] / m['memdyn rodas4']['per_trajectory_ms']:.1f}x"
+            if k in m and "memdyn rodas4" in m
+            else "–"
+        )  # noqa: E731
+        lines.append(
+            f"| {m['accuracy']:.0e} | {cell('memdyn rodas4')} | {cell('memdyn kvaerno5')} | {cell('scipy LSODA')} "
+            f"| {ratio('memdyn kvaerno5')} | {ratio('scipy LSODA')} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     n = len(VALUES)
     sample = VALUES[SAMPLE]

@@ -10,4 +10,10 @@ MAX_T1 = 1e30
 MAX_ELEMENTS = 1_000_000
 """Most solves in one sweep (values x grid x starts), and so most values one range may expand to."""
 
-__all__ = ["MAX_T1", "MAX_ELEMENTS"]
+ARRAY_NORMS_FROM = 2048
+"""Batches at least this large get ||rho||^2 at array speed where float64 is safe
+(``memdyn.core.lowering.Target``'s ``_norms``), on the cold and the warm path alike; smaller ones (every
+single flow) take 50-digit mpmath per element, about 0.3 ms each, which below this size costs less
+than importing SymPy to reach the float64 form from the warm path (0.5 s)."""
+
+__all__ = ["MAX_T1", "MAX_ELEMENTS", "ARRAY_NORMS_FROM"]

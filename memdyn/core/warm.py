@@ -12,7 +12,8 @@ keyed by the formula's text, the parameters' names and assumed signs and the env
 A later process given the same text and signs reads the record into a ``WarmTarget``, checks
 the values as the full pipeline does (``memdyn.core.params.check_values``), evaluates rho(0)
 and ||rho||^2 from the trees with mpmath at 50 digits (a walk over whitelisted nodes, never Python
-code; the same arithmetic as the full pipeline's mpmath lambdify) and calls the cached solve.
+code; the same arithmetic as the full pipeline's mpmath lambdify) and calls the cached solve. A batch
+of ``ARRAY_NORMS_FROM`` values or more goes to the full target, whose float64 path is faster there.
 Whatever the record does not cover -- a function the walk does not know, a value where the closed
 form is not finite, an export missing for these shapes -- is handed to the full target
 (``WarmTarget.lowered``), so an answer never depends on which path gave it (a test holds warm
@@ -30,6 +31,7 @@ import numpy as np
 
 from . import cache
 from .data import KernelData, on_device
+from .limits import ARRAY_NORMS_FROM
 from .params import check_values, sign_of
 
 if TYPE_CHECKING:
@@ -146,6 +148,8 @@ class WarmTarget:
     def data_batch(self, values_list: Sequence[Mapping[str, float]], *, host: bool = False) -> KernelData:
         """KernelData for several sets of values, stacked (as ``memdyn.core.lowering.Target.data_batch``)."""
         checked = [check_values(self.param_names, self.param_signs, dict(v)) for v in values_list]
+        if len(checked) >= ARRAY_NORMS_FROM:  # ||rho||^2 at array speed, as the cold path computes it
+            return self.lowered().data_batch(checked, host=host)
         norms = [self._norm2(v) for v in checked]
         if None in norms:  # the full target says why (or copes)
             return self.lowered().data_batch(checked, host=host)
