@@ -30,6 +30,7 @@ from typing import ClassVar
 import diffrax
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 # RODAS4 (Hairer & Wanner, rodas.f): a_ij, C_ij, c_i, d_i (gamma_i = d_i), the dense-output weights
 GAMMA = 0.25
@@ -52,6 +53,23 @@ H_DENSE = (
     (10.12623508344586, -7.487995877610167, -34.80091861555747, -7.992771707568823, 1.025137723295662),
     (-0.6762803392801253, 6.087714651680015, 16.43084320892478, 24.76722511418386, -6.594389125716872),
 )
+
+
+def _square(rows, n: int = 6) -> np.ndarray:
+    """A strictly lower-triangular tableau (row i holds stage i + 1's coefficients) as an n x n array."""
+    out = np.zeros((n, n))
+    for i, row in enumerate(rows, start=1):
+        out[i, : len(row)] = row
+    return out
+
+
+STAGE_POINTS = _square(A + (A[3] + (1.0,),))
+"""Row i: the weights of u_j in stage i's point (the stiffly accurate tail: stage 6 = stage 5 + u_5)."""
+STAGE_C = _square(C)
+STAGE_NODES = np.asarray(C_NODES)
+STAGE_D = np.asarray(D)
+END_WEIGHTS = np.asarray(A[3] + (1.0, 1.0))
+"""The step's end: stage 6's point plus u_6."""
 
 
 class JacobianTerm(diffrax.ODETerm):
@@ -160,19 +178,20 @@ class Rodas4(diffrax.AbstractAdaptiveSolver):
         # df/dt at (t0, y0): zero for an autonomous flow (the tangent never reaches the output)
         _, dfdt = jax.jvp(lambda t: terms.vf(t, y0, args), (t0,), (jnp.ones_like(t0),))
 
-        us: list[jax.Array] = []
-        y_stage = y0
-        for i in range(6):
-            if 0 < i < 5:
-                y_stage = y0 + sum(a * u for a, u in zip(A[i - 1], us))
-            elif i == 5:
-                y_stage = y_stage + us[4]
-            rhs = terms.vf(t0 + C_NODES[i] * h, y_stage, args) + D[i] * h * dfdt
-            if i > 0:
-                rhs = rhs + sum(c * u for c, u in zip(C[i - 1], us)) / h
-            us.append(lu_solve(lu, rhs))
-        y1 = y_stage + us[5]
-        k1, k2 = (sum(w * u for w, u in zip(row, us[:5])) for row in H_DENSE)
+        # The six stages as one loop over rows of the tableau, so that the vector field is traced once
+        # (the unrolled stages made the program 1.3x Kvaerno5's). Stage i's point is y0 + sum_j
+        # a_ij u_j, the stiffly accurate tail included (stage 6 at stage 5's point plus u_5).
+        points, cs, nodes, ds = (jnp.asarray(x, y0.dtype) for x in (STAGE_POINTS, STAGE_C, STAGE_NODES, STAGE_D))
+
+        def stage(i, us):
+            y_stage = y0 + jnp.sum(points[i][:, None] * us, axis=0)
+            rhs = terms.vf(t0 + nodes[i] * h, y_stage, args) + ds[i] * h * dfdt
+            rhs = rhs + jnp.sum(cs[i][:, None] * us, axis=0) / h
+            return us.at[i].set(lu_solve(lu, rhs))
+
+        us = jax.lax.fori_loop(0, 6, stage, jnp.zeros((6, n), dtype=y0.dtype))
+        y1 = y0 + jnp.sum(END_WEIGHTS[:, None] * us, axis=0)
+        k1, k2 = (jnp.sum(jnp.asarray(row)[:, None] * us[:5], axis=0) for row in H_DENSE)
         dense_info = dict(y0=y0, y1=y1, k1=k1, k2=k2)
         # a non-finite step is rejected by the step-size controller (its error is not finite)
         return y1, us[5], dense_info, None, diffrax.RESULTS.successful
