@@ -344,3 +344,37 @@ def test_the_readme_states_what_the_committed_benchmark_measured():
         assert text in " ".join(readme.split()), text
     assert bench["l2_width20_seconds"] < 60  # a width-20 fit within a minute on 2 cores
     assert seconds["to_width_20"] < 60
+
+
+def test_the_benchmarks_page_states_what_bench_rodas_measured():
+    """research/results/bench_rodas.json (research/bench_rodas.py) holds the Rodas4 section: its tables are
+    the script's rendering of the artefact, every sentence's number is the artefact's, and the claims the
+    section makes hold in it (Rodas4 faster at matched accuracy, more accurate at equal tolerance)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    doc = json.loads((root / "research" / "results" / "bench_rodas.json").read_text())
+    text, flat = site_text(), site_text(flat=True)
+    assert _load("bench_rodas").markdown(doc) in text
+    matched = {m["accuracy"]: m for m in doc["matched"]}
+    for accuracy, ours, theirs in ((1e-8, "1e-07", "1e-09"), (1e-6, None, None)):
+        m = matched[accuracy]
+        r, k = m["memdyn rodas4"]["fresh_process_s"], m["memdyn kvaerno5"]["fresh_process_s"]
+        assert f"{r:.1f} s against" in flat and f"{k:.1f} s" in flat
+        assert m["memdyn rodas4"]["per_trajectory_ms"] < m["memdyn kvaerno5"]["per_trajectory_ms"] and r < k
+        if ours:
+            assert m["memdyn rodas4"]["rtol"] == float(ours) and m["memdyn kvaerno5"]["rtol"] == float(theirs)
+    rows = {(r["method"], r["rtol"]): r for r in doc["rows"]}
+    for rtol in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10):
+        assert rows["memdyn rodas4", rtol]["tau_loss"] < rows["memdyn kvaerno5", rtol]["tau_loss"]
+    assert (
+        f"τ′₀ to {rows['memdyn rodas4', 1e-10]['tau_loss']:.1e} at rtol 1e-10, "
+        f"Kvaerno5 {rows['memdyn kvaerno5', 1e-10]['tau_loss']:.1e}"
+    ) in flat
+    assert f"matches to {max(doc['reference_check_rodas4'].values()):.1e})" in flat
+    assert f"memories takes {doc['data_preparation_s']:.2f} s" in flat
+    pr = doc["program"]
+    assert f"is {pr['rodas4']['hlo_chars'] / 1e3:.0f}k characters of StableHLO against Kvaerno5's" in flat
+    assert f"{pr['kvaerno5']['hlo_chars'] / 1e3:.0f}k; tracing takes {pr['rodas4']['trace_s']:.2f} s" in flat
+    assert f"against {pr['kvaerno5']['trace_s']:.2f} s and compiling {pr['rodas4']['compile_s']:.2f} s" in flat
+    assert f"against {pr['kvaerno5']['compile_s']:.2f} s." in flat
