@@ -67,10 +67,13 @@ with the slow tests; the README's and the getting-started page's in the default 
 )
 def test_every_python_example_on_the_site_runs(page, code, tmp_path):
     """Each Python block runs as written, in a fresh interpreter (as a reader would paste it), in an
-    empty folder; the blocks assert what they claim where it is cheap to."""
+    empty folder; the blocks assert what they claim where it is cheap to. JAX's persistent compilation
+    cache is turned on first (``memdyn.use_compilation_cache()``, as the command line does), so that the
+    blocks that solve the same flows compile them once."""
     env = {**os.environ, "MPLBACKEND": "Agg"}
+    prelude = "import memdyn as _memdyn\n_memdyn.use_compilation_cache()\ndel _memdyn\n"
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", prelude + code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, f"{page}:\n{code}\n{proc.stderr[-3000:]}"
 

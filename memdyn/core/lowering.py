@@ -327,7 +327,7 @@ class Target:
                 self._templates["norm2_terms"] = terms
             if self._templates["norm2_terms"]:
                 out = self._array_norms(checked)
-        for i in np.flatnonzero(np.isnan(out)):
+        for i in np.flatnonzero(np.isnan(out)).tolist():
             out[i] = self._norm2(checked[i])
         return out
 

@@ -70,3 +70,17 @@ def test_device_counts(available, counts):
 def test_compile_times_with_the_persistent_cache():
     rows = compile_times(widths=(2,))["rows"]
     assert rows[0]["warm_cache_s"] < rows[0]["cold_s"]
+
+
+@pytest.mark.slow  # compiles Rodas4's solve twice (one trajectory, a batch): about 20 s on 2 cores
+def test_the_matched_comparison_runs_for_rodas4():
+    """memdyn bench's per-solver row at matched accuracy: Rodas4's loosest tolerance reaching 1e-6, a batch of
+    4 at it, against LSODA; Rodas4 reaches 1e-6 at rtol 1e-6 (measured error 1.3e-7) and is faster per
+    trajectory than LSODA one at a time."""
+    from memdyn.studies.bench import matched_comparison
+
+    wp = work_precision(mu=10.0, rtols=(1e-6, 1e-8), solvers=("rodas4",), scipy_methods=("LSODA",), etas=())
+    rows = {(r["method"], r["rtol"]): r for r in wp["rows"]}
+    assert rows["diffrax rodas4", 1e-6]["error"] <= 1e-6
+    mc = matched_comparison(10.0, 1e-6, wp, batch=4, solver="rodas4")
+    assert mc["solver"] == "rodas4" and mc["rtol"] == 1e-6 and mc["ratio"] > 1
