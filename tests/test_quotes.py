@@ -378,3 +378,15 @@ def test_the_benchmarks_page_states_what_bench_rodas_measured():
     assert f"{pr['kvaerno5']['hlo_chars'] / 1e3:.0f}k; tracing takes {pr['rodas4']['trace_s']:.2f} s" in flat
     assert f"against {pr['kvaerno5']['trace_s']:.2f} s and compiling {pr['rodas4']['compile_s']:.2f} s" in flat
     assert f"against {pr['kvaerno5']['compile_s']:.2f} s." in flat
+
+
+def test_the_readme_states_rodas4s_range_of_speed_ups():
+    """The README's "3.6-5.2x" is the Rodas4 section's pair of matched ratios (bench_rodas.json)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    doc = json.loads((root / "research" / "results" / "bench_rodas.json").read_text())
+    ratios = sorted(
+        m["memdyn kvaerno5"]["per_trajectory_ms"] / m["memdyn rodas4"]["per_trajectory_ms"] for m in doc["matched"]
+    )
+    assert f"{ratios[0]:.1f}-{ratios[-1]:.1f}x faster per trajectory" in site_text(flat=True)
