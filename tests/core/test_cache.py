@@ -21,6 +21,7 @@ from memdyn.core import cache, symbolic
 from memdyn.core.integrate import SolverConfig, forget_compiled, solve_program
 
 from ..conftest import BUMP
+from ..faults import fill_the_disk
 
 
 @pytest.fixture
@@ -85,13 +86,9 @@ def test_an_unwritable_cache_folder_warns_once_and_answers(tmp_path, monkeypatch
 
 
 def test_a_full_disk_warns_once_and_answers(fresh_cache, monkeypatch, capsys):
-    import errno
     import tempfile
 
-    def full(*a, **kw):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(tempfile, "mkstemp", full)
+    fill_the_disk(monkeypatch, tempfile, "mkstemp")
     out = _solve()
     assert np.isfinite(out["tau"]).all()
     err = capsys.readouterr().err

@@ -19,6 +19,7 @@ from memdyn.core.sweep import ChunkStore, run_sweep
 from memdyn.errors import InputError
 
 from ..conftest import BUMP
+from ..faults import fill_the_disk
 
 VALUES = [6.0, 7.0, 8.0, 9.0]
 START = np.array([[1.0, 0.0, 1.0, 0.5]])
@@ -230,8 +231,6 @@ def test_a_linked_out_folder_is_followed_and_a_dangling_link_refused(tmp_path, c
 def test_a_full_disk_mid_sweep_is_one_line_and_keeps_what_was_written(tmp_path, capsys, monkeypatch):
     """ENOSPC while a chunk is written: exit 74 with one line, the chunks written before intact (a rerun
     resumes from them), no temporary file left."""
-    import errno
-
     argv = [
         "sweep",
         "--rho",
@@ -249,15 +248,7 @@ def test_a_full_disk_mid_sweep_is_one_line_and_keeps_what_was_written(tmp_path, 
         "--out",
         str(tmp_path / "run"),
     ]
-    real, calls = np.savez, []
-
-    def full(path, *args, **kwargs):
-        calls.append(path)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(np, "savez", full)
+    real = fill_the_disk(monkeypatch, np, "savez", when=lambda call, *args: call == 2)  # the second chunk
     assert main(argv) == 74
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot write" in err[0] and "No space left on device" in err[0], err

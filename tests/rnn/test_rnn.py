@@ -16,6 +16,7 @@ from memdyn.rnn import model as rnn
 from memdyn.rnn import train as rnn_train
 
 from ..conftest import BUMP
+from ..faults import fill_the_disk
 
 MU8 = {"mu": 8.0}
 
@@ -339,21 +340,12 @@ def test_the_relu_orthogonal_start_is_the_follow_up_repositorys():
 def test_a_full_disk_keeps_the_last_checkpoint_and_a_truncated_one_starts_afresh(tmp_path, monkeypatch):
     """ENOSPC while a checkpoint is written: the previous checkpoint stays whole (the write goes to a
     temporary file first) and the error is the file system's; a checkpoint cut short is not resumed."""
-    import errno
 
     spec = rnn.RNNSpec(width=2, dt=0.1, horizon=1.6)
     grid = rnn.rho_grid("exp(-t)", None, spec)
     cfg = rnn_train.TrainConfig(optimizer="gd", lr=1e-2, epochs=30, samples=8, chunk=10)
     ckpt = tmp_path / "run.ckpt.npz"
-    real, calls = np.savez, []
-
-    def full(path, *args, **kwargs):
-        calls.append(path)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(np, "savez", full)
+    real = fill_the_disk(monkeypatch, np, "savez", when=lambda call, *args: call == 2)  # the second checkpoint
     with pytest.raises(OSError, match="No space left"):
         rnn_train.train(spec, grid, cfg, checkpoint=ckpt)
     monkeypatch.setattr(np, "savez", real)
@@ -370,7 +362,6 @@ def test_a_full_disk_keeps_the_last_checkpoint_and_a_truncated_one_starts_afresh
 def test_a_full_disk_while_the_table_is_written_leaves_no_half_table(tmp_path, monkeypatch, capsys):
     """ENOSPC while results.csv is written: exit 74 in one line, neither results.json nor results.csv appears
     (both or neither), the chunks stay for the rerun."""
-    import errno
     from pathlib import Path
 
     from memdyn.cli import main
@@ -378,7 +369,7 @@ def test_a_full_disk_while_the_table_is_written_leaves_no_half_table(tmp_path, m
     argv = [
         "sweep",
         "--rho",
-        "exp(-t) + 0.5*exp(-(t - mu)**2/2)",
+        BUMP,
         "--sweep",
         "mu=6,7",
         "--a0",
@@ -390,14 +381,7 @@ def test_a_full_disk_while_the_table_is_written_leaves_no_half_table(tmp_path, m
         "--out",
         str(tmp_path / "run"),
     ]
-    real = Path.write_text
-
-    def full(self, text, *args, **kwargs):
-        if self.name == "results.csv":
-            raise OSError(errno.ENOSPC, "No space left on device", str(self))
-        return real(self, text, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "write_text", full)
+    fill_the_disk(monkeypatch, Path, "write_text", when=lambda call, path, *args: path.name == "results.csv")
     assert main(argv) == 74
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "No space left on device" in err[0]
