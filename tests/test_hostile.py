@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import memdyn
 from memdyn.cli import main
 from memdyn.core.formula import parse_kernel
+from memdyn.core.params import parse_range
 from memdyn.errors import InputError
 
 from .conftest import BUMP, HYPOTHESIS_SCALE
@@ -402,15 +403,13 @@ def test_train_noise_flag(capsys):
 
 SIGNALLED_SWEEP = "mu=6:18:0.5"
 """25 memories, one chunk each: long enough to be stopped mid-way, short enough to finish again quickly."""
+SIGNALLED_VALUES = parse_range(SIGNALLED_SWEEP)[1]
 
 
 @pytest.fixture(scope="module")
 def uninterrupted():
     """The signalled sweep run whole, in this process."""
-    values = [6.0 + 0.5 * i for i in range(25)]
-    return memdyn.sweep(
-        "exp(-t) + 0.5*exp(-(t - mu)**2/2)", "mu", values, a0=[1.0, 0.0], w0=[1.0, 0.5], delta=0.01, chunk=1
-    )
+    return memdyn.sweep(BUMP, "mu", SIGNALLED_VALUES, a0=[1.0, 0.0], w0=[1.0, 0.5], delta=0.01, chunk=1)
 
 
 @pytest.mark.parametrize(
@@ -433,7 +432,7 @@ def test_a_signalled_sweep_keeps_its_finished_chunks_and_resumes_to_the_uninterr
         "memdyn.cli",
         "sweep",
         "--rho",
-        "exp(-t) + 0.5*exp(-(t - mu)**2/2)",
+        BUMP,
         "--sweep",
         SIGNALLED_SWEEP,
         "--a0",
@@ -460,12 +459,13 @@ def test_a_signalled_sweep_keeps_its_finished_chunks_and_resumes_to_the_uninterr
         assert stderr.strip().splitlines()[-1] == f"memdyn sweep: {word}" and "Traceback" not in stderr
     assert stdout == ""
     kept = len(list(out.glob("chunk-*.npz")))
-    assert 2 <= kept < 25  # what finished is kept, and the sweep was not done
+    n = len(SIGNALLED_VALUES)
+    assert 2 <= kept < n  # what finished is kept, and the sweep was not done
     again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0, again.stderr
-    assert f"{kept} of 25 chunks already done" in again.stderr
+    assert f"{kept} of {n} chunks already done" in again.stderr
     resumed = json.loads(again.stdout)
-    assert resumed["status"] == ["ok"] * 25
+    assert resumed["status"] == ["ok"] * n
     for key in ("tau_param", "tau_loss", "steps"):
         assert resumed[key] == getattr(uninterrupted, key).tolist(), key
 

@@ -1,13 +1,13 @@
 """Rodas4, a linearly implicit (Rosenbrock) stiff solver for Diffrax, using a known Jacobian.
 
 Diffrax's stiff solvers are implicit Runge-Kutta methods: every stage solves a nonlinear system by
-Newton's method, and every Newton iteration builds the Jacobian by autodiff and factorises it. Under
-``vmap`` the Newton loop of a batch runs until its slowest element converges, and an element that had
-converged keeps iterating, so its answer depends on its neighbours in the batch.
+Newton's method, and every Newton iteration builds the Jacobian by autodiff and factorises it (with
+LAPACK, whose vmapped factorisations were seen to differ in the last bit between batch sizes: a long
+plateau amplifies that into an answer that depends on the batch).
 
 A Rosenbrock method replaces the Newton loop by one linear solve per stage with one matrix,
-``W = I/(gamma h) - J(y0)``, factorised once per step: a fixed amount of work per step, no inner loop,
-nothing shared across a batch. For the gradient flow ``f = -grad L`` the Jacobian is ``-Hess L``,
+``W = I/(gamma h) - J(y0)``, factorised once per step (``lu_factor``, array operations only): a fixed
+amount of work per step, no inner loop, nothing that depends on the batch. For the gradient flow ``f = -grad L`` the Jacobian is ``-Hess L``,
 which memdyn derives in closed form; :class:`JacobianTerm` carries it beside the vector field, and a
 plain ``diffrax.ODETerm`` gets its Jacobian by forward-mode autodiff.
 
@@ -18,7 +18,8 @@ variables, stage i solves
 
     W u_i = f(t0 + c_i h, y0 + sum_j a_ij u_j) + sum_j (C_ij / h) u_j + gamma_i h df/dt,
 
-and the step's end is ``y0 + u_1 (a51) + ... + u_5 + u_6``: the last stage is the error estimate.
+and the step's end is ``y1 = y0 + sum_j a_5j u_j + u_5 + u_6`` (stiffly accurate: stage 6 is taken at
+stage 5's point plus u_5); the last stage, u_6, is the error estimate.
 ``tests/core/test_rosenbrock.py`` measures its order on problems with known solutions.
 """
 
@@ -66,8 +67,6 @@ def _square(rows, n: int = 6) -> np.ndarray:
 STAGE_POINTS = _square(A + (A[3] + (1.0,),))
 """Row i: the weights of u_j in stage i's point (the stiffly accurate tail: stage 6 = stage 5 + u_5)."""
 STAGE_C = _square(C)
-STAGE_NODES = np.asarray(C_NODES)
-STAGE_D = np.asarray(D)
 END_WEIGHTS = np.asarray(A[3] + (1.0, 1.0))
 """The step's end: stage 6's point plus u_6."""
 
@@ -115,7 +114,7 @@ def lu_factor(M: jax.Array) -> tuple[jax.Array, jax.Array]:
         LU, perm = LU[swap], perm[swap]
         below = rows > k
         factors = jnp.where(below, LU[:, k] / LU[k, k], 0.0)
-        LU = LU - factors[:, None] * jnp.where(rows > k, LU[k], 0.0)[None, :]
+        LU = LU - factors[:, None] * jnp.where(below, LU[k], 0.0)[None, :]  # columns right of k
         LU = LU.at[:, k].set(jnp.where(below, factors, LU[:, k]))
         return LU, perm
 
@@ -181,7 +180,7 @@ class Rodas4(diffrax.AbstractAdaptiveSolver):
         # The six stages as one loop over rows of the tableau, so that the vector field is traced once
         # (the unrolled stages made the program 1.3x Kvaerno5's). Stage i's point is y0 + sum_j
         # a_ij u_j, the stiffly accurate tail included (stage 6 at stage 5's point plus u_5).
-        points, cs, nodes, ds = (jnp.asarray(x, y0.dtype) for x in (STAGE_POINTS, STAGE_C, STAGE_NODES, STAGE_D))
+        points, cs, nodes, ds = (jnp.asarray(x, y0.dtype) for x in (STAGE_POINTS, STAGE_C, C_NODES, D))
 
         def stage(i, us):
             y_stage = y0 + jnp.sum(points[i][:, None] * us, axis=0)
