@@ -164,3 +164,105 @@ def hitting_times(family, theta0, delta: float, *, rtol: float = 1e-12) -> tuple
         s_hit = brentq(f, lo, hi, xtol=1e-15, rtol=1e-15) if f(lo) < 0 < f(hi) else hi
         taus.append(math.exp(s_hit))
     return taus[0], taus[1]
+
+
+# --- the centred flow (plateaus past 1e20) --------------------------------------------------------------
+# On a plateau from a start on M*, the fitted neuron sits at the exponential term A e^{-V t} to within
+# exponentially small displacements, and the null neuron's amplitude is a residue of O(1) overlaps. Written
+# in the displacement d = theta - anchor (the paired neuron's anchor (A, V), every other neuron's (0, 0)),
+# each overlap is a sum of small quantities: for the paired neuron, with a = A + da, w = V + dw,
+#   a/(x + w) - A/(x + V)         = (da (x + V) - A dw) / ((x + V)(x + w)),
+#   a/(x + w)^2 - A/(x + V)^2     = (da (x + V)^2 - A dw (2x + V + w)) / ((x + V)^2 (x + w)^2)
+# (from (x + V)^2 - (x + w)^2 = -dw (2x + V + w)), and the exponential term's own transform cancels
+# against the anchor's, leaving the bump's.
+
+
+def centred_gradient(family: Bump, paired: int, d) -> np.ndarray:
+    """grad J at theta = anchor + d, neuron ``paired`` anchored at (A, V), the others at (0, 0)."""
+    da, dw = np.split(np.asarray(d, dtype=float), 2)
+    m = da.size
+    alpha = np.zeros(m)
+    beta = np.zeros(m)
+    alpha[paired], beta[paired] = family.A, family.V
+    a, w = alpha + da, beta + dw
+    x = w[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        near0 = (da * (x + beta) - alpha * dw) / ((x + beta) * (x + w))
+        near1 = (da * (x + beta) ** 2 - alpha * dw * (2 * x + beta + w)) / ((x + beta) ** 2 * (x + w) ** 2)
+    plain0, plain1 = a / (x + w), a / (x + w) ** 2
+    is_paired = np.arange(m) == paired
+    S0 = np.where(is_paired, near0, plain0).sum(axis=1)
+    S1 = np.where(is_paired, near1, plain1).sum(axis=1)
+    k = family.c * family.s * math.sqrt(math.pi / 2)
+    E, E1, _ = family._E(w)
+    return np.concatenate([2 * (S0 - k * E), -2 * a * (S1 + k * E1)])
+
+
+def centred_hitting_times(
+    family: Bump, theta0, paired: int, delta: float, *, rtol: float = 1e-12
+) -> tuple[float | None, float | None]:
+    """(tau_param, tau_loss) of the flow from theta0 by SciPy's LSODA in log time (as ``hitting_times``), in
+    the displacement from the anchor, with ``centred_gradient``; the Jacobian is the plain Hessian's."""
+    from scipy.integrate import solve_ivp
+    from scipy.optimize import brentq
+
+    theta0 = np.asarray(theta0, dtype=float)
+    m = theta0.size // 2
+    anchor = np.zeros(2 * m)
+    anchor[paired], anchor[m + paired] = family.A, family.V
+    d0 = theta0 - anchor
+    J0 = loss(family, theta0)
+    # absolute tolerances: the amplitudes and the paired rate's displacement are the small quantities
+    # (1e-17 and below on a plateau to 1e30); the unpaired rates are O(1)
+    atol = np.full(2 * m, 1e-30)
+    atol[m:] = 1e-14
+    atol[m + paired] = 1e-30
+    conditions = (
+        lambda y: np.linalg.norm(y - d0) - delta,
+        lambda y: abs(loss(family, anchor + y) - J0) - delta,
+    )
+    sol = solve_ivp(
+        lambda s, y: -math.exp(s) * centred_gradient(family, paired, y),
+        (math.log(1e-9), math.log(1e30)),
+        d0,
+        method="LSODA",
+        jac=lambda s, y: -math.exp(s) * hessian(family, anchor + y),
+        rtol=rtol,
+        atol=atol,
+        dense_output=True,
+    )
+    taus: list[float | None] = []
+    for g in conditions:
+        values = np.array([g(y) for y in sol.y.T])
+        after = np.flatnonzero(values > 0)
+        if not after.size:
+            taus.append(None)
+            continue
+        i = int(after[0])
+        lo, hi = sol.t[i - 1], sol.t[i]
+        f = lambda s: g(sol.sol(s))  # noqa: E731
+        s_hit = brentq(f, lo, hi, xtol=1e-15, rtol=1e-15) if f(lo) < 0 < f(hi) else hi
+        taus.append(math.exp(s_hit))
+    return taus[0], taus[1]
+
+
+def precise_gradient(family: Bump, theta, dps: int = 60) -> list:
+    """grad J at ``theta`` (given as exact mpmath numbers, e.g. anchor + d summed in mpmath) at ``dps``
+    digits, from the plain formulas: the O(1) overlaps cancel with digits to spare."""
+    with mp.workdps(dps):
+        m = len(theta) // 2
+        a, w = theta[:m], theta[m:]
+        A, V, c, s, mu = (mp.mpf(x) for x in (family.A, family.V, family.c, family.s, family.mu))
+        k = c * s * mp.sqrt(mp.pi / 2)
+
+        def E(x):
+            return mp.exp(-x * mu + x**2 * s**2 / 2) * mp.erfc((x * s**2 - mu) / (s * mp.sqrt(2)))
+
+        out = []
+        for i in range(m):
+            L = A / (w[i] + V) + k * E(w[i])
+            out.append(2 * (mp.fsum(a[j] / (w[i] + w[j]) for j in range(m)) - L))
+        for i in range(m):
+            L1 = -A / (w[i] + V) ** 2 + k * mp.diff(E, w[i])
+            out.append(-2 * a[i] * (mp.fsum(a[j] / (w[i] + w[j]) ** 2 for j in range(m)) + L1))
+        return [+x for x in out]

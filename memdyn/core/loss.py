@@ -16,7 +16,10 @@ assembly runs on NumPy arrays (``backend=NUMPY``) for SciPy baselines.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
+import jax.numpy as jnp
 
 from .jaxsetup import float64
 from .lowering import JAX, Backend, KernelData, Target
@@ -93,6 +96,84 @@ def hessian(target: Target, data: KernelData, theta, backend: Backend = JAX):
     haw = 2.0 * Kv * a[None, :] + xp.diag(2.0 * (Ku @ a) - 2.0 * dL)
     hww = 2.0 * xp.outer(a, a) * Kuv + xp.diag(2.0 * a * (Kuu @ a) - 2.0 * a * d2L)
     return xp.block([[haa, haw], [haw.T, hww]])
+
+
+class Anchor(NamedTuple):
+    """Where the centred flow measures its state from (:func:`anchor`): theta = anchor.theta + d.
+
+    ``theta`` (2m,) is (alpha, beta): a neuron paired with one of rho's terms c e^{-lambda t} has
+    (alpha, beta) = (c, lambda), any other neuron (0, 0). ``left`` (k,) holds the amplitude of every
+    exponential term no neuron is paired with (0 for the paired ones), at the rates ``rates`` (k,).
+    """
+
+    theta: jax.Array
+    left: jax.Array
+    rates: jax.Array
+
+
+PAIRING_DISTANCE = 1.0
+"""A neuron is paired with an exponential term c e^{-lambda t} when |a0 - c|/|c| + |ln(w0/lambda)| is
+below this at the start (the nearest unpaired neuron, term by term)."""
+
+
+def centrable(target) -> bool:
+    """Whether ``target`` runs the centred flow (a plain lowered target; a reparameterised one runs in v)."""
+    return isinstance(target, Target)
+
+
+@float64
+def anchor(target: Target, data: KernelData, theta0) -> Anchor:
+    """The anchor of the centred flow from the start ``theta0``: each of rho's exponential terms
+    c e^{-lambda t}, in order, is paired with the nearest unpaired neuron (``PAIRING_DISTANCE``).
+
+    A start on M* (the fitted neurons at the short-memory terms exactly) pairs each fitted neuron with
+    its term and leaves the null neurons unpaired, so the flow carries the fitted neurons'
+    displacements and the null amplitudes themselves: the small quantities of a plateau, exactly.
+    """
+    xp = jnp
+    a0, w0 = split(jnp.asarray(theta0))
+    c, lam = target.exponential(data)
+    alpha, beta = xp.zeros_like(a0), xp.zeros_like(w0)
+    free = xp.ones(a0.shape, dtype=bool)
+    left = c
+    for k in range(c.shape[0]):
+        safe_c = xp.where(c[k] == 0, 1.0, c[k])
+        distance = xp.abs(a0 - c[k]) / xp.abs(safe_c) + xp.abs(xp.log(w0 / lam[k]))
+        distance = xp.where(free & (c[k] != 0), distance, xp.inf)
+        i = xp.argmin(distance)
+        take = distance[i] < PAIRING_DISTANCE
+        alpha = alpha.at[i].set(xp.where(take, c[k], alpha[i]))
+        beta = beta.at[i].set(xp.where(take, lam[k], beta[i]))
+        free = free.at[i].set(free[i] & ~take)
+        left = left.at[k].set(xp.where(take, 0.0, c[k]))
+    return Anchor(xp.concatenate([alpha, beta]), left, lam)
+
+
+@float64
+def centred_gradient(target: Target, data: KernelData, anchor: Anchor, d) -> jax.Array:
+    """The gradient of :func:`loss` at theta = ``anchor.theta + d``, computed from the displacement ``d``.
+
+    With e = rho_hat - rho, dJ/da_k = 2 <e, e^{-w_k t}> and dJ/dw_k = -2 a_k <e, t e^{-w_k t}>. Here e is
+    split as sum_j (a_j e^{-w_j t} - alpha_j e^{-beta_j t}) - (rho's unpaired exponential terms) - (the
+    rest of rho): a paired neuron's share is ``memdyn.core.symbolic.centred_pair`` (O(1) parts cancelled
+    symbolically), an unpaired neuron's is a_j K(x, w_j), and the paired terms' transforms never appear
+    (they cancel exactly). So on a plateau, where the null amplitudes are residues of O(1) overlaps, every
+    overlap is computed to float64's relative precision instead of to 1e-16 absolute.
+    """
+    alpha, beta = split(anchor.theta)
+    da, dw = split(d)
+    a, w = alpha + da, beta + dw
+    paired = alpha != 0
+    x = w[:, None]
+    D0, D1 = target.centred_overlaps(x, da[None, :], dw[None, :], alpha[None, :], beta[None, :])
+    K, Ku, _, _ = target.pair(x, w[None, :])
+    D0 = jnp.where(paired[None, :], D0, a[None, :] * K)
+    D1 = jnp.where(paired[None, :], D1, -a[None, :] * Ku)
+    L, dL, _ = target.rest_transforms(w, data)
+    Kl, Kul, _, _ = target.pair(x, anchor.rates[None, :])
+    G0 = jnp.sum(D0, axis=1) - Kl @ anchor.left - L
+    G1 = jnp.sum(D1, axis=1) + Kul @ anchor.left + dL
+    return jnp.concatenate([2.0 * G0, -2.0 * a * G1])
 
 
 def flow_field(target: Target):

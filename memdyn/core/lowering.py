@@ -34,7 +34,7 @@ from .limits import ARRAY_NORMS_FROM
 from .params import check_values
 from .quadrature import Unresolved, adapted_rule
 from .stable import experfc, plain
-from .symbolic import Derivation, U, V, W, fingerprint
+from .symbolic import ALPHA, BETA, DA, DW, Derivation, U, V, W, X, centred_pair, exponential_term, fingerprint
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,37 @@ class Target:
     # --- run time (JAX) -------------------------------------------------------------------
     def transforms(self, w, data: KernelData, backend: Backend = JAX):
         """(L(w), L'(w), L''(w)) elementwise, with L the Laplace transform of rho."""
+        return self._transforms(self._backend_templates(backend)[0], w, data, backend)
+
+    def rest_transforms(self, w, data: KernelData, backend: Backend = JAX):
+        """(L, L', L'') of rho less its exponential part (the terms c e^{-lambda t}, :meth:`exponential`)."""
+        return self._transforms(self._centred(backend)["rest"], w, data, backend)
+
+    def exponential(self, data: KernelData, backend: Backend = JAX):
+        """(c, lambda): the amplitudes and rates of rho's terms c e^{-lambda t}, as arrays of shape (k,)
+        at ``data``'s parameter values (k = 0 when rho has none)."""
         xp = backend.xp
-        laplace, _ = self._backend_templates(backend)
+        p = [data.params[i] for i in range(len(self.kernel.params))]
+        fns = self._centred(backend)["exponential"]
+        if not fns:
+            return xp.zeros(0), xp.zeros(0)
+        c = xp.stack([xp.asarray(f(*p), dtype=xp.float64) for f, _ in fns])
+        lam = xp.stack([xp.asarray(g(*p), dtype=xp.float64) for _, g in fns])
+        return c, lam
+
+    def centred_overlaps(self, x, delta_a, delta_w, alpha, beta, backend: Backend = JAX):
+        """(D0, D1) of ``memdyn.core.symbolic.centred_pair``: the overlaps <., e^{-xt}> and <., t e^{-xt}>
+        of a neuron's change from its anchor (alpha, beta), in the small quantities (broadcasting)."""
+        return tuple(f(x, delta_a, delta_w, alpha, beta) for f in self._centred(backend)["pair"])
+
+    def _centred(self, backend: Backend) -> dict:
+        key = f"centred-{backend.name}"
+        if key not in self._templates:
+            self._templates[key] = _centred_templates(self.derivation, backend)
+        return self._templates[key]
+
+    def _transforms(self, laplace, w, data: KernelData, backend: Backend):
+        xp = backend.xp
         zero = xp.zeros_like(w)
         L, d1, d2 = zero, zero, zero
         if laplace is not None:
@@ -404,22 +433,39 @@ class Target:
         return total
 
 
+def _lower_transforms(terms, params, backend: Backend):
+    """(L, L', L'') summed over closed-form ``terms`` as functions ``f(w, *params)``, or None."""
+    closed = [tt for tt in terms if tt.method == "closed form"]
+    if not closed:
+        return None
+    exprs = [sp.Add(*(getattr(tt, name) for tt in closed)) for name in ("laplace", "d1", "d2")]
+    xp = backend.xp
+    funcs = [lower_expr(e, (W, *params), backend) for e in exprs]
+
+    def broadcast(f):
+        return lambda w, *p: xp.broadcast_to(f(w, *p), xp.shape(w)).astype(xp.float64)
+
+    return tuple(broadcast(f) for f in funcs)
+
+
 def _templates(derivation: Derivation, backend: Backend):
     """(L, L', L'' of the closed-form terms or None, pair-kernel functions) lowered to ``backend``."""
-    params = derivation.kernel.params
-    closed = [tt for tt in derivation.terms if tt.method == "closed form"]
-    laplace = None
-    if closed:
-        exprs = [sp.Add(*(getattr(tt, name) for tt in closed)) for name in ("laplace", "d1", "d2")]
-        xp = backend.xp
-        funcs = [lower_expr(e, (W, *params), backend) for e in exprs]
-
-        def broadcast(f):
-            return lambda w, *p: xp.broadcast_to(f(w, *p), xp.shape(w)).astype(xp.float64)
-
-        laplace = tuple(broadcast(f) for f in funcs)
+    laplace = _lower_transforms(derivation.terms, derivation.kernel.params, backend)
     pair = tuple(lower_expr(e, (U, V), backend) for e in derivation.pair)
     return laplace, pair
+
+
+def _centred_templates(derivation: Derivation, backend: Backend) -> dict:
+    """What the centred flow needs (``memdyn.core.loss.centred_gradient``): rho's exponential terms
+    (c, lambda) as functions of the parameters, the transforms of the rest, and the centred overlaps."""
+    params = derivation.kernel.params
+    found = [exponential_term(tt.term) for tt in derivation.terms]
+    exponential = [pair for pair in found if pair is not None]
+    return {
+        "exponential": [tuple(lower_expr(e, params, backend) for e in pair) for pair in exponential],
+        "rest": _lower_transforms([tt for tt, e in zip(derivation.terms, found) if e is None], params, backend),
+        "pair": tuple(lower_expr(e, (X, DA, DW, ALPHA, BETA), backend) for e in centred_pair(derivation.pair)),
+    }
 
 
 @functools.lru_cache(maxsize=64)

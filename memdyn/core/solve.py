@@ -46,7 +46,7 @@ import optimistix as optx
 
 from . import rosenbrock
 from .jaxsetup import require_x64
-from .loss import flow_field, gradient, hessian, loss
+from .loss import Anchor, anchor, centrable, centred_gradient, gradient, hessian, loss
 from .lowering import KernelData, Target
 from .solvers import SOLVERS, SolverConfig
 from .status import Status
@@ -72,15 +72,6 @@ def terms(config, field: Callable, jacobian: Callable | None = None):
     if spec.jacobian and jacobian is not None:
         return rosenbrock.JacobianTerm(field, jacobian)
     return diffrax.ODETerm(field)
-
-
-def flow_jacobian(target: Target) -> Callable:
-    """d(-grad J)/d theta = -Hess J, from the derived templates, in Diffrax's signature."""
-
-    def jac(tau, theta, data):
-        return -hessian(target, data, theta)
-
-    return jac
 
 
 def controller(config, dtmax=None, rtol=None, atol=None):
@@ -155,31 +146,61 @@ def _status_code(result) -> jax.Array:
     )
 
 
-def _heavy_ball(target: Target):
-    """theta'' + friction theta' + grad J = 0 as a first-order system in (theta, v) (JMLR App. B);
-    the friction is a run-time argument, ``args = (data, friction)``."""
+class Centred:
+    """The flow's coordinates: the state is d = theta - anchor.theta (``memdyn.core.loss.anchor``).
 
-    def field(tau, y, args):
-        data, friction = args
-        theta, v = jnp.split(y, 2)
-        return jnp.concatenate([v, -friction * v - gradient(target, data, theta)])
+    The vector fields take ``args = (data, anchor, friction)``. A target that cannot be centred (a
+    reparameterised one) has a zero anchor and its plain gradient, so d = theta there.
+    """
 
-    return field
+    def __init__(self, target: Target):
+        self.target = target
+        self.centred = centrable(target)
 
+    def anchor(self, data, theta0) -> Anchor:
+        if self.centred:
+            return anchor(self.target, data, theta0)
+        zero = jnp.zeros(0, dtype=theta0.dtype)
+        return Anchor(jnp.zeros_like(theta0), zero, zero)
 
-def _heavy_ball_jacobian(target: Target):
-    """The heavy-ball system's Jacobian [[0, I], [-Hess J, -friction I]]."""
+    def gradient(self, data, at: Anchor, d):
+        """grad J at theta = at.theta + d."""
+        if self.centred:
+            return centred_gradient(self.target, data, at, d)
+        return gradient(self.target, data, d)
 
-    def jac(tau, y, args):
-        data, friction = args
-        theta = y[: y.shape[0] // 2]
-        n = theta.shape[0]
-        eye = jnp.eye(n, dtype=y.dtype)
-        top = jnp.concatenate([jnp.zeros((n, n), y.dtype), eye], axis=1)
-        bottom = jnp.concatenate([-hessian(target, data, theta), -friction * eye], axis=1)
-        return jnp.concatenate([top, bottom], axis=0)
+    def flow(self):
+        """-grad J in d, in Diffrax's signature, and its Jacobian -Hess J."""
 
-    return jac
+        def field(tau, d, args):
+            data, at, _ = args
+            return -self.gradient(data, at, d)
+
+        def jac(tau, d, args):
+            data, at, _ = args
+            return -hessian(self.target, data, at.theta + d)
+
+        return field, jac
+
+    def heavy_ball(self):
+        """theta'' + friction theta' + grad J = 0 as a first-order system in (d, v) (JMLR App. B), and its
+        Jacobian [[0, I], [-Hess J, -friction I]]; the friction is a run-time argument."""
+
+        def field(tau, y, args):
+            data, at, friction = args
+            d, v = jnp.split(y, 2)
+            return jnp.concatenate([v, -friction * v - self.gradient(data, at, d)])
+
+        def jac(tau, y, args):
+            data, at, friction = args
+            d = y[: y.shape[0] // 2]
+            n = d.shape[0]
+            eye = jnp.eye(n, dtype=y.dtype)
+            top = jnp.concatenate([jnp.zeros((n, n), y.dtype), eye], axis=1)
+            bottom = jnp.concatenate([-hessian(self.target, data, at.theta + d), -friction * eye], axis=1)
+            return jnp.concatenate([top, bottom], axis=0)
+
+        return field, jac
 
 
 RESTART_AFTER = 1e4
@@ -199,26 +220,33 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
     compiled code. With ``heavy_ball`` the dynamics is the heavy-ball ODE started at rest.
     """
     require_x64()
-    field_fn = _heavy_ball(target) if heavy_ball else flow_field(target)
-    terms_ = terms(config, field_fn, _heavy_ball_jacobian(target) if heavy_ball else flow_jacobian(target))
+    coords = Centred(target)
+    field_fn, jac_fn = coords.heavy_ball() if heavy_ball else coords.flow()
+    terms_ = terms(config, field_fn, jac_fn)
     solver = make_solver(config)
-
-    def theta_of(y):
-        return y[: y.shape[0] // 2] if heavy_ball else y
 
     def run(data: KernelData, theta0: jax.Array, delta, t1, rtol, atol, friction):
         J0 = loss(target, data, theta0)
-        y_start = jnp.concatenate([theta0, jnp.zeros_like(theta0)]) if heavy_ball else theta0
-        args = (data, friction) if heavy_ball else data
+        at = coords.anchor(data, theta0)
+        d0 = theta0 - at.theta
+        y_start = jnp.concatenate([d0, jnp.zeros_like(d0)]) if heavy_ball else d0
+        args = (data, at, friction)
+
+        def displacement(y):
+            return y[: y.shape[0] // 2] if heavy_ball else y
+
+        def theta_of(y):
+            return at.theta + displacement(y)
 
         def moved(y):
             """How far the state has moved: (||theta - theta0||, |J(theta) - J0|)."""
-            theta = theta_of(y)
-            return jnp.stack([jnp.linalg.norm(theta - theta0), jnp.abs(loss(target, data, theta) - J0)])
+            return jnp.stack([jnp.linalg.norm(displacement(y) - d0), jnp.abs(loss(target, data, theta_of(y)) - J0)])
 
         def hurry(t, y):
-            """log(t ||f(y)|| / (1 + ||y||)) - log(RESTART_RATIO): positive when the clock should restart."""
-            speed = jnp.linalg.norm(field_fn(t, y, args)) / (1.0 + jnp.linalg.norm(y))
+            """log(t ||f(y)|| / (1 + ||y||)) - log(RESTART_RATIO): positive when the clock should restart
+            (||y|| of the state in (a, w), the heavy ball's velocity included)."""
+            y_abs = jnp.concatenate([theta_of(y), y[y.shape[0] // 2 :]]) if heavy_ball else theta_of(y)
+            speed = jnp.linalg.norm(field_fn(t, y, args)) / (1.0 + jnp.linalg.norm(y_abs))
             return jnp.log(t * speed + 1e-300) - jnp.log(RESTART_RATIO)
 
         def conds(active, restart):
@@ -335,27 +363,29 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
 
 def make_trajectory(target: Target, config: SolverConfig) -> Callable:
     """A jittable ``(data, theta0, ts) -> (theta(ts), J(ts), |grad J|(ts), ok)`` (no events)."""
-    field_fn = flow_field(target)
-    terms_ = terms(config, field_fn, flow_jacobian(target))
+    coords = Centred(target)
+    terms_ = terms(config, *coords.flow())
     solver = make_solver(config)
 
     def run(data, theta0, ts):
+        at = coords.anchor(data, theta0)
         sol = diffrax.diffeqsolve(
             terms_,
             solver,
             0.0,
             ts[-1],
             None,
-            theta0,
-            args=data,
+            theta0 - at.theta,
+            args=(data, at, None),
             saveat=diffrax.SaveAt(ts=ts),
             stepsize_controller=controller(config),
             max_steps=config.max_steps,
             throw=False,
             adjoint=diffrax.ForwardMode(),
         )
-        J = jax.vmap(lambda y: loss(target, data, y))(sol.ys)
-        G = jax.vmap(lambda y: jnp.linalg.norm(gradient(target, data, y)))(sol.ys)
-        return sol.ys, J, G, sol.result == diffrax.RESULTS.successful
+        ys = at.theta + sol.ys
+        J = jax.vmap(lambda y: loss(target, data, y))(ys)
+        G = jax.vmap(lambda d: jnp.linalg.norm(coords.gradient(data, at, d)))(sol.ys)
+        return ys, J, G, sol.result == diffrax.RESULTS.successful
 
     return run

@@ -131,6 +131,52 @@ class Derivation:
         return a, w, J, grad_a, grad_w
 
 
+X, DA, DW, ALPHA, BETA = sp.symbols("x delta_a delta_w alpha beta", real=True)
+"""The centred templates' symbols: the rate x an overlap is taken at, one neuron's displacement
+(delta_a, delta_w) from its anchor (alpha, beta)."""
+
+
+def _over_common_denominator(expr: sp.Expr) -> sp.Expr:
+    """``expr`` as one fraction whose numerator is expanded, so that equal terms cancel in SymPy
+    (exactly), not in floating point; the denominator stays a product of factors."""
+    numerator, denominator = sp.fraction(sp.together(expr))
+    return sp.expand(numerator) / sp.factor(denominator)
+
+
+def centred_pair(pair: tuple[sp.Expr, ...]) -> tuple[sp.Expr, sp.Expr]:
+    """The overlaps of one neuron's *change* against its anchor, in the small quantities themselves.
+
+    For a neuron a e^{-w t} anchored at alpha e^{-beta t} (a = alpha + delta_a, w = beta + delta_w),
+
+        D0(x) = <a e^{-wt} - alpha e^{-beta t}, e^{-xt}>   = a K(x, w) - alpha K(x, beta),
+        D1(x) = <a e^{-wt} - alpha e^{-beta t}, t e^{-xt}> = -(a K_u(x, w) - alpha K_u(x, beta)),
+
+    each put over a common denominator with the numerator expanded: the O(1) products alpha K cancel
+    symbolically, leaving terms that are each proportional to delta_a or delta_w. With K = 1/(u + v),
+    D0 = (delta_a (x + beta) - alpha delta_w) / ((x + beta)(x + beta + delta_w)). (Derivation and checks:
+    ``derivations/06_centred_flow.ipynb``.)
+    """
+    K, Ku = pair[0], pair[1]
+
+    def change(kernel: sp.Expr) -> sp.Expr:
+        return (ALPHA + DA) * kernel.subs({U: X, V: BETA + DW}) - ALPHA * kernel.subs({U: X, V: BETA})
+
+    return _over_common_denominator(change(K)), _over_common_denominator(change(-Ku))
+
+
+def exponential_term(term: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    """(c, lambda) when ``term`` is c exp(-lambda t) with c and lambda free of t and lambda positive
+    (for all parameter values the formula's assumptions allow), else None: the terms a neuron can
+    reproduce exactly."""
+    coeff, rest = term.as_independent(T, as_Add=False)
+    if not isinstance(rest, sp.exp):
+        return None
+    rate = sp.expand(-rest.args[0] / T)
+    if rate.has(T) or rate.is_positive is not True or coeff.is_zero:
+        return None
+    return coeff, rate
+
+
 def split_terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
     """Additive terms of rho after distributing products over sums at the top level only."""
     expanded = sp.expand(expr, deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False)
@@ -360,4 +406,15 @@ def describe(derivation: Derivation, *, m: int | None = None, latex: bool = Fals
     return out
 
 
-__all__ = ["W", "Derivation", "TermTransform", "derive", "describe", "split_terms", "latex_summary", "plain"]
+__all__ = [
+    "W",
+    "Derivation",
+    "TermTransform",
+    "centred_pair",
+    "derive",
+    "describe",
+    "exponential_term",
+    "split_terms",
+    "latex_summary",
+    "plain",
+]

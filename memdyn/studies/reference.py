@@ -19,7 +19,8 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from ..core.formula import T
-from ..core.loss import gradient, hessian, loss
+from ..core.jaxsetup import float64
+from ..core.loss import anchor, centred_gradient, gradient, hessian, loss
 from ..core.lowering import NUMPY, KernelData, Target
 
 
@@ -42,6 +43,22 @@ def _functions(target: Target, data: KernelData, backend: str, theta0: np.ndarra
     raise ValueError(f"backend must be 'jax' or 'numpy', got {backend!r}")
 
 
+def _centred_functions(target: Target, data: KernelData, theta0: np.ndarray):
+    """(anchor, rhs, Jacobian, loss) as host functions of the displacement d = theta - anchor: the
+    centred flow memdyn integrates (``memdyn.core.loss.centred_gradient``)."""
+    at = anchor(target, data, jnp.asarray(theta0))
+    rhs_j = jax.jit(lambda d: -centred_gradient(target, data, at, d))
+    jac_j = jax.jit(lambda d: -hessian(target, data, at.theta + d))
+    loss_j = jax.jit(lambda d: loss(target, data, at.theta + d))
+    origin = np.asarray(at.theta)
+    return (
+        origin,
+        lambda d: np.asarray(rhs_j(d)),
+        lambda d: np.asarray(jac_j(d)),
+        lambda d: float(loss_j(d)),
+    )
+
+
 def _threshold_events(theta0: np.ndarray, J, delta: float):
     """SciPy events of the two hitting times, measured from ``theta0``: ||theta - theta0|| and
     |J(theta) - J(theta0)| crossing ``delta`` upwards (not terminal; the caller decides)."""
@@ -57,6 +74,7 @@ def _threshold_events(theta0: np.ndarray, J, delta: float):
     return ev_param, ev_loss
 
 
+@float64
 def scipy_hitting_times(
     target: Target,
     data: KernelData,
@@ -111,6 +129,7 @@ def scipy_hitting_times(
     }
 
 
+@float64
 def scipy_long_hitting_times(
     target: Target,
     data: KernelData,
@@ -124,6 +143,7 @@ def scipy_long_hitting_times(
     ratio: float = 1e8,
     after: float = 1e4,
     max_segments: int = 64,
+    atol: float | None = None,
 ) -> dict:
     """Both hitting times of plateaus too long for one float64 clock, by SciPy with restarts.
 
@@ -131,20 +151,23 @@ def scipy_long_hitting_times(
     time 0, stops (a terminal event, located by SciPy's own root finder) once ``t ||f(y)|| / (1 + ||y||)``
     exceeds ``ratio`` after local time ``after``, and starts again from that state at local time 0;
     elapsed time is the exact sum (``math.fsum``) of the segment lengths. Thresholds are measured from
-    the first start, as in memdyn.
+    the first start, as in memdyn. The state is the centred flow's displacement from its anchor, as in
+    memdyn (on a plateau from M* the plain gradient is a cancellation residue: see ``centred_gradient``).
     """
     theta0 = np.concatenate([np.asarray(a0, float), np.asarray(w0, float)])
-    rhs, jac, J = _functions(target, data, "jax", theta0)
-    ev_param, ev_loss = _threshold_events(theta0, J, delta)
+    atol = rtol * 1e-2 if atol is None else atol
+    origin, rhs, jac, J = _centred_functions(target, data, theta0)
+    ev_param, ev_loss = _threshold_events(theta0 - origin, J, delta)
 
     def ev_fast(t, y):
         if t <= after:
             return -1.0
-        return float(np.log(t * np.linalg.norm(rhs(y)) / (1.0 + np.linalg.norm(y)) + 1e-300) - np.log(ratio))
+        speed = np.linalg.norm(rhs(y)) / (1.0 + np.linalg.norm(origin + y))
+        return float(np.log(t * speed + 1e-300) - np.log(ratio))
 
     ev_fast.direction = 1.0
     ev_loss.terminal = ev_fast.terminal = True
-    segments, y, taus, restarts = [], theta0, [None, None], 0
+    segments, y, taus, restarts = [], theta0 - origin, [None, None], 0
     for _ in range(max_segments):
         offset = math.fsum(segments)
         sol = solve_ivp(
@@ -153,7 +176,7 @@ def scipy_long_hitting_times(
             y,
             method=method,
             rtol=rtol,
-            atol=rtol * 1e-2,
+            atol=atol,
             events=(ev_param, ev_loss, ev_fast),
             jac=lambda t, y: jac(y),
         )

@@ -71,7 +71,7 @@ from scipy.integrate import quad, solve_ivp
 from ..core.fits import memory_of
 from ..core.integrate import DEFAULT_T1, SolverConfig
 from ..core.jaxsetup import float64
-from ..core.loss import gradient, hessian, loss, split
+from ..core.loss import anchor, centred_gradient, hessian, loss, split
 from ..core.lowering import KernelData, Target
 from ..core.solve import MAX_SEGMENTS, RESTART_RATIO
 from ..core.starts import check_start
@@ -101,11 +101,17 @@ class SlowReduction:
         keep = np.array([i for i in range(a.shape[0]) if i != self.null])
         return a[keep], w[keep], keep
 
+    def _gradient(self, theta):
+        """grad J at ``theta`` in the centred form (``memdyn.core.loss.centred_gradient``), anchored at
+        theta0: the overlaps b are residues far below float64's resolution of the O(1) transforms."""
+        at = anchor(self.target, self.data, self.theta0)
+        return centred_gradient(self.target, self.data, at, theta - at.theta)
+
     def captured(self, w):
         """F(w): the energy a null neuron at rate w captures once the fast variables have relaxed."""
         tg = self.target
         a_f, w_f, keep = self._fitted()
-        g0 = gradient(tg, self.data, self.theta0)
+        g0 = self._gradient(self.theta0)
         m = self.theta0.shape[0] // 2
         # <r0, phi> for phi = (e^{-w_i t}, t e^{-w_i t}) of the fitted neurons
         r_phi = jnp.concatenate([-0.5 * g0[:m][keep], 0.5 * g0[m:][keep] / a_f])
@@ -116,7 +122,7 @@ class SlowReduction:
         Kww = tg.pair(w, w)[0]
         # <r0, e^{-wt}> from the gradient with a neuron at w (its amplitude does not enter)
         theta_w = self.theta0.at[m + self.null].set(w)
-        r_w = -0.5 * gradient(tg, self.data, theta_w)[self.null]
+        r_w = -0.5 * self._gradient(theta_w)[self.null]
         sol = jnp.linalg.solve(A, jnp.stack([kw, r_phi], axis=1))
         q = Kww - kw @ sol[:, 0]
         b = r_w - kw @ sol[:, 1]
@@ -194,47 +200,56 @@ def _slow_functions(target: Target, m: int, nulls: tuple[int, ...], level: str):
     ci = np.array(fitted + [m + i for i in fitted], dtype=int)
     si = np.array(list(nulls) + [m + i for i in nulls], dtype=int)
     k = len(nulls)
+    slow = si if level == "kept" else si[k:]
 
     def kept(data, theta0):
-        """s = (a_N, w_N) -> (theta on the slow manifold, J_red(s))."""
+        """s = (a_N, w_N) -> (the state on the slow manifold as a displacement d from theta0's anchor,
+        J_red(s)). The fitted neurons' displacement c* is exponentially small: carried in d exactly."""
+        at = anchor(target, data, theta0)
+        d0 = theta0 - at.theta
         Hcc = hessian(target, data, theta0)[np.ix_(ci, ci)] if ci.size else None
 
         def embed(s):
-            theta = theta0.at[si].set(s)
+            d = d0.at[si].set(s - at.theta[si])
             if ci.size == 0:
-                return theta, loss(target, data, theta)
-            g = gradient(target, data, theta)[ci]
+                return d, loss(target, data, at.theta + d)
+            g = centred_gradient(target, data, at, d)[ci]
             step = jnp.linalg.solve(Hcc, g)
-            return theta.at[ci].add(-step), loss(target, data, theta) - 0.5 * g @ step
+            return d.at[ci].add(-step), loss(target, data, at.theta + d) - 0.5 * g @ step
 
-        return embed
+        return at, embed
 
     def reduced(data, theta0):
-        embed_kept = kept(data, theta0)
+        at, embed_kept = kept(data, theta0)
         if level == "kept":
-            return embed_kept
+            return at, embed_kept
 
         def embed(w):
             J_of_a = lambda a: embed_kept(jnp.concatenate([a, w]))[1]  # noqa: E731
             zero = jnp.zeros(k)
-            a_star = -jnp.linalg.solve(jax.hessian(J_of_a)(zero), jax.grad(J_of_a)(zero))
+            # dJ_red/da at a = 0 by the envelope theorem (c* minimises): the full gradient there, centred
+            g = centred_gradient(target, data, at, embed_kept(jnp.concatenate([zero, w]))[0])[si[:k]]
+            a_star = -jnp.linalg.solve(jax.hessian(J_of_a)(zero), g)
             return embed_kept(jnp.concatenate([a_star, w]))
 
-        return embed
+        return at, embed
 
     def flow(data, theta0, s):
-        embed = reduced(data, theta0)
+        # grad J_red(s) is the full gradient's slow part at the embedded state (envelope theorem: the
+        # eliminated variables minimise), taken in the centred form: the overlaps b stay exact
+        at, embed = reduced(data, theta0)
         D = jax.jacfwd(lambda x: embed(x)[0])(s)
-        return -jnp.linalg.solve(D.T @ D, jax.grad(lambda x: embed(x)[1])(s))
+        grad = centred_gradient(target, data, at, embed(s)[0])[slow]
+        return -jnp.linalg.solve(D.T @ D, grad)
 
     def drop(data, theta0, s):
-        return loss(target, data, theta0) - reduced(data, theta0)(s)[1]
+        return loss(target, data, theta0) - reduced(data, theta0)[1](s)[1]
 
     return {
         "flow": jax.jit(flow),
         "jac": jax.jit(jax.jacfwd(flow, argnums=2)),
         "drop": jax.jit(drop),
-        "slow": si if level == "kept" else si[k:],
+        "slow": slow,
     }
 
 
@@ -268,14 +283,20 @@ class SlowSystem:
 
     def escape_time(self, delta: float, t1: float = 1e30, rtol: float = 1e-7) -> float | None:
         """First tau with J(theta0) - J_red(s(tau)) = delta (the measured tau_loss's event), or None
-        when t1 comes first or LSODA stalls (more than MAX_EVALUATIONS field evaluations). LSODA, on a
-        clock restarted whenever tau ||s'|| / (1 + ||s||) passes RESTART_RATIO (as the full solve does), so
-        that float64 keeps resolving the escape however long the plateau was."""
+        when it is not found (:meth:`escape` says why)."""
+        return self.escape(delta, t1, rtol)[0]
+
+    def escape(self, delta: float, t1: float = 1e30, rtol: float = 1e-7) -> tuple[float | None, str | None]:
+        """(escape time, None), or (None, why it was not found): t1 came first, or LSODA stalled (more
+        than MAX_EVALUATIONS field evaluations), or the clock needed more than MAX_SEGMENTS restarts.
+
+        LSODA, on a clock restarted whenever tau ||s'|| / (1 + ||s||) passes RESTART_RATIO (as the full
+        solve does), so that float64 keeps resolving the escape however long the plateau was."""
         fns = self._functions()
         data, theta0 = self.data, jnp.asarray(self.theta0)
         s = self.theta0[fns["slow"]]
         if self.drop(s) >= delta:
-            return 0.0
+            return 0.0, None
 
         calls = [0]
 
@@ -297,15 +318,16 @@ class SlowSystem:
         hit.terminal = hurry.terminal = True
         hit.direction = hurry.direction = 1.0
         # Absolute tolerances per coordinate: rates are O(1); amplitudes start at 0 and grow to about
-        # their overlap b = -dJ/da / 2, which may be 1e-15, so their scale is taken from it. b is the
-        # cancellation residue of O(1) transforms (README, Limits): its relative noise is ~1e-16 / b,
-        # which reaches 1e-9 by 1/omega = 30 at w0 = 0.6; rtol = 1e-7 keeps LSODA's error test above
-        # that noise to b ~ 1e-10 (tighter, LSODA stalls there).
+        # their overlap b = -dJ/da / 2, which may be 1e-17 (1/omega = 50 at w0 = 0.8), so their scale is
+        # taken from it. The overlaps come from the centred gradient, exact to float64's relative precision.
         k = len(self.nulls)
         atol = np.full(s.shape, 1e-12)
         if self.level == "kept":
-            overlap = float(np.max(np.abs(gradient(self.target, data, theta0)[np.array(self.nulls)]))) / 2
-            atol[:k] = rtol * overlap + 1e-300
+            at = anchor(self.target, data, theta0)
+            overlap = float(
+                np.max(np.abs(centred_gradient(self.target, data, at, theta0 - at.theta)[np.array(self.nulls)]))
+            )
+            atol[:k] = rtol * overlap / 2 + 1e-300
         offset = 0.0
         for _ in range(MAX_SEGMENTS):
             try:
@@ -313,15 +335,15 @@ class SlowSystem:
                     field, (0.0, t1 - offset), s, method="LSODA", jac=jac, events=(hit, hurry), rtol=rtol, atol=atol
                 )
             except _Stalled:
-                return None
+                return None, f"the slow system's integration stalled (over {MAX_EVALUATIONS} field evaluations)"
             if sol.t_events[0].size:
-                return offset + float(sol.t_events[0][0])
+                return offset + float(sol.t_events[0][0]), None
             if sol.status < 0:
                 raise MemdynError(f"the slow system's integration failed: {sol.message}")
             if not sol.t_events[1].size:
-                return None
+                return None, f"the slow system has not escaped by t1 = {t1:g}"
             offset, s = offset + float(sol.t[-1]), sol.y[:, -1]
-        raise MemdynError(f"the slow system's escape needed more than {MAX_SEGMENTS} restarts of the clock")
+        return None, f"the slow system's escape needed more than {MAX_SEGMENTS} restarts of the clock"
 
 
 def gaussian_series(q0: float, dlogq0: float, w0: float, mu: float, c: float, sigma: float, order: int = 0) -> float:
@@ -347,7 +369,7 @@ class SharpComparison:
         w_null: the smallest null rate (w_min).
         rows: per memory: ``memory``, ``tau_loss`` and its ``status``, ``tau_slow``, ``tau_adiabatic``
             and, with one null neuron, ``tau_lead`` (and the series), each with ``err_*`` its
-            relative error against tau_loss.
+            relative error against tau_loss; ``unavailable`` maps each missing one to the reason.
     """
 
     param: str
@@ -360,7 +382,8 @@ class SharpComparison:
     """The smallest null rate (w_min)."""
     rows: list[dict]
     """memory, tau_loss, status, tau_slow, tau_adiabatic and, with one null neuron, tau_lead, q, F0
-    (and the series), with relative errors err_* against tau_loss."""
+    (and the series), with relative errors err_* against tau_loss, and ``unavailable``: for each
+    prediction (or measurement) that has no value, why."""
 
     @property
     def ok(self) -> bool:
@@ -437,9 +460,14 @@ def compare(
     for v, mem, r in zip(values, memory_of(param, values), sw.results):
         data = target.data({**base, param: float(v)})
         row = {"value": float(v), "memory": float(mem), "tau_loss": r.tau_loss, "status": str(r.status)}
+        unavailable = {} if r.tau_loss is not None else {"tau_loss": f"the flow ended {r.status}: {r.status.advice}"}
         for key, level in (("tau_slow", "kept"), ("tau_adiabatic", "adiabatic")):
-            row[key] = SlowSystem.from_start(target, data, a0, w0, level=level).escape_time(delta, t1)
-        if len(nulls) == 1:
+            row[key], why = SlowSystem.from_start(target, data, a0, w0, level=level).escape(delta, t1)
+            if why is not None:
+                unavailable[key] = why
+        if len(nulls) != 1:
+            unavailable["tau_lead"] = f"Laplace's rule is derived for one null neuron; the start has {len(nulls)}"
+        else:
             red = SlowReduction.from_start(target, data, a0, w0)
             row.update({"tau_lead": red.tau_lead(), "q": red.q(red.w0), "F0": red.F(red.w0)})
             if gaussian is not None:
@@ -449,6 +477,7 @@ def compare(
                 row["tau_series1"] = gaussian_series(row["q"], dlq, red.w0, mem, c, sigma, 1)
         for k in [k for k in row if k.startswith("tau_") and k != "tau_loss"]:
             row["err_" + k[4:]] = None if r.tau_loss is None or row[k] is None else row[k] / r.tau_loss - 1.0
+        row["unavailable"] = unavailable
         rows.append(row)
         if progress:
             progress(1)
