@@ -17,6 +17,7 @@ import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jax.numpy as jnp
 import jax.scipy.special as jss
@@ -205,7 +206,7 @@ class Target:
     def exponential(self, data: KernelData, backend: Backend = JAX):
         """(c, lambda): the amplitudes and rates of rho's terms c e^{-lambda t}, as arrays of shape (k,)
         at ``data``'s parameter values (k = 0 when rho has none)."""
-        xp = backend.xp
+        xp: Any = backend.xp
         p = [data.params[i] for i in range(len(self.kernel.params))]
         fns = self._centred(backend)["exponential"]
         if not fns:

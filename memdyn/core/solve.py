@@ -27,9 +27,15 @@ third event, at a genuine solver state -- once the state moves fast compared wit
 escape's steps, about ``(1 + ||y||)/||f||`` times the tolerance's fifth root, then stay far above
 the spacing of doubles. On a plateau ``t ||f||`` stays O(1) (the state moves less than delta in
 all), so plateaus shorter than 1e4 never restart. Checked beyond 1e16 against SciPy with its own
-restarts (``tests/core/test_long_horizon.py``). Past about 1e20 (1/omega ~ 40 from the sharp-escape
-start) the null neuron's plateau amplitude is a cancellation residue within ~100 ulp of the fitted
-one's, the flow itself is not determined in float64 and the steps explode: see the README's limits.
+restarts (``tests/core/test_long_horizon.py``).
+
+*Long plateaus: coordinates that hold the small quantities.* On a plateau from M* the null neuron's
+amplitude is a residue of O(1) overlaps (1e-15 at 1/omega = 50 from the sharp-escape start), which the
+plain flow in theta = (a, w) cannot hold: past tau ~ 1e20 it was not determined in float64 and its steps
+exploded. So the state is the displacement d = theta - anchor from rho's exponential part
+(``memdyn.core.loss.anchor``), and the field is ``memdyn.core.loss.centred_gradient``, whose overlaps are
+sums of small quantities (their O(1) parts cancelled in SymPy). Thresholds, the loss and the output are
+in theta; plateaus to 1e29 end ok and agree with a hand-written centred flow to 1e-7.
 
 This module imports Diffrax and Optimistix (about 0.7 s); ``memdyn.core.integrate`` imports it
 only to trace, so a process that finds its solve in the cache never pays for them.

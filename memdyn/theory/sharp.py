@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -171,7 +172,8 @@ class SlowReduction:
 
 MAX_EVALUATIONS = 50_000
 """Field evaluations after which the slow system's integration counts as stalled (a healthy escape takes
-a few thousand; a stalled one, where the overlaps b sink into float64's cancellation noise, millions)."""
+a few thousand; with the overlaps b computed plainly, as residues of O(1) transforms, LSODA stalled on their
+noise from b ~ 1e-11: the centred gradient removed that; the guard stays, with its reason in the result)."""
 
 
 class _Stalled(Exception):
@@ -203,47 +205,60 @@ def _slow_functions(target: Target, m: int, nulls: tuple[int, ...], level: str):
     slow = si if level == "kept" else si[k:]
 
     def kept(data, theta0):
-        """s = (a_N, w_N) -> (the state on the slow manifold as a displacement d from theta0's anchor,
-        J_red(s)). The fitted neurons' displacement c* is exponentially small: carried in d exactly."""
+        """(anchor, embed, gradient) for s = (a_N, w_N): ``embed(s)`` is (the state on the slow manifold as a
+        displacement d from theta0's anchor, J_red(s)); ``gradient(s)`` is grad J_red(s) from the centred
+        overlaps. The fitted neurons' displacement c* is exponentially small: carried in d exactly."""
         at = anchor(target, data, theta0)
         d0 = theta0 - at.theta
         Hcc = hessian(target, data, theta0)[np.ix_(ci, ci)] if ci.size else None
 
+        def unrelaxed(s):  # (0, s): the fitted neurons where theta0 has them
+            return d0.at[si].set(s - at.theta[si])
+
+        def g_c(s):
+            return centred_gradient(target, data, at, unrelaxed(s))[ci]
+
         def embed(s):
-            d = d0.at[si].set(s - at.theta[si])
+            d = unrelaxed(s)
             if ci.size == 0:
                 return d, loss(target, data, at.theta + d)
-            g = centred_gradient(target, data, at, d)[ci]
+            g = g_c(s)
             step = jnp.linalg.solve(Hcc, g)
             return d.at[ci].add(-step), loss(target, data, at.theta + d) - 0.5 * g @ step
 
-        return at, embed
+        def gradient(s):
+            # d/ds [J(0, s) - g_c(s)^T H_cc^{-1} g_c(s) / 2] = dJ(0, s)/ds + (dg_c/ds)^T c*: both parts from the
+            # centred gradient (its s-derivative by autodiff), so the overlaps b stay exact
+            direct = centred_gradient(target, data, at, unrelaxed(s))[si]
+            if ci.size == 0:
+                return direct
+            g, pullback = jax.vjp(g_c, s)
+            return direct + pullback(-jnp.linalg.solve(Hcc, g))[0]
+
+        return at, embed, gradient
 
     def reduced(data, theta0):
-        at, embed_kept = kept(data, theta0)
+        """(embed, gradient) of the slow variables (``slow``): s itself, or with "adiabatic" the null rates,
+        the amplitudes at the minimum a*(w) of the quadratic J_red(., w) (one Newton step from a = 0)."""
+        at, embed_kept, gradient_kept = kept(data, theta0)
         if level == "kept":
-            return at, embed_kept
+            return embed_kept, gradient_kept
 
-        def embed(w):
-            J_of_a = lambda a: embed_kept(jnp.concatenate([a, w]))[1]  # noqa: E731
+        def relaxed(w):
             zero = jnp.zeros(k)
-            # dJ_red/da at a = 0 by the envelope theorem (c* minimises): the full gradient there, centred
-            g = centred_gradient(target, data, at, embed_kept(jnp.concatenate([zero, w]))[0])[si[:k]]
-            a_star = -jnp.linalg.solve(jax.hessian(J_of_a)(zero), g)
-            return embed_kept(jnp.concatenate([a_star, w]))
+            grad_a = lambda a: gradient_kept(jnp.concatenate([a, w]))[:k]  # noqa: E731
+            return jnp.concatenate([-jnp.linalg.solve(jax.jacfwd(grad_a)(zero), grad_a(zero)), w])
 
-        return at, embed
+        # envelope theorem: a* minimises, so dJ_red/dw is the w-part of the kept gradient at (a*, w)
+        return (lambda w: embed_kept(relaxed(w))), (lambda w: gradient_kept(relaxed(w))[k:])
 
     def flow(data, theta0, s):
-        # grad J_red(s) is the full gradient's slow part at the embedded state (envelope theorem: the
-        # eliminated variables minimise), taken in the centred form: the overlaps b stay exact
-        at, embed = reduced(data, theta0)
+        embed, gradient = reduced(data, theta0)
         D = jax.jacfwd(lambda x: embed(x)[0])(s)
-        grad = centred_gradient(target, data, at, embed(s)[0])[slow]
-        return -jnp.linalg.solve(D.T @ D, grad)
+        return -jnp.linalg.solve(D.T @ D, gradient(s))
 
     def drop(data, theta0, s):
-        return loss(target, data, theta0) - reduced(data, theta0)[1](s)[1]
+        return loss(target, data, theta0) - reduced(data, theta0)[0](s)[1]
 
     return {
         "flow": jax.jit(flow),
@@ -459,7 +474,7 @@ def compare(
     rows = []
     for v, mem, r in zip(values, memory_of(param, values), sw.results):
         data = target.data({**base, param: float(v)})
-        row = {"value": float(v), "memory": float(mem), "tau_loss": r.tau_loss, "status": str(r.status)}
+        row: dict[str, Any] = {"value": float(v), "memory": float(mem), "tau_loss": r.tau_loss, "status": str(r.status)}
         unavailable = {} if r.tau_loss is not None else {"tau_loss": f"the flow ended {r.status}: {r.status.advice}"}
         for key, level in (("tau_slow", "kept"), ("tau_adiabatic", "adiabatic")):
             row[key], why = SlowSystem.from_start(target, data, a0, w0, level=level).escape(delta, t1)
