@@ -104,6 +104,7 @@ def test_notebooks_are_what_the_generator_writes(tmp_path):
         "03_jackson_construction.ipynb": gen.JACKSON,
         "04_sharp_escape_asymptotics.ipynb": gen.SHARP,
         "05_approximation_rate_laws.ipynb": gen.RATE_LAWS,
+        "06_centred_flow.ipynb": gen.CENTRED,
     }
     assert sorted(tables) == [p.name for p in NOTEBOOKS]
     for name, cells in tables.items():

@@ -335,3 +335,6 @@ class Sharp(Command):
                     + "".join(f" {null(r['tau_' + k]):>14} {pct(r['err_' + k]):9}" for k in keys)
                 ).rstrip()
             )
+        for r in out["rows"]:
+            for key, why in r.get("unavailable", {}).items():
+                print(f"1/omega = {r['memory']:g}: no {key}: {why}")

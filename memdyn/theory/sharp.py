@@ -354,7 +354,7 @@ class SlowSystem:
             if sol.t_events[0].size:
                 return offset + float(sol.t_events[0][0]), None
             if sol.status < 0:
-                raise MemdynError(f"the slow system's integration failed: {sol.message}")
+                return None, f"the slow system's integration failed (LSODA: {sol.message})"
             if not sol.t_events[1].size:
                 return None, f"the slow system has not escaped by t1 = {t1:g}"
             offset, s = offset + float(sol.t[-1]), sol.y[:, -1]

@@ -70,9 +70,9 @@ PROFILES = {
             ),
         ),
         slope_settings=(
-            (1.0, 0.3, tuple(float(x) for x in range(20, 41, 2))),
-            (1.0, 0.5, tuple(float(x) for x in range(20, 41, 2))),
-            (3.0, 0.6, tuple(float(x) for x in range(20, 37, 2))),
+            (1.0, 0.3, tuple(float(x) for x in range(20, 61, 4))),
+            (1.0, 0.5, tuple(float(x) for x in range(20, 61, 4))),
+            (3.0, 0.6, tuple(float(x) for x in range(20, 61, 4))),
         ),
     ),
 }
