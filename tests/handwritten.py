@@ -125,9 +125,6 @@ def hitting_times(family, theta0, delta: float, *, rtol: float = 1e-12) -> tuple
     starts at tau = 1e-9, where theta has moved by about 1e-9 |grad J|. Each crossing is bracketed by
     the solver's own steps and located by bisection on its dense output there.
     """
-    from scipy.integrate import solve_ivp
-    from scipy.optimize import brentq
-
     theta0 = np.asarray(theta0, dtype=float)
     J0 = loss(family, theta0)
 
@@ -141,14 +138,24 @@ def hitting_times(family, theta0, delta: float, *, rtol: float = 1e-12) -> tuple
         lambda y: np.linalg.norm(y - theta0) - delta,  # moved by delta
         lambda y: abs(loss(family, y) - J0) - delta,  # the loss changed by delta
     )
+    return _crossings_in_log_time(field, jac, theta0, conditions, rtol, 1e-14)
+
+
+def _crossings_in_log_time(field, jac, y0, conditions, rtol, atol) -> tuple[float | None, float | None]:
+    """Integrate d y/ds = field(s, y) by LSODA from s = ln 1e-9 to ln 1e30 and return, per condition g, the
+    first tau = e^s with g(y) > 0: bracketed by the solver's own steps, located by bisection on its dense
+    output there."""
+    from scipy.integrate import solve_ivp
+    from scipy.optimize import brentq
+
     sol = solve_ivp(
         field,
         (math.log(1e-9), math.log(1e30)),
-        theta0,
+        y0,
         method="LSODA",
         jac=jac,
         rtol=rtol,
-        atol=1e-14,
+        atol=atol,
         dense_output=True,
     )
     taus: list[float | None] = []
@@ -203,9 +210,6 @@ def centred_hitting_times(
 ) -> tuple[float | None, float | None]:
     """(tau_param, tau_loss) of the flow from theta0 by SciPy's LSODA in log time (as ``hitting_times``), in
     the displacement from the anchor, with ``centred_gradient``; the Jacobian is the plain Hessian's."""
-    from scipy.integrate import solve_ivp
-    from scipy.optimize import brentq
-
     theta0 = np.asarray(theta0, dtype=float)
     m = theta0.size // 2
     anchor = np.zeros(2 * m)
@@ -221,29 +225,14 @@ def centred_hitting_times(
         lambda y: np.linalg.norm(y - d0) - delta,
         lambda y: abs(loss(family, anchor + y) - J0) - delta,
     )
-    sol = solve_ivp(
+    return _crossings_in_log_time(
         lambda s, y: -math.exp(s) * centred_gradient(family, paired, y),
-        (math.log(1e-9), math.log(1e30)),
+        lambda s, y: -math.exp(s) * hessian(family, anchor + y),
         d0,
-        method="LSODA",
-        jac=lambda s, y: -math.exp(s) * hessian(family, anchor + y),
-        rtol=rtol,
-        atol=atol,
-        dense_output=True,
+        conditions,
+        rtol,
+        atol,
     )
-    taus: list[float | None] = []
-    for g in conditions:
-        values = np.array([g(y) for y in sol.y.T])
-        after = np.flatnonzero(values > 0)
-        if not after.size:
-            taus.append(None)
-            continue
-        i = int(after[0])
-        lo, hi = sol.t[i - 1], sol.t[i]
-        f = lambda s: g(sol.sol(s))  # noqa: E731
-        s_hit = brentq(f, lo, hi, xtol=1e-15, rtol=1e-15) if f(lo) < 0 < f(hi) else hi
-        taus.append(math.exp(s_hit))
-    return taus[0], taus[1]
 
 
 def precise_gradient(family: Bump, theta, dps: int = 60) -> list:
