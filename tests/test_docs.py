@@ -26,9 +26,11 @@ SLOW_NOTEBOOKS = {
     "01_exp_bump_loss_and_flow.ipynb",
     "04_sharp_escape_asymptotics.ipynb",
     "05_approximation_rate_laws.ipynb",
+    "06_centred_flow.ipynb",
 }
-"""13 s to over a minute each on 2 cores (integrations of the reduced system, fits): run with the slow tests;
-the default run keeps 02 and 03, and checks every notebook is what make_notebooks.py writes."""
+"""13 s to over a minute each on 2 cores (integrations of the reduced system, fits, flows to 1e29): run with the
+slow tests; the default run keeps 02 and 03, and checks every notebook is what make_notebooks.py writes (06's
+checks of the centred overlaps against 60 digits are tests/core/test_long_horizon.py's too)."""
 
 
 @pytest.mark.parametrize(

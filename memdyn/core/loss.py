@@ -156,19 +156,17 @@ def centred_gradient(target: Target, data: KernelData, anchor: Anchor, d) -> jax
     With e = rho_hat - rho, dJ/da_k = 2 <e, e^{-w_k t}> and dJ/dw_k = -2 a_k <e, t e^{-w_k t}>. Here e is
     split as sum_j (a_j e^{-w_j t} - alpha_j e^{-beta_j t}) - (rho's unpaired exponential terms) - (the
     rest of rho): a paired neuron's share is ``memdyn.core.symbolic.centred_pair`` (O(1) parts cancelled
-    symbolically), an unpaired neuron's is a_j K(x, w_j), and the paired terms' transforms never appear
+    symbolically), which for an unpaired neuron (anchor (0, 0)) is its plain a_j K(x, w_j) to within an ulp,
+    and the paired terms' transforms never appear
     (they cancel exactly). So on a plateau, where the null amplitudes are residues of O(1) overlaps, every
     overlap is computed to float64's relative precision instead of to 1e-16 absolute.
     """
     alpha, beta = split(anchor.theta)
     da, dw = split(d)
     a, w = alpha + da, beta + dw
-    paired = alpha != 0
     x = w[:, None]
+    # one formula for every neuron: with alpha = beta = 0 (unpaired) D0 = a x / (x (x + w)) = a K(x, w)
     D0, D1 = target.centred_overlaps(x, da[None, :], dw[None, :], alpha[None, :], beta[None, :])
-    K, Ku, _, _ = target.pair(x, w[None, :])
-    D0 = jnp.where(paired[None, :], D0, a[None, :] * K)
-    D1 = jnp.where(paired[None, :], D1, -a[None, :] * Ku)
     L, dL, _ = target.rest_transforms(w, data)
     Kl, Kul, _, _ = target.pair(x, anchor.rates[None, :])
     G0 = jnp.sum(D0, axis=1) - Kl @ anchor.left - L
