@@ -130,23 +130,22 @@ def anchor(target: Target, data: KernelData, theta0) -> Anchor:
     its term and leaves the null neurons unpaired, so the flow carries the fitted neurons'
     displacements and the null amplitudes themselves: the small quantities of a plateau, exactly.
     """
-    xp = jnp
     a0, w0 = split(jnp.asarray(theta0))
     c, lam = target.exponential(data)
-    alpha, beta = xp.zeros_like(a0), xp.zeros_like(w0)
-    free = xp.ones(a0.shape, dtype=bool)
+    alpha, beta = jnp.zeros_like(a0), jnp.zeros_like(w0)
+    free = jnp.ones(a0.shape, dtype=bool)
     left = c
     for k in range(c.shape[0]):
-        safe_c = xp.where(c[k] == 0, 1.0, c[k])
-        distance = xp.abs(a0 - c[k]) / xp.abs(safe_c) + xp.abs(xp.log(w0 / lam[k]))
-        distance = xp.where(free & (c[k] != 0), distance, xp.inf)
-        i = xp.argmin(distance)
+        safe_c = jnp.where(c[k] == 0, 1.0, c[k])
+        distance = jnp.abs(a0 - c[k]) / jnp.abs(safe_c) + jnp.abs(jnp.log(w0 / lam[k]))
+        distance = jnp.where(free & (c[k] != 0), distance, jnp.inf)
+        i = jnp.argmin(distance)
         take = distance[i] < PAIRING_DISTANCE
-        alpha = alpha.at[i].set(xp.where(take, c[k], alpha[i]))
-        beta = beta.at[i].set(xp.where(take, lam[k], beta[i]))
+        alpha = alpha.at[i].set(jnp.where(take, c[k], alpha[i]))
+        beta = beta.at[i].set(jnp.where(take, lam[k], beta[i]))
         free = free.at[i].set(free[i] & ~take)
-        left = left.at[k].set(xp.where(take, 0.0, c[k]))
-    return Anchor(xp.concatenate([alpha, beta]), left, lam)
+        left = left.at[k].set(jnp.where(take, 0.0, c[k]))
+    return Anchor(jnp.concatenate([alpha, beta]), left, lam)
 
 
 @float64

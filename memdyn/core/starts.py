@@ -58,24 +58,17 @@ def exponential_part(kernel: Kernel, values: dict[str, float]) -> list[tuple[flo
 
     Terms with the same rate are merged; terms of any other form (the long memory) are left out.
     """
-    import sympy as sp  # here, not at the top: validating a start must not import SymPy (memdyn.core.warm)
-
-    from .formula import T
-    from .symbolic import split_terms
+    # here, not at the top: validating a start must not import SymPy (memdyn.core.warm)
+    from .symbolic import exponential_term, split_terms
 
     expr = kernel.substitute(values)
     found: dict[float, float] = {}
     for term in split_terms(expr):
-        coeff, rest = term.as_independent(T, as_Add=False)
-        if rest == 1 or not isinstance(rest, sp.exp):
+        pair = exponential_term(term)
+        if pair is None or not (pair[0].is_number and pair[1].is_number):
             continue
-        exponent = sp.expand(rest.args[0])
-        rate = -exponent / T
-        if rate.free_symbols or not rate.is_number:
-            continue
-        rate = float(rate)
-        if rate > 0 and coeff.is_number:
-            found[rate] = found.get(rate, 0.0) + float(coeff)
+        rate = float(pair[1])
+        found[rate] = found.get(rate, 0.0) + float(pair[0])
     return sorted(((a, w) for w, a in found.items() if a != 0), key=lambda p: p[1])
 
 
