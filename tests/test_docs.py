@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import math
 import re
 import shlex
 import subprocess
@@ -129,26 +130,69 @@ def _console_examples(readme: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+# A decimal on a page is one machine's output; another CPU or jax version may differ in the last digits
+# (measured: 8e-15 relative for tau after 255 steps). Pages are held to 12 significant digits.
+_DECIMAL = r"-?(?:\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)"
+_DIGITS_REL = 1e-12
+
+
+def _same_number(shown: float, got: float) -> bool:
+    return math.isclose(shown, got, rel_tol=_DIGITS_REL, abs_tol=0.0)
+
+
+def _line_pattern(line: str) -> tuple[str, list[float]]:
+    """A page line as a regex (its decimals as capture groups) and the decimals it shows."""
+    parts = re.split(f"({_DECIMAL})", line.rstrip())
+    shown = [float(p) for p in parts[1::2]]
+    regex = "".join(
+        f"({_DECIMAL})" if i % 2 else re.escape(p).replace(re.escape("..."), "[^\n]*?") for i, p in enumerate(parts)
+    )
+    return regex + r"\n", shown
+
+
 def _matches(expected: list[str], got: str) -> bool:
     """Output equals the page's text, where the page elides: "..." inside a line stands for any text,
     a line "..." for any lines; JSON is compared as data (the page wraps it) on the keys the page shows,
-    nested dicts included (``stats`` shows the step counts, not the seconds); trailing spaces are ignored."""
+    nested dicts included (``stats`` shows the step counts, not the seconds); trailing spaces are ignored.
+    Decimals agree to 12 significant digits; integers and words exactly."""
     text = "\n".join(expected)
     if text.startswith("{"):
         return _shown(json.loads(text), json.loads(got))
-    pattern = "".join(
-        r"(?:[^\n]*\n)*?"
-        if line.strip() == "..."
-        else re.escape(line.rstrip()).replace(re.escape("..."), "[^\n]*?") + r"\n"
-        for line in expected
-    )
-    return re.fullmatch(pattern, "\n".join(line.rstrip() for line in got.rstrip("\n").split("\n")) + "\n") is not None
+    pattern, shown = "", []
+    for line in expected:
+        if line.strip() == "...":
+            pattern += r"(?:[^\n]*\n)*?"
+            continue
+        regex, numbers = _line_pattern(line)
+        pattern += regex
+        shown += numbers
+    m = re.fullmatch(pattern, "\n".join(line.rstrip() for line in got.rstrip("\n").split("\n")) + "\n")
+    return m is not None and all(_same_number(a, float(b)) for a, b in zip(shown, m.groups(), strict=True))
 
 
 def _shown(shown, got) -> bool:
     if isinstance(shown, dict):
         return isinstance(got, dict) and all(k in got and _shown(v, got[k]) for k, v in shown.items())
+    if isinstance(shown, list):
+        return isinstance(got, list) and len(shown) == len(got) and all(map(_shown, shown, got))
+    if isinstance(shown, float) and isinstance(got, float):
+        return _same_number(shown, got)
     return shown == got
+
+
+def test_console_matcher_reads_decimals_to_twelve_digits():
+    """The page matcher: last-digit noise passes, a change in the 11th digit, an integer or a word fails."""
+    page = ["tau   = 2.3290120192808015", "...", "steps = 255", "status = ok ..."]
+    assert _matches(page, "tau   = 2.3290120192808095\nx = 1\nsteps = 255\nstatus = ok here\n")
+    assert not _matches(page, "tau   = 2.3290120193\nsteps = 255\nstatus = ok\n")
+    assert not _matches(page, "tau   = 2.3290120192808015\nsteps = 256\nstatus = ok\n")
+    assert not _matches(page, "tau   = 2.3290120192808015\nsteps = 255\nstatus = failed\n")
+    assert _matches(
+        ['{"t": 1e+30, "th": [0.5, 2.0], "s": {"n": 3}}'],
+        '{"t": 1e30, "th": [0.5000000000000004, 2.0], "s": {"n": 3, "x": 1}}',
+    )
+    assert not _matches(['{"th": [0.5, 2.0]}'], '{"th": [0.5, 2.0, 1.0]}')
+    assert not _matches(['{"s": {"n": 3}}'], '{"s": {"n": 3.0000001}}')
 
 
 @pytest.mark.slow
