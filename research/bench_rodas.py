@@ -11,7 +11,10 @@ tests/test_quotes.py holds the quotes).
   two runs after one that fills them), start-up, import, loading the compiled solve and data preparation
   included;
 * SciPy LSODA on the same 65 memories one at a time, on the NumPy lowering of the same derivation with
-  the analytic Jacobian (what a user without JAX would run), stopped at the loss event.
+  the analytic Jacobian (what a user without JAX would run), stopped at the loss event;
+* LSODA compiled (``memdyn.studies.peer``: numbalsoda on a numba right-hand side, the event search in
+  compiled code too) over all 4,097 memories one at a time on one core, after a first call that compiles
+  it: what a speed-minded user would run. Needs ``pip install 'memdyn[peer]'``; without it the rows say so.
 
 Usage: ``python research/bench_rodas.py`` (about 8 minutes on 2 cores).
 """
@@ -31,6 +34,7 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 import memdyn  # noqa: E402
+from memdyn.studies import peer  # noqa: E402
 from memdyn.studies.bench import machine  # noqa: E402
 from memdyn.studies.problems import DELTA, RHO, mstar_start  # noqa: E402
 from memdyn.studies.reference import scipy_hitting_times  # noqa: E402
@@ -44,6 +48,8 @@ A0, W0 = list(START[:2]), list(START[2:])
 SOLVERS = ("kvaerno5", "rodas4")
 RTOLS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
 LSODA_RTOLS = (1e-6, 1e-8, 1e-10)
+PEER_RTOLS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11)
+METHODS = ("memdyn kvaerno5", "memdyn rodas4", "scipy LSODA", "compiled LSODA")
 ACCURACIES = (1e-6, 1e-8)
 
 
@@ -58,7 +64,7 @@ def errors(taus: dict, ref: dict) -> dict:
 
 def program(solver: str) -> dict:
     """Size of the traced hitting-time program (StableHLO text, one trajectory) and the seconds to trace
-    and to compile it, in this process."""
+    and to compile it, in this process (``fresh_program`` runs it in a fresh one)."""
     import jax.numpy as jnp
 
     from memdyn.core.solve import make_hitting_times
@@ -73,6 +79,13 @@ def program(solver: str) -> dict:
     t = time.perf_counter()
     lowered.compile()
     return {"hlo_chars": len(lowered.as_text()), "trace_s": trace_s, "compile_s": time.perf_counter() - t}
+
+
+def fresh_program(solver: str) -> dict:
+    """``program(solver)`` in a fresh process: at the end of this long run the same compile measured 1.5x
+    slower (7.5 s against 4.8-5.5 s)."""
+    proc = subprocess.run([sys.executable, __file__, "--program", solver], check=True, capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def fresh_process(solver: str, rtol: float) -> float:
@@ -101,21 +114,30 @@ def markdown(doc: dict) -> str:
             f"| {r['method']} | {r['rtol']:.0e} | {r['per_trajectory_ms']:.3g} | {steps} "
             f"| {r['tau_loss']:.1e} | {r['tau_param']:.1e} |"
         )
+    missing = doc["compiled_lsoda"] if isinstance(doc["compiled_lsoda"], str) else None
     lines += [
         "",
-        "| τ accuracy | Rodas4 | Kvaerno5 | SciPy LSODA | Rodas4 vs Kvaerno5 | Rodas4 vs LSODA |",
-        "|---|---|---|---|---|---|",
+        "| τ accuracy | Rodas4 | Kvaerno5 | SciPy LSODA | compiled LSODA | Rodas4 vs Kvaerno5 | Rodas4 vs SciPy LSODA "
+        "| Rodas4 vs compiled LSODA |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in doc["matched"]:
-        cell = lambda k: f"{m[k]['per_trajectory_ms']:.3g} ms (rtol {m[k]['rtol']:.0e})" if k in m else "not reached"  # noqa: E731
-        ratio = lambda k: (
+        cell = lambda k: (  # noqa: E731
+            f"{m[k]['per_trajectory_ms']:.3g} ms (rtol {m[k]['rtol']:.0e})"
+            if k in m
+            else "not installed"
+            if k == "compiled LSODA" and missing
+            else "not reached"
+        )
+        ratio = lambda k: (  # noqa: E731
             f"{m[k]['per_trajectory_ms'] / m['memdyn rodas4']['per_trajectory_ms']:.1f}x"
             if k in m and "memdyn rodas4" in m
             else "–"
-        )  # noqa: E731
+        )
         lines.append(
             f"| {m['accuracy']:.0e} | {cell('memdyn rodas4')} | {cell('memdyn kvaerno5')} | {cell('scipy LSODA')} "
-            f"| {ratio('memdyn kvaerno5')} | {ratio('scipy LSODA')} |"
+            f"| {cell('compiled LSODA')} | {ratio('memdyn kvaerno5')} | {ratio('scipy LSODA')} "
+            f"| {ratio('compiled LSODA')} |"
         )
     return "\n".join(lines)
 
@@ -175,10 +197,29 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
 
+    peer_compile_s = None
+    if peer.available():
+        t = time.perf_counter()
+        peer.hitting_times(VALUES[:1], A0, W0, delta=DELTA, t1=1e15)
+        peer_compile_s = time.perf_counter() - t
+        for rtol in PEER_RTOLS:
+            r = peer.hitting_times(VALUES, A0, W0, delta=DELTA, t1=1e15, rtol=rtol)
+            assert r["ok"].all() and np.isfinite(r["tau_loss"]).all(), rtol
+            rows.append(
+                {
+                    "method": "compiled LSODA",
+                    "rtol": rtol,
+                    "warm_sweep_s": r["wall_s"],
+                    "per_trajectory_ms": 1e3 * r["wall_s"] / n,
+                    **errors({k: r[k][SAMPLE] for k in ref}, ref),
+                }
+            )
+            print(rows[-1], flush=True)
+
     matched = []
     for accuracy in ACCURACIES:
         best = {}
-        for method in ("memdyn kvaerno5", "memdyn rodas4", "scipy LSODA"):
+        for method in METHODS:
             ok = [r for r in rows if r["method"] == method and max(r["tau_param"], r["tau_loss"]) <= accuracy]
             if ok:
                 best[method] = min(ok, key=lambda r: r["per_trajectory_ms"])
@@ -204,7 +245,8 @@ def main() -> None:
                 "reference": "kvaerno5 at rtol 1e-12",
                 "reference_check_rodas4": check,
                 "data_preparation_s": data_s,
-                "program": {s: program(s) for s in SOLVERS},
+                "program": {s: fresh_program(s) for s in SOLVERS},
+                "compiled_lsoda": peer.missing() or {"compile_s": peer_compile_s},
                 "rows": rows,
                 "matched": matched,
             },
@@ -216,4 +258,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--program"]:
+        print(json.dumps(program(sys.argv[2])))
+    else:
+        main()

@@ -157,9 +157,10 @@ class Bench(Command):
     function = "bench"
     help = "solver benchmarks: work-precision, cost against plateau length, throughput"
     description = (
-        "Diffrax solvers against SciPy (NumPy lowering, analytic Jacobian) and plain gradient descent on "
-        "exp(-t) + 0.5 exp(-(t-mu)^2/2) started on M*: work-precision, cost as the plateau grows, batched "
-        "throughput, compile times (see memdyn.studies.bench)."
+        "Diffrax solvers against SciPy (NumPy lowering, analytic Jacobian), LSODA compiled (numbalsoda on a "
+        "numba right-hand side, when the [peer] extra is installed; the report says when it is not) and plain "
+        "gradient descent on exp(-t) + 0.5 exp(-(t-mu)^2/2) started on M*: work-precision, cost as the plateau "
+        "grows, batched throughput, compile times (see memdyn.studies.bench)."
     )
 
     def add_arguments(self, p):

@@ -13,7 +13,9 @@ at stated rates), tau_loss with delta = 0.01. Three measurements:
 * **throughput** -- trajectories per second of one compiled, vmapped batch for batch sizes 1..N,
   and the compile time cold and with JAX's persistent compilation cache;
 * **matched** -- per solver (Kvaerno5, Rodas4), a batch of 64 at the loosest tolerance reaching tau
-  accuracy 1e-6, per trajectory, against the fastest SciPy method reaching it;
+  accuracy 1e-6, per trajectory, against the fastest SciPy method reaching it, and against LSODA
+  compiled (``memdyn.studies.peer``: numbalsoda on a numba right-hand side, an optional extra; the
+  row says so when it is not installed);
 * **devices** -- trajectories per second of one sweep against the number of local devices it is
   spread over (the path of ``memdyn sweep --devices``), at widths m = 2 and m = 10.
 """
@@ -41,6 +43,7 @@ from ..core.loss import gradient, hessian, loss
 from ..core.pipeline import target as make_target
 from ..core.solvers import SOLVERS
 from ..core.sweep import run_sweep
+from . import peer
 from .problems import DELTA, RHO
 from .problems import mstar_start as start
 from .reference import scipy_hitting_times
@@ -148,6 +151,22 @@ def work_precision(
             rows.append({"method": f"scipy {method}", "rtol": rtol, **r})
         if progress:
             progress(f"work-precision: scipy {method}")
+    peer_missing = peer.missing()
+    if peer_missing is None:
+        m = len(theta0) // 2
+        for rtol in rtols:
+            r = peer.hitting_times([mu], theta0[:m], theta0[m:], delta=DELTA, t1=3 * ref, rtol=rtol)
+            tau = float(r["tau_loss"][0])
+            rows.append(
+                {
+                    "method": "compiled LSODA",
+                    "rtol": rtol,
+                    "tau": tau if np.isfinite(tau) else None,
+                    "wall_s": r["wall_s"],
+                }
+            )
+        if progress:
+            progress("work-precision: compiled LSODA")
     lam = float(np.max(np.linalg.eigvalsh(np.asarray(hessian(tg, data, jnp.asarray(theta0))))))
     for eta in etas:
         eta = min(eta, 1.0 / lam)
@@ -160,6 +179,7 @@ def work_precision(
         "reference_tau": ref,
         "reference_check_radau": check,
         "reference_agreement": abs(check / ref - 1),
+        "compiled_lsoda": peer_missing or "measured",
         "rows": rows,
     }
 
@@ -323,7 +343,7 @@ def matched_comparison(
     if progress:
         progress(f"accuracy-matched comparison: {solver}")
     per = wall / batch
-    return {
+    out = {
         "accuracy": accuracy,
         "batch": batch,
         "solver": solver,
@@ -334,6 +354,16 @@ def matched_comparison(
         "scipy_s": best["wall_s"],
         "ratio": best["wall_s"] / per,
     }
+    # the compiled peer (memdyn.studies.peer), when installed: its loosest tolerance reaching the accuracy
+    compiled = [r for r in ok if r["method"] == "compiled LSODA"]
+    if compiled:
+        fastest = min(compiled, key=lambda r: r["wall_s"])
+        out.update(compiled_rtol=fastest["rtol"], compiled_s=fastest["wall_s"], compiled_ratio=fastest["wall_s"] / per)
+    else:
+        out["compiled_note"] = wp.get("compiled_lsoda", "not measured")
+        if out["compiled_note"] == "measured":
+            out["compiled_note"] = "compiled LSODA did not reach the accuracy"
+    return out
 
 
 _COMPILE_PROBE = """
@@ -515,7 +545,13 @@ def markdown(result: dict, figure: str | None = None) -> str:
                 f"At τ accuracy {mc['accuracy']:g}: a batch of {mc['batch']} with {mc['solver']} at rtol {mc['rtol']:g} "
                 f"costs {mc['per_trajectory_s'] * 1e3:.2f} ms per trajectory; the fastest SciPy method reaching that "
                 f"accuracy ({mc['scipy_method']}, rtol {mc['scipy_rtol']:g}) {mc['scipy_s'] * 1e3:.1f} ms per "
-                f"trajectory: **{mc['ratio']:.1f}x**.",
+                f"trajectory: **{mc['ratio']:.1f}x**. "
+                + (
+                    f"Compiled LSODA (numbalsoda on a numba right-hand side, rtol {mc['compiled_rtol']:g}): "
+                    f"{mc['compiled_s'] * 1e3:.2f} ms per trajectory, **{mc['compiled_ratio']:.2f}x**."
+                    if "compiled_s" in mc
+                    else f"Compiled LSODA: {mc.get('compiled_note', 'not measured')}."
+                ),
                 "",
             ]
     ct = result["compile"]

@@ -12,6 +12,11 @@ from memdyn.studies.bench import (
     work_precision,
 )
 
+COMPILED_LSODA_ERROR = 1e-6
+"""tau_loss error of the compiled peer at 1/omega = 10, rtol 1e-8 (measured 3.4e-7)."""
+COMPILED_LSODA_MATCHED_RTOL = 1e-8
+"""Its loosest tolerance reaching 1e-6 there among rtol 1e-6 (error 2.7e-5) and 1e-8."""
+
 
 @pytest.fixture(scope="module")
 def small():
@@ -39,6 +44,11 @@ def test_errors_are_measured_against_the_reference(small):
     rows = {r["method"]: r for r in small["work_precision"]["rows"]}
     assert rows["diffrax kvaerno5"]["error"] <= 1e-7  # achieved: 8.4e-9 at rtol 1e-8
     assert rows["scipy LSODA"]["error"] <= 5e-6  # achieved: 3.4e-7
+    compiled = small["work_precision"]["compiled_lsoda"]
+    if compiled == "measured":  # memdyn.studies.peer installed (pip install 'memdyn[peer]')
+        assert rows["compiled LSODA"]["error"] <= COMPILED_LSODA_ERROR
+    else:
+        assert "compiled LSODA" not in rows and "memdyn[peer]" in compiled
     gd = rows["gradient descent"]
     # First-order method: tau = k eta overshoots by at most about one step.
     assert 0 <= gd["tau"] - small["work_precision"]["reference_tau"] <= 2 * gd["eta"]
@@ -52,6 +62,19 @@ def test_cost_growth_and_throughput_rows(small):
     assert all(r["all_ok"] for r in small["throughput"]["rows"])
     text = markdown(small)
     assert "Work-precision" in text and "trajectories/s" in text and "Throughput against devices" in text
+
+
+def test_the_matched_sentence_names_the_compiled_peer_or_why_it_is_missing(small):
+    """How bench.md renders a matched entry, with the compiled peer measured and without it."""
+    base = {"accuracy": 1e-6, "batch": 64, "solver": "rodas4", "rtol": 1e-6, "per_trajectory_s": 4e-4}
+    base.update(scipy_method="scipy LSODA", scipy_rtol=1e-8, scipy_s=0.06, ratio=150.0)
+    measured = {**base, "compiled_rtol": 1e-8, "compiled_s": 2.5e-4, "compiled_ratio": 0.625}
+    missing = {**base, "compiled_note": "numbalsoda is not installed (ImportError): pip install 'memdyn[peer]'"}
+    text = markdown({**small, "matched": [measured, missing]})
+    assert (
+        "Compiled LSODA (numbalsoda on a numba right-hand side, rtol 1e-08): 0.25 ms per trajectory, **0.62x**." in text
+    )
+    assert "Compiled LSODA: numbalsoda is not installed (ImportError): pip install 'memdyn[peer]'." in text
 
 
 def test_device_table_rows(small):
@@ -84,3 +107,7 @@ def test_the_matched_comparison_runs_for_rodas4():
     assert rows["diffrax rodas4", 1e-6]["error"] <= 1e-6
     mc = matched_comparison(10.0, 1e-6, wp, batch=4, solver="rodas4")
     assert mc["solver"] == "rodas4" and mc["rtol"] == 1e-6 and mc["ratio"] > 1
+    if wp["compiled_lsoda"] == "measured":
+        assert mc["compiled_rtol"] == COMPILED_LSODA_MATCHED_RTOL and mc["compiled_s"] > 0
+    else:
+        assert "memdyn[peer]" in mc["compiled_note"]
