@@ -400,3 +400,20 @@ def test_the_readme_states_rodas4s_range_of_speed_ups():
         m["memdyn kvaerno5"]["per_trajectory_ms"] / m["memdyn rodas4"]["per_trajectory_ms"] for m in doc["matched"]
     )
     assert f"{ratios[0]:.1f}-{ratios[-1]:.1f}x faster per trajectory" in site_text(flat=True)
+
+
+def test_the_large_sweeps_page_states_the_chunk_sizes_measured():
+    """docs/howto/large-sweeps.md's per-trajectory costs by chunk size are research/results/chunk_sizes.json's
+    (research/chunk_sizes.py), and the default chunk of 64 is the cheaper one of the sizes quoted."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    rows = {
+        r["chunk"]: r["per_trajectory_ms"]
+        for r in json.loads((root / "research" / "results" / "chunk_sizes.json").read_text())["rows"]
+    }
+    assert (
+        f"costs {rows[64]:.2f} ms per trajectory in chunks of 64, {rows[256]:.2f} ms in chunks of 256 and "
+        f"{rows[4097]:.2f} ms as one call"
+    ) in site_text(flat=True)
+    assert rows[64] < rows[256] < rows[4097]

@@ -150,7 +150,8 @@ class Sweep(Command):
             "--chunk",
             type=int,
             default=None,
-            help="elements per compiled call, for progress on long sweeps (default: all, or 64 above 64)",
+            help="elements per compiled call (default: all, or 64 above 64: a batch waits for its slowest "
+            "element, and on a CPU a larger batch costs more per element)",
         )
         p.add_argument(
             "--devices",
