@@ -26,9 +26,10 @@ from __future__ import annotations
 import functools
 import math
 import time
+
 import numpy as np
-from numpy.typing import ArrayLike
 import scipy.special
+from numpy.typing import ArrayLike
 
 __all__ = ["available", "missing", "bump_gradient", "bump_loss", "hitting_times"]
 
