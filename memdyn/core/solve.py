@@ -222,7 +222,7 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
 
     The returned dict holds ``tau`` (2,) [param, loss] with ``inf`` where not reached, ``theta``
     (final state), ``t_end``, ``steps`` and ``code`` (a ``Status`` code: 0 ok, 2 max steps, 3
-    solver failure). Tolerances and friction are run-time values: only ``config.static`` shapes the
+    solver failure, 4 the clock restarted ``MAX_SEGMENTS`` times with a time still sought). Tolerances and friction are run-time values: only ``config.static`` shapes the
     compiled code. With ``heavy_ball`` the dynamics is the heavy-ball ODE started at rest.
     """
     require_x64()
@@ -351,8 +351,9 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
             jnp.asarray(0),
         )
         offset, t_local, y_end, active, tau, code, steps, n = jax.lax.while_loop(running, one_segment, init)
-        # segments exhausted with a time still sought: report it, never a silent number
-        code = jnp.where(jnp.any(active) & (code == 0) & (n >= MAX_SEGMENTS), Status.MAX_STEPS_REACHED.code, code)
+        # segments exhausted with a time still sought: report it, never a silent number (not as max steps:
+        # no solve ran out of its step budget, and raising it would change nothing)
+        code = jnp.where(jnp.any(active) & (code == 0) & (n >= MAX_SEGMENTS), Status.RESTARTS_EXHAUSTED.code, code)
         return {
             "tau": tau,
             "theta": theta_of(y_end),

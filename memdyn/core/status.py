@@ -18,6 +18,7 @@ class Status(enum.StrEnum):
     T1_REACHED = "t1_reached"
     MAX_STEPS_REACHED = "max_steps_reached"
     SOLVER_FAILED = "solver_failed"
+    RESTARTS_EXHAUSTED = "restarts_exhausted"
 
     @property
     def advice(self) -> str:
@@ -26,7 +27,8 @@ class Status(enum.StrEnum):
 
     @property
     def code(self) -> int:
-        """The integer the compiled solves return (0 ok, 1 t1 reached, 2 max steps, 3 failure)."""
+        """The integer the compiled solves return (0 ok, 1 t1 reached, 2 max steps, 3 failure, 4 restarts
+        exhausted)."""
         return list(Status).index(self)
 
     @classmethod
@@ -45,6 +47,9 @@ _ADVICE = {
     Status.MAX_STEPS_REACHED: "the step budget ran out: raise max_steps, or loosen rtol/atol",
     Status.SOLVER_FAILED: "the solver stopped with an error (step-size underflow or a nonlinear-solver failure): "
     "try another solver or tighter tolerances",
+    Status.RESTARTS_EXHAUSTED: "the solve restarted its clock the most times allowed and the flow was still drifting "
+    "with a threshold not crossed (typically after an escape, towards a level the loss never moves delta from): "
+    "compare loss_final - loss_initial with delta and lower delta, or set t1 to end the solve earlier",
 }
 
 

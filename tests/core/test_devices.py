@@ -37,6 +37,7 @@ def cache(tmp_path_factory):
     return str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.mark.slow  # two fresh processes, each compiling: 34 s
 def test_two_forced_devices_give_the_one_device_hitting_times_on_a_tiny_grid():
     """The default run's version of the test below: one process with two forced CPU devices, four memories
     in chunks of two, solved on one device and split over both; every hitting time, step count and status

@@ -122,6 +122,7 @@ def test_a_corrupt_record_is_ignored_with_one_warning(fresh_cache, capsys):
     assert capsys.readouterr().err.count("could not be read") == 1
 
 
+@pytest.mark.slow  # fresh processes, cold and warm: 21 s
 def test_a_warm_process_never_imports_sympy_and_answers_as_a_cold_one(fresh_cache):
     """A first `memdyn flow` fills the cache; a second, with a new parameter value and tolerance, answers
     from it without importing SymPy (``-X importtime`` lists every module a process imports), equal to

@@ -38,6 +38,7 @@ def synthetic():
     return exact, ReadOff("synthetic", "tau_loss", MEMORIES, tuple(noisy), 0.2)
 
 
+@pytest.mark.slow  # 25 s with its fixture
 def test_the_search_recovers_the_setting_that_made_the_points(synthetic):
     exact, points = synthetic
     out = infer([points], SPACE)
@@ -81,6 +82,7 @@ def test_normalisations_rescale_time_and_each_threshold():
         assert pred["tau_param"][by[kappa, 0.5], 0] == pytest.approx(wide["tau_param"] / kappa, rel=1e-5)
 
 
+@pytest.mark.slow  # 15 s
 def test_an_off_mstar_start_exits_when_the_loss_falls_delta_below_the_plateau():
     """Amplitude 0 (nothing captured): the loss first drops onto the plateau, then the exit is the first time
     J < J(M*) - delta. Reference: SciPy on the same flow from (0, 0 | 1, 0.5) with the threshold
@@ -129,6 +131,7 @@ def test_score_is_the_log_residual_in_read_off_sigmas():
     assert sc["chi2"][1] == pytest.approx(2.01**2)
 
 
+@pytest.mark.slow  # 15 s
 def test_cli_infer_json(capsys):
     code = main(
         [

@@ -166,6 +166,7 @@ def test_a_reparameterisation_only_rescales_the_slow_drift():
 RHO1 = "exp(-t) + 0.5*exp(-(t - mu)**2/2)"
 
 
+@pytest.mark.slow  # 20 s
 def test_slow_system_where_the_scales_separate_slowly():
     """Sections 1-3's starts (w* = 1, null at 0.5 and 0.3: q(w0) = 0.012 and 0.14, the null amplitude relaxes
     at a rate ~2q). Laplace's rule is 33% and 62% off at 1/omega = 16; the slow system with the amplitude
