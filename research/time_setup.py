@@ -53,18 +53,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         main_s, _ = timed(main_job, Path(tmp), "main")
         tests_s, log = timed(tests, Path(tmp), "tests")
-    summary = re.search(r"=+ (\d+) passed(?:, (\d+) deselected)?[^=\n]* in ([\d.]+)s", log)
+    summary = re.search(r"=+ ([^=\n]*\d+ passed[^=\n]*) in ([\d.]+)s", log)
     if summary is None:
         raise SystemExit("no pytest summary line in the test command's output")
+    counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", summary[1])}  # passed, skipped, ...
+    if counts.get("failed") or counts.get("errors") or counts.get("error"):
+        raise SystemExit(f"the test command did not pass: {summary[1]}")
     out = {
         "commit": commit,
         "main_job": main_job,
         "main_job_s": main_s,
         "tests": tests,
         "tests_s": tests_s,
-        "tests_passed": int(summary[1]),
-        "tests_deselected": int(summary[2] or 0),
-        "pytest_s": float(summary[3]),
+        "tests_passed": counts["passed"],
+        "tests_skipped": counts.get("skipped", 0),
+        "tests_deselected": counts.get("deselected", 0),
+        "pytest_s": float(summary[2]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }
     (Path(__file__).parent / "results" / "setup.json").write_text(json.dumps(out, indent=1) + "\n")
