@@ -222,8 +222,8 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
 
     The returned dict holds ``tau`` (2,) [param, loss] with ``inf`` where not reached, ``theta``
     (final state), ``t_end``, ``steps`` and ``code`` (a ``Status`` code: 0 ok, 2 max steps, 3
-    solver failure, 4 the clock restarted ``MAX_SEGMENTS`` times with a time still sought). Tolerances and friction are run-time values: only ``config.static`` shapes the
-    compiled code. With ``heavy_ball`` the dynamics is the heavy-ball ODE started at rest.
+    solver failure, 4 the clock restarted ``MAX_SEGMENTS`` times with a time still sought). Tolerances
+    and friction are run-time values: only ``config.static`` shapes the compiled code. With ``heavy_ball`` the dynamics is the heavy-ball ODE started at rest.
     """
     require_x64()
     coords = Centred(target)

@@ -360,9 +360,8 @@ def matched_comparison(
         fastest = min(compiled, key=lambda r: r["wall_s"])
         out.update(compiled_rtol=fastest["rtol"], compiled_s=fastest["wall_s"], compiled_ratio=fastest["wall_s"] / per)
     else:
-        out["compiled_note"] = wp.get("compiled_lsoda", "not measured")
-        if out["compiled_note"] == "measured":
-            out["compiled_note"] = "compiled LSODA did not reach the accuracy"
+        note = wp.get("compiled_lsoda", "not measured")
+        out["compiled_note"] = "compiled LSODA did not reach the accuracy" if note == "measured" else note
     return out
 
 

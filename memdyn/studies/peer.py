@@ -197,13 +197,14 @@ def _compiled():
                 usol, ok = lsoda(fn, ya, ts, p, rtol, atol, 1_000_000)
                 if not ok:
                     return tau[0], tau[1], False
+                g_prev = g_a  # the condition at ts[0] = a, where this solve starts
                 for j in range(1, 65):
                     g = moved(usol[j], y0, J0, mu)[c] - delta
                     if g > 0.0 or j == 64:
-                        a, b, g_b = ts[j - 1], ts[j], g
+                        a, b, g_a, g_b = ts[j - 1], ts[j], g_prev, g
                         ya = usol[j - 1].copy()
-                        g_a = moved(ya, y0, J0, mu)[c] - delta
                         break
+                    g_prev = g
             tau[c] = a + (b - a) * (-g_a) / (g_b - g_a)  # secant on the last bracket
         return tau[0], tau[1], True
 
@@ -218,6 +219,8 @@ def _compiled():
             out[i, 0], out[i, 1], ok[i] = search(fn, y0, p, delta, t1, rtol, atol)
         return out, ok
 
+    # compile once per process (numba compiles per argument type, and every call passes the same types)
+    sweep(rhs.address, np.array([12.0]), np.array([1.0, 0.0, 1.0, 0.5]), 0.01, 1e15, 1e-6, 1e-8)
     return rhs.address, sweep
 
 
@@ -242,7 +245,7 @@ def hitting_times(
 
     Returns:
         dict with ``tau_param``, ``tau_loss`` (arrays, inf where not reached), ``ok`` (LSODA succeeded)
-        and ``wall_s`` (the compiled sweep, after a first call that compiles it).
+        and ``wall_s`` (the compiled sweep; the first call in a process also compiles it, outside ``wall_s``).
 
     Raises:
         ImportError: numba or numbalsoda is not installed (``missing()`` says which).
@@ -254,7 +257,6 @@ def hitting_times(
     y0 = np.concatenate([np.asarray(a0, float), np.asarray(w0, float)])
     values = np.asarray(mus, float)
     atol = rtol * 1e-2 if atol is None else atol
-    sweep(fn, values[:1], y0, delta, t1, rtol, atol)  # compile
     start = time.perf_counter()
     taus, ok = sweep(fn, values, y0, delta, t1, rtol, atol)
     return {"tau_param": taus[:, 0], "tau_loss": taus[:, 1], "ok": ok, "wall_s": time.perf_counter() - start}
