@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import InputError
-from .base import Command, floats, number
+from .base import Command, floats, null, number
 
 
 class Train(Command):
@@ -403,13 +403,16 @@ class Infer(Command):
         for s in out["settings"]:
             print(
                 f"{s['c']:>6g} {s['sigma']:>6g} {s['w_star']:>5g} {s['amplitude']:>4g} {s['null_min']:>8g} {s['delta']:>7g} "
-                f"{s['normalisation']:>6g} {s.get('param_normalisation', 1.0):>6.3g} {s['chi2']:>9.3g} "
-                f"{s['max_abs_residual_sigmas']:>9.2f}" + ("  consistent" if s["consistent"] else "")
+                f"{s['normalisation']:>6g} {s.get('param_normalisation', 1.0):>6.3g} {null(s['chi2'], '.3g'):>9} "
+                f"{null(s['max_abs_residual_sigmas'], '.2f'):>9}" + ("  consistent" if s["consistent"] else "")
             )
+        if out.get("unresolved"):
+            print(f"{out['unresolved']} setting(s) unresolved: a solve ran out of steps (chi2 null)")
         print("best setting, point by point:")
         print(f"{'quantity':>9} {'1/omega':>8} {'paper':>10} {'memdyn':>10} {'gap':>8} {'r/u':>6}")
         for r in out["best"]["rows"]:
             print(
-                f"{r['quantity']:>9} {r['x']:>8g} {r['paper']:>10.4g} {r['memdyn']:>10.4g}"
-                f"{'' if r['reached'] else '+'} {r['relative_gap']:>+8.1%} {r['residual_sigmas']:>+6.2f}"
+                f"{r['quantity']:>9} {r['x']:>8g} {r['paper']:>10.4g} {null(r['memdyn'], '.4g'):>10}"
+                f"{'' if r['reached'] or r['memdyn'] is None else '+'} {null(r['relative_gap'], '+.1%'):>8} "
+                f"{null(r['residual_sigmas'], '+.2f'):>6}"
             )

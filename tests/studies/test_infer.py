@@ -440,3 +440,31 @@ def test_every_committed_search_is_its_scripts_grid():
     lam = _doc("infer_fig3_lambda.json")
     assert set(lam["space"]["param_normalisation"]) == {1.0, 1 / math.sqrt(20)}
     assert {s["param_normalisation"] for s in lam["settings"]} == {1 / math.sqrt(20)}
+
+
+def test_the_cli_prints_unresolved_settings_as_null(capsys):
+    """A setting whose solve ran out of steps has no chi2: ``memdyn infer``'s table says null and counts it
+    (it raised a TypeError formatting None). The same search as the CLI example on the inference page, with a
+    step budget the a1 = 0 starts (no plateau near t = 0) cannot finish in."""
+    from memdyn.cli.studies import Infer
+    from memdyn.core.solvers import SolverConfig
+
+    points = [
+        ReadOff("cli", "tau_loss", (10.0, 11.0, 12.0, 13.0, 14.0, 15.0), (14.0, 25.0, 56.0, 157.0, 555.0, 3350.0))
+    ]
+    space = Space(
+        c=(2.0,),
+        sigma=(2.0,),
+        w_star=(2.0,),
+        amplitude=(1.0, 0.0),
+        null_min=(0.8,),
+        delta=(0.01,),
+        normalisation=(1.0,),
+    )
+    out = infer(points, space, config=SolverConfig(solver="rodas4", max_steps=3000))
+    assert out["unresolved"] == 1 and out["settings"][-1]["chi2"] is None
+    Infer().show(out, None)
+    text = capsys.readouterr().out
+    assert "1 setting(s) unresolved" in text
+    last = [line for line in text.splitlines() if line.split()[:1] == ["2"]][-1]
+    assert last.split()[-2:] == ["null", "null"] and last.split()[3] == "0"
