@@ -163,8 +163,8 @@ def flow(
         params: values of the formula's other symbols.
         t1: the horizon in training time, at most ``MAX_T1`` = 1e30 (default: that). A solve stops at
             its events, so a long horizon costs nothing when they come first.
-        solver: a solver name (``memdyn.core.solvers.SOLVERS``: the Diffrax ones and ``"rodas4"``), default
-            ``"kvaerno5"``.
+        solver: a solver name (``memdyn.core.solvers.SOLVERS``: memdyn's ``"rodas4"``, the default, and
+            Diffrax's ``"kvaerno5"``, ``"kvaerno3"``, ``"kencarp4"``, ``"kencarp5"``, ``"tsit5"``).
         rtol: the step-size controller's relative tolerance on theta (default 1e-10).
         atol: its absolute tolerance (default 1e-12).
         max_steps: the step budget of each solve (default 200,000).

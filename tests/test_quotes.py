@@ -87,18 +87,114 @@ def test_the_readme_quotes_the_committed_latency_benchmark():
     readme = site_text()
     assert latency_markdown(result) in readme
     r = result["ratios"]  # the paragraph on the targets quotes the same run
+    by = {row["case"]: row["wall_s"] for row in result["rows"]}
     for quoted in (
         f"warm `memdyn flow` is {r['flow_warm_over_scipy']:.1f}x",
         f"{r['flow_warm_new_value_over_scipy']:.1f}x with a new parameter value",
         f"Cold is {r['flow_cold_over_scipy']:.0f}x",
         f"sweep warm is {r['scipy64_over_sweep_warm']:.2f}x",
         f"already takes 1/{r['scipy64_over_jax_floor']:.1f} of the SciPy",
+        f"JAX alone, started and run once, took {r['jax_floor_over_scipy']:.1f}x the SciPy script",
+        f"`memdyn flow` took {by['memdyn flow, warm cache (mu = 12)'] / by['jax alone: import and one operation']:.2f}x "
+        "JAX's own floor",
     ):
         assert quoted in " ".join(readme.split()), quoted
     assert (root / "research" / "scipy_flow.py").read_text() == SCIPY_SCRIPT == result["scipy_script"]
     # every run the artefact reports finished, and the stages add up to no more than the process
     for stages in result["stages"].values():
         assert all(v > 0 for v in stages.values())
+
+
+def test_the_benchmarks_page_states_what_compile_options_measured():
+    """research/results/compile_options.json (research/compile_options.py) holds the sentence on XLA's
+    optimisation level: a lower level compiles a little faster and solves slower, in the same run."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    doc = json.loads((root / "research" / "results" / "compile_options.json").read_text())
+    rows = {(r["solver"], r["options"]): r for r in doc["rows"]}
+    r0, r1 = rows["rodas4", "default"], rows["rodas4", "xla_backend_optimization_level=0"]
+    k0 = rows["kvaerno5", "default"]
+    flat = site_text(flat=True)
+    assert (
+        f"solve took {r1['compile_s']:.2f} s against {r0['compile_s']:.2f} s, and the solve ran "
+        f"{r1['solve_s'] / r0['solve_s']:.1f}x slower"
+    ) in flat
+    assert (
+        f"traced in {k0['trace_s']:.2f} s against Rodas4's {r0['trace_s']:.2f} s and compiled in {k0['compile_s']:.2f} s"
+        in flat
+    )
+    assert r1["compile_s"] < r0["compile_s"] and r1["solve_s"] > r0["solve_s"]
+    # the options change the arithmetic's order, not the answer beyond the tolerance
+    for solver in ("rodas4", "kvaerno5"):
+        a, b = rows[solver, "default"], rows[solver, "xla_backend_optimization_level=0"]
+        assert a["steps"] == b["steps"] and abs(a["tau_loss"] / b["tau_loss"] - 1) < 1e-12
+
+
+def test_the_benchmarks_page_shows_the_committed_flow_vs_scipy_run():
+    """docs/benchmarks.md's "one flow beside LSODA" table is examples/flow_vs_scipy.py's rendering of its
+    committed --json run (research/results/flow_vs_scipy.json), and that run's two solvers agree to 2e-8."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = json.loads((root / "research" / "results" / "flow_vs_scipy.json").read_text())
+    table = _load("flow_vs_scipy").table(result)
+    assert table[table.index("| 1/ω") :].rstrip() in site_text()
+    for row in result["rows"]:
+        assert row["status"] == "ok"
+        for key in ("tau_param", "tau_loss"):
+            assert abs(row[key] / row[f"lsoda_{key}"] - 1) < 2e-8
+
+
+def test_the_benchmark_pages_state_what_memdyn_bench_measured():
+    """research/results/bench.json (``memdyn bench --out research/results``) holds the headline on the
+    benchmarks page and research/README.md's table of targets and observations; bench.md is its rendering."""
+    import json
+    from pathlib import Path
+
+    from memdyn.studies.bench import markdown
+
+    root = Path(__file__).resolve().parents[1]
+    d = json.loads((root / "research" / "results" / "bench.json").read_text())
+    assert (
+        markdown(d, figure="work_precision.png").strip()
+        == (root / "research" / "results" / "bench.md").read_text().strip()
+    )
+    m = {x["solver"]: x for x in d["matched"]}
+    r, k = m["rodas4"], m["kvaerno5"]
+    cg, rows = d["cost_growth"], {x["mu"]: x for x in d["cost_growth"]["rows"]}
+    tp = {x["batch"]: x for x in d["throughput"]["rows"]}
+    ct = {x["m"]: x for x in d["compile"]["rows"]}
+    assert cg["solver"] == "rodas4" and r["solver"] == "rodas4"
+    site = site_text(flat=True)
+    for quoted in (
+        f"batch of the default Rodas4 costs {r['ratio']:.0f}x less per trajectory",
+        f"(scipy LSODA at rtol {r['scipy_rtol']:g}; Kvaerno5's batch: {k['ratio']:.0f}x)",
+        f"compiled LSODA the same ratio is {r['compiled_ratio']:.2f}x",
+        f"solver's steps grow {cg['plateau_regime_steps_ratio']:.2f}x while the plateau grows 5e6x.",
+    ):
+        assert quoted in site, quoted
+    research = " ".join((root / "research" / "README.md").read_text().split())
+    for quoted in (
+        f"batch of 64: {r['per_trajectory_s'] * 1e3:.2f} ms per trajectory",
+        f"LSODA at rtol {r['scipy_rtol']:g}: {r['scipy_s'] * 1e3:.1f} ms → **{r['ratio']:.1f}x**",
+        f"(Kvaerno5 at rtol {k['rtol']:g}: {k['per_trajectory_s'] * 1e3:.2f} ms, {k['ratio']:.1f}x; compiled LSODA at rtol "
+        f"{r['compiled_rtol']:g}: {r['compiled_s'] * 1e3:.2f} ms, so Rodas4's batch runs at {r['compiled_ratio']:.2f}x its speed)",
+        f"steps go {rows[15.0]['steps']} → {rows[30.0]['steps']}: **{cg['plateau_regime_steps_ratio']:.2f}x**",
+        f"(9.4e8x): {cg['steps_ratio']:.1f}x",
+        f"cold {ct[2]['cold_s']:.1f}-{ct[16]['cold_s']:.1f} s, warm cache **{ct[2]['warm_cache_s']:.2f} s**",
+        f"({rows[20.0]['tsit5_steps']:,} steps at τ′₀ = 6e4 against Rodas4's {rows[20.0]['steps']:,})",
+        f"({rows[15.0]['gd_iterations']:,} at τ′₀ = {rows[15.0]['tau']:.0f})",
+        f"({rows[6.0]['lsoda_nfev']} → {rows[20.0]['lsoda_nfev']:,} from τ′₀ = 3 to 6e4)",
+        f"{tp[64]['per_trajectory_s'] * 1e3:.2f} ms in a batch of 64 and {tp[512]['per_trajectory_s'] * 1e3:.2f} ms in one of 512",
+        f"(they agree to {d['work_precision']['reference_agreement']:.1e})",
+    ):
+        assert quoted in research, quoted
+    assert r["ratio"] >= 100 and k["ratio"] >= 30  # the targets the table calls met
+    assert cg["plateau_regime_steps_ratio"] <= 3 and max(c["warm_cache_s"] for c in ct.values()) <= 2
+    assert round(ct[16]["warm_cache_s"], 2) == round(ct[2]["warm_cache_s"], 2)  # the table quotes one value
 
 
 def test_the_readme_quotes_the_committed_reproduce_timing():

@@ -148,11 +148,12 @@ PAPER_POINTS = {
 PAPER_WIDTH = {"fig2": 2, "fig3": 10}
 
 
-SEARCH_CONFIG = SolverConfig(max_steps=3000)
-"""The search's solver: the default but 3,000 steps per solve. A batched solve runs until its slowest
-element ends, and a few corners of a grid (a strong, wide bump near t = 0 with a tiny delta: the start is
-then no plateau at all) can take 1e5 steps; every other element needs under ~1,000 up to t1. Such
-corners count as unresolved (never consistent) and are reported."""
+SEARCH_CONFIG = SolverConfig(max_steps=12_000)
+"""The search's solver: the default (Rodas4) but 12,000 steps per solve. A batched solve runs until its
+slowest element ends, and a few corners of a grid (a strong, wide bump near t = 0 with a tiny delta: the
+start is then no plateau at all) can take 1e5 steps or more; every other element needs under ~4,000 up to
+t1 (Rodas4 takes about 3.5x Kvaerno5's steps, each about 6x cheaper). Such corners count as unresolved
+(never consistent) and are reported."""
 
 
 def predict(

@@ -37,7 +37,7 @@ def test_flow_json_has_the_contract_fields(capsys):
     got = json.loads(out)
     for key in ("tau_param", "tau_loss", "loss_initial", "loss_final", "t1", "solver", "steps", "status"):
         assert key in got
-    assert got["status"] == "ok" and got["solver"] == "kvaerno5"
+    assert got["status"] == "ok" and got["solver"] == "rodas4"
     assert 0 < got["tau_param"] < got["tau_loss"]
 
 

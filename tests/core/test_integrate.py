@@ -62,7 +62,7 @@ def test_invariant_set_stays_put_without_the_bump(a0, w0):
     """On M* for rho = e^{-t} + 0.5 e^{-3t} (no long memory) the gradient vanishes: the flow stays put.
 
     null-neuron: neuron 3 has a = 0; coincided: neurons 1 and 2 share w = 1 with amplitudes summing
-    to 1 (the hard case for implicit solvers' nonlinear iterations, DESIGN.md section 2). Along the
+    to 1 (the hard case for implicit solvers' nonlinear iterations: the Hessian is singular there). Along the
     exactly flat direction a_1 - a_2 nothing restores round-off, so the state may drift there by a
     few rtol over 1e8 time units while rho_hat, and so J, stays fixed."""
     tg = memdyn.target("exp(-t) + 0.5*exp(-3*t)")
