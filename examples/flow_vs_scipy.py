@@ -1,7 +1,7 @@
 """Hitting times from memdyn's Diffrax flow beside SciPy's LSODA, on the same problem, timed side by side.
 
 Target e^{-t} + 0.5 e^{-(t - mu)^2/2}, start a0 = (1, 0), w0 = (1, 0.5) (on M*), for
-mu in {8, 10, 12, 14, 16}. memdyn: Kvaerno5 + PI controller, rtol 1e-10, hitting times by
+mu in {8, 10, 12, 14, 16}. memdyn: its default solver (Rodas4) + PI controller, rtol 1e-10, hitting times by
 bracket-and-relocate events, compiled once, timed per solve after compilation (median of
 ``--repeat`` runs). SciPy: ``solve_ivp(method="LSODA", rtol=1e-10, atol=1e-12)`` on the same
 closed-form right-hand side (the jitted gradient) with the Hessian as Jacobian, events for both

@@ -513,3 +513,11 @@ def test_the_large_sweeps_page_states_the_chunk_sizes_measured():
         f"{rows[4097]:.2f} ms as one call"
     ) in site_text(flat=True)
     assert rows[64] < rows[256] < rows[4097]
+    big = json.loads((root / "research" / "results" / "large_sweep.json").read_text())
+    assert big["all_ok"] and big["memories"] == 32768
+    share = big["data_preparation_s"] / big["sweep_s"]
+    assert (
+        f"for {big['memories']:,} distinct memories (Rodas4 at rtol 1e-6) it took {big['data_preparation_s']:.2f} s of a "
+        f"{big['sweep_s']:.1f} s warm sweep ({share:.1%}), {1e3 * big['sweep_s'] / big['memories']:.3f} ms per trajectory"
+    ) in site_text(flat=True)
+    assert share <= 0.10  # data preparation at most a tenth of a large sweep

@@ -474,7 +474,15 @@ def markdown(result: dict, figure: str | None = None) -> str:
         f"### Cost against plateau length (null rate {cg['null_rates'][0]:g})",
         "",
         markdown_table(
-            ["1/ω", "τ′₀", f"{cg.get('solver', 'kvaerno5')} steps", "wall", "Tsit5 steps", "LSODA nfev", "GD iterations"],
+            [
+                "1/ω",
+                "τ′₀",
+                f"{cg.get('solver', 'kvaerno5')} steps",
+                "wall",
+                "Tsit5 steps",
+                "LSODA nfev",
+                "GD iterations",
+            ],
             [
                 (
                     r["mu"],
