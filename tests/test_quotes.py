@@ -167,6 +167,10 @@ def test_the_benchmark_pages_state_what_memdyn_bench_measured():
     cg, rows = d["cost_growth"], {x["mu"]: x for x in d["cost_growth"]["rows"]}
     tp = {x["batch"]: x for x in d["throughput"]["rows"]}
     ct = {x["m"]: x for x in d["compile"]["rows"]}
+    ee = {(x["memories"], x["solver"]): x for x in d["end_to_end"]["rows"]}
+    r4, k5 = ee[4096, "rodas4"], ee[4096, "kvaerno5"]
+    lo, hi = sorted(f"{c['warm_cache_s']:.2f}" for c in ct.values())[:: len(ct) - 1]
+    warm = f"{lo} s" if lo == hi else f"{lo}-{hi} s"
     assert cg["solver"] == "rodas4" and r["solver"] == "rodas4"
     site = site_text(flat=True)
     for quoted in (
@@ -174,8 +178,14 @@ def test_the_benchmark_pages_state_what_memdyn_bench_measured():
         f"(scipy LSODA at rtol {r['scipy_rtol']:g}; Kvaerno5's batch: {k['ratio']:.0f}x)",
         f"compiled LSODA the same ratio is {r['compiled_ratio']:.2f}x",
         f"solver's steps grow {cg['plateau_regime_steps_ratio']:.2f}x while the plateau grows 5e6x.",
+        f"{r4['memories']:,} distinct memories (rtol 1e-6, data preparation included) costs "
+        f"{r4['per_trajectory_s'] * 1e3:.3f} ms per trajectory with Rodas4 ({r4['trajectories_per_s']:,.0f} trajectories/s, "
+        f"{r4['steps_per_trajectory']:.0f} steps and LU factorisations each) and {k5['per_trajectory_s'] * 1e3:.3f} ms with "
+        f"Kvaerno5; preparing the data took {r4['data_preparation_s']:.2f} s of it.",
     ):
         assert quoted in site, quoted
+    assert r4["all_ok"] and k5["all_ok"] and r4["per_trajectory_s"] < k5["per_trajectory_s"]
+    assert (r["compiled_ratio"] > 1) == ("(above 1: memdyn's batch is the faster)" in site)
     research = " ".join((root / "research" / "README.md").read_text().split())
     for quoted in (
         f"batch of 64: {r['per_trajectory_s'] * 1e3:.2f} ms per trajectory",
@@ -184,7 +194,7 @@ def test_the_benchmark_pages_state_what_memdyn_bench_measured():
         f"{r['compiled_rtol']:g}: {r['compiled_s'] * 1e3:.2f} ms, so Rodas4's batch runs at {r['compiled_ratio']:.2f}x its speed)",
         f"steps go {rows[15.0]['steps']} → {rows[30.0]['steps']}: **{cg['plateau_regime_steps_ratio']:.2f}x**",
         f"(9.4e8x): {cg['steps_ratio']:.1f}x",
-        f"cold {ct[2]['cold_s']:.1f}-{ct[16]['cold_s']:.1f} s, warm cache **{ct[2]['warm_cache_s']:.2f} s**",
+        f"cold {ct[2]['cold_s']:.1f}-{ct[16]['cold_s']:.1f} s, warm cache **{warm}**",
         f"({rows[20.0]['tsit5_steps']:,} steps at τ′₀ = 6e4 against Rodas4's {rows[20.0]['steps']:,})",
         f"({rows[15.0]['gd_iterations']:,} at τ′₀ = {rows[15.0]['tau']:.0f})",
         f"({rows[6.0]['lsoda_nfev']} → {rows[20.0]['lsoda_nfev']:,} from τ′₀ = 3 to 6e4)",
@@ -194,7 +204,6 @@ def test_the_benchmark_pages_state_what_memdyn_bench_measured():
         assert quoted in research, quoted
     assert r["ratio"] >= 100 and k["ratio"] >= 30  # the targets the table calls met
     assert cg["plateau_regime_steps_ratio"] <= 3 and max(c["warm_cache_s"] for c in ct.values()) <= 2
-    assert round(ct[16]["warm_cache_s"], 2) == round(ct[2]["warm_cache_s"], 2)  # the table quotes one value
 
 
 def test_the_readme_quotes_the_committed_reproduce_timing():

@@ -12,6 +12,9 @@ at stated rates), tau_loss with delta = 0.01. Three measurements:
   plateau grows from ~1e1 to ~1e11;
 * **throughput** -- trajectories per second of one compiled, vmapped batch for batch sizes 1..N,
   and the compile time cold and with JAX's persistent compilation cache;
+* **end to end** -- ``memdyn.sweep`` over 4,096 (and in the full profile 32,768) distinct memories per
+  solver, warm, data preparation included and timed on its own, with steps and LU factorisations per
+  trajectory;
 * **matched** -- per solver (Kvaerno5, Rodas4), a batch of 64 at the loosest tolerance reaching tau
   accuracy 1e-6, per trajectory, against the fastest SciPy method reaching it, and against LSODA
   compiled (``memdyn.studies.peer``: numbalsoda on a numba right-hand side, an optional extra; the
@@ -261,6 +264,55 @@ def throughput(
     return {"mu_range": list(mu_range), "rtol": config.rtol, "rows": rows}
 
 
+@float64
+def end_to_end(
+    sizes=(4096,), solvers=("rodas4", "kvaerno5"), rtol: float = 1e-6, mu_range=(8.0, 16.0), progress=None
+) -> dict:
+    """What a user's sweep of many distinct memories costs: ``memdyn.sweep`` over ``n`` memories spread
+    over ``mu_range`` (its defaults: chunks of 64 in order of predicted cost), per solver at ``rtol``,
+    timed warm (the second call in the process) from the formula to the results, data preparation
+    included; the data preparation is also timed on its own. Steps per trajectory count both event
+    passes, accepted and rejected; for Rodas4 each attempted step is one LU factorisation, while
+    Kvaerno5's factorisations (one per Newton iteration) are not counted by Diffrax."""
+    from .. import api
+
+    a0, w0 = [float(x) for x in start([0.5])[:2]], [float(x) for x in start([0.5])[2:]]
+    tg = make_target(RHO, {"mu": list(mu_range)})
+    rows = []
+    for n in sizes:
+        mus = np.linspace(*mu_range, n)
+        t = time.perf_counter()
+        tg.data_batch([{"mu": float(m)} for m in mus], host=True)
+        data_s = time.perf_counter() - t
+        for solver in solvers:
+
+            def sweep():
+                return api.sweep(RHO, "mu", mus, a0=a0, w0=w0, delta=DELTA, solver=solver, rtol=rtol, atol=rtol * 1e-2)
+
+            sweep()  # compiles (or loads) the chunk's solve
+            t = time.perf_counter()
+            result = sweep()
+            wall = time.perf_counter() - t
+            attempted = result.stats["steps"] + result.stats["rejected_steps"]
+            rows.append(
+                {
+                    "memories": n,
+                    "solver": solver,
+                    "rtol": rtol,
+                    "wall_s": wall,
+                    "per_trajectory_s": wall / n,
+                    "trajectories_per_s": n / wall,
+                    "data_preparation_s": data_s,
+                    "steps_per_trajectory": attempted / n,
+                    "factorisations_per_trajectory": attempted / n if solver == "rodas4" else None,
+                    "all_ok": bool(result.ok),
+                }
+            )
+            if progress:
+                progress(f"end to end: {n} memories, {solver}")
+    return {"mu_range": list(mu_range), "rows": rows}
+
+
 def device_counts(available: int) -> list[int]:
     """1, 2, 4, .. and every local device: the counts the device table measures."""
     counts = [1 << k for k in range(available.bit_length()) if 1 << k <= available]
@@ -410,6 +462,7 @@ PROFILES = {
         wp=dict(rtols=(1e-6, 1e-8, 1e-10), etas=(0.1, 0.01)),
         growth=dict(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0)),
         throughput=dict(batches=(1, 8, 64, 512)),
+        end_to_end=dict(sizes=(4096,)),
         compile=dict(widths=(2, 16)),
         devices=dict(elements={2: 256, 10: 32}),
     ),
@@ -417,6 +470,7 @@ PROFILES = {
         wp=dict(),
         growth=dict(memories=(6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0)),
         throughput=dict(batches=(1, 8, 64, 512, 4096, 65536)),
+        end_to_end=dict(sizes=(4096, 32768)),
         compile=dict(widths=(2, 8, 16)),
         devices=dict(elements={2: 4096, 10: 512}),
     ),
@@ -430,6 +484,7 @@ def run_bench(profile: str = "quick", progress=None) -> dict:
     out["work_precision"] = work_precision(progress=progress, **p["wp"])
     out["cost_growth"] = cost_growth(progress=progress, **p["growth"])
     out["throughput"] = throughput(progress=progress, **p["throughput"])
+    out["end_to_end"] = end_to_end(progress=progress, **p["end_to_end"])
     out["devices"] = device_scaling(progress=progress, **p["devices"])
     wp = out["work_precision"]
     out["matched"] = [
@@ -524,6 +579,45 @@ def markdown(result: dict, figure: str | None = None) -> str:
         ),
         "",
     ]
+    ee = result.get("end_to_end")
+    if ee:
+        lines += [
+            f"### End to end: a sweep of distinct memories (`memdyn.sweep`, warm, 1/ω over "
+            f"{ee['mu_range'][0]:g}..{ee['mu_range'][1]:g}, data preparation included)",
+            "",
+            markdown_table(
+                [
+                    "memories",
+                    "solver",
+                    "rtol",
+                    "wall",
+                    "per trajectory",
+                    "trajectories/s",
+                    "data preparation",
+                    "steps per trajectory",
+                    "LU factorisations per trajectory",
+                    "all ok",
+                ],
+                [
+                    (
+                        r["memories"],
+                        r["solver"],
+                        r["rtol"],
+                        f"{r['wall_s']:.2f} s",
+                        f"{r['per_trajectory_s'] * 1e3:.3f} ms",
+                        f"{r['trajectories_per_s']:.0f}",
+                        f"{r['data_preparation_s']:.2f} s ({r['data_preparation_s'] / r['wall_s']:.1%})",
+                        f"{r['steps_per_trajectory']:.0f}",
+                        "not counted"
+                        if r["factorisations_per_trajectory"] is None
+                        else f"{r['factorisations_per_trajectory']:.0f}",
+                        r["all_ok"],
+                    )
+                    for r in ee["rows"]
+                ],
+            ),
+            "",
+        ]
     dv = result.get("devices")
     if dv:
         lines += [

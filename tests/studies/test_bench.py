@@ -7,6 +7,7 @@ from memdyn.studies.bench import (
     cost_growth,
     device_counts,
     device_scaling,
+    end_to_end,
     markdown,
     throughput,
     work_precision,
@@ -24,6 +25,7 @@ def small():
     cg = cost_growth(memories=(8.0, 12.0), gd_up_to=1e2)
     tp = throughput(batches=(1, 4))
     dv = device_scaling(elements={2: 4})
+    ee = end_to_end(sizes=(8,), solvers=("rodas4",))
     return {
         "machine": "test",
         "profile": "test",
@@ -31,6 +33,7 @@ def small():
         "cost_growth": cg,
         "throughput": tp,
         "devices": dv,
+        "end_to_end": ee,
         "compile": {"rows": []},
     }
 
@@ -75,6 +78,31 @@ def test_the_matched_sentence_names_the_compiled_peer_or_why_it_is_missing(small
         "Compiled LSODA (numbalsoda on a numba right-hand side, rtol 1e-08): 0.25 ms per trajectory, **0.62x**." in text
     )
     assert "Compiled LSODA: numbalsoda is not installed (ImportError): pip install 'memdyn[peer]'." in text
+
+
+def test_the_end_to_end_row_is_what_memdyn_sweep_does(small):
+    """The end-to-end row of 8 memories: every element ok, its steps per trajectory those of the same
+    memdyn.sweep called directly (accepted and rejected, both event passes), one LU factorisation per
+    attempted Rodas4 step; Kvaerno5's factorisations are said to be not counted."""
+    import numpy as np
+
+    import memdyn
+    from memdyn.studies.problems import DELTA, RHO
+    from memdyn.studies.problems import mstar_start as start
+
+    (row,) = small["end_to_end"]["rows"]
+    assert row["all_ok"] and row["memories"] == 8 and row["solver"] == "rodas4"
+    assert 0 < row["data_preparation_s"] < row["wall_s"]
+    theta0 = start([0.5])
+    res = memdyn.sweep(
+        RHO, "mu", np.linspace(8.0, 16.0, 8), a0=theta0[:2], w0=theta0[2:], delta=DELTA, rtol=1e-6, atol=1e-8
+    )
+    attempted = (res.stats["steps"] + res.stats["rejected_steps"]) / 8
+    assert row["steps_per_trajectory"] == attempted == row["factorisations_per_trajectory"]
+    kvaerno = {**row, "solver": "kvaerno5", "factorisations_per_trajectory": None}
+    text = markdown({**small, "end_to_end": {**small["end_to_end"], "rows": [row, kvaerno]}})
+    assert "### End to end" in text and f"| 8 | rodas4 | 1e-06 | {row['wall_s']:.2f} s |" in text
+    assert "| not counted | True |" in text
 
 
 def test_device_table_rows(small):
