@@ -328,7 +328,7 @@ def sweep(
 
     from .core.resources import check_solve
     from .core.starts import build_starts
-    from .core.sweep import bucket, run_sweep
+    from .core.sweep import DEFAULT_CHUNK, bucket, default_chunk, run_sweep
 
     config = _config(solver, rtol, atol, max_steps)
     if chunk is not None and chunk < 1:
@@ -336,7 +336,7 @@ def sweep(
     if init != "explicit" and m is not None:
         # before building the starts: m = 4000 with 4000 seeds is 4000 rows of 8000 numbers already
         n_starts = seeds if init == "random" else 1
-        check_solve(m, bucket(min(chunk or 64, len(values) * n_starts)), "m")
+        check_solve(m, bucket(min(chunk or DEFAULT_CHUNK, len(values) * n_starts)), "m")
     names = [param, *(name for name, _ in grid)]
     if len(set(names)) < len(names):
         raise InputError("param", f"a parameter is swept twice: {', '.join(names)}")
@@ -378,7 +378,7 @@ def sweep(
             delta=delta,
             t1=t1,
             config=config,
-            chunk=chunk or (64 if n > 64 else None),
+            chunk=default_chunk(n, chunk),
             progress=bar.update,
             out_dir=out,
             on_resume=resumed,

@@ -345,6 +345,18 @@ def _digest(delta):
     return hashlib.sha256(np.ascontiguousarray(delta, dtype=float).tobytes()).hexdigest()[:16]
 
 
+DEFAULT_CHUNK = 64
+"""``memdyn.sweep``'s chunk when none is given and the sweep has more elements: on a 2-core CPU the
+cheapest size per element of those measured (``research/chunk_sizes.py``), and small enough that a
+chunk, filled in order of predicted cost, waits for its own slowest element only."""
+
+
+def default_chunk(n: int, chunk: int | None = None) -> int | None:
+    """The chunk a sweep of ``n`` elements runs in: ``chunk`` if given, else ``DEFAULT_CHUNK`` above it, else
+    all at once (None)."""
+    return chunk or (DEFAULT_CHUNK if n > DEFAULT_CHUNK else None)
+
+
 @float64
 def run_sweep(
     target: Target,

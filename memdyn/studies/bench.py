@@ -40,12 +40,12 @@ import numpy as np
 
 from .. import plots
 from ..core.files import write_atomically
-from ..core.integrate import SolverConfig, solve_program
+from ..core.integrate import DEFAULT_T1, SolverConfig, solve_program
 from ..core.jaxsetup import float64
 from ..core.loss import gradient, hessian, loss
 from ..core.pipeline import target as make_target
 from ..core.solvers import DEFAULT_SOLVER, SOLVERS
-from ..core.sweep import run_sweep
+from ..core.sweep import default_chunk, run_sweep
 from . import peer
 from .problems import DELTA, RHO
 from .problems import mstar_start as start
@@ -268,15 +268,13 @@ def throughput(
 def end_to_end(
     sizes=(4096,), solvers=("rodas4", "kvaerno5"), rtol: float = 1e-6, mu_range=(8.0, 16.0), progress=None
 ) -> dict:
-    """What a user's sweep of many distinct memories costs: ``memdyn.sweep`` over ``n`` memories spread
-    over ``mu_range`` (its defaults: chunks of 64 in order of predicted cost), per solver at ``rtol``,
-    timed warm (the second call in the process) from the formula to the results, data preparation
-    included; the data preparation is also timed on its own. Steps per trajectory count both event
+    """What a user's sweep of many distinct memories costs: ``memdyn.sweep``'s path (``run_sweep`` with its
+    defaults: chunks of 64 in order of predicted cost) over ``n`` memories spread over ``mu_range``, per
+    solver at ``rtol``, timed warm (the second call in the process) from the lowered target to the
+    results, data preparation included; the data preparation is also timed on its own. Steps per trajectory count both event
     passes, accepted and rejected; for Rodas4 each attempted step is one LU factorisation, while
     Kvaerno5's factorisations (one per Newton iteration) are not counted by Diffrax."""
-    from .. import api
-
-    a0, w0 = [float(x) for x in start([0.5])[:2]], [float(x) for x in start([0.5])[2:]]
+    theta0 = start([0.5])[None, :]
     tg = make_target(RHO, {"mu": list(mu_range)})
     rows = []
     for n in sizes:
@@ -285,9 +283,12 @@ def end_to_end(
         tg.data_batch([{"mu": float(m)} for m in mus], host=True)
         data_s = time.perf_counter() - t
         for solver in solvers:
+            config = SolverConfig(solver=solver, rtol=rtol, atol=rtol * 1e-2)
 
-            def sweep():
-                return api.sweep(RHO, "mu", mus, a0=a0, w0=w0, delta=DELTA, solver=solver, rtol=rtol, atol=rtol * 1e-2)
+            def sweep():  # memdyn.sweep's path, from the lowered target on
+                return run_sweep(
+                    tg, {}, "mu", mus, theta0, delta=DELTA, t1=DEFAULT_T1, config=config, chunk=default_chunk(n)
+                )
 
             sweep()  # compiles (or loads) the chunk's solve
             t = time.perf_counter()
