@@ -62,9 +62,10 @@ def errors(taus: dict, ref: dict) -> dict:
     return {k: float(np.max(np.abs(np.asarray(taus[k], float) / ref[k] - 1))) for k in ref}
 
 
-def program(solver: str) -> dict:
-    """Size of the traced hitting-time program (StableHLO text, one trajectory) and the seconds to trace
-    and to compile it, in this process (``fresh_program`` runs it in a fresh one)."""
+def program(solver: str, options: dict | None = None) -> dict:
+    """Size of the traced hitting-time program (StableHLO text, one trajectory), the seconds to trace and to
+    compile it (with XLA's ``options``, default none), and its solve (median of 7 after a first call), in
+    this process (``fresh_program`` runs it in a fresh one)."""
     import jax.numpy as jnp
 
     from memdyn.core.solve import make_hitting_times
@@ -73,18 +74,34 @@ def program(solver: str) -> dict:
     tg = memdyn.target(RHO, {"mu": 12.0})
     run = make_hitting_times(tg, SolverConfig(solver=solver))
     fn = jax.jit(lambda data, theta0: run(data, theta0, DELTA, 1e15, 1e-10, 1e-12, 0.0))
+    args = (tg.data({"mu": 12.0}), jnp.asarray(START))
     t = time.perf_counter()
-    lowered = fn.lower(tg.data({"mu": 12.0}), jnp.asarray(START))
+    lowered = fn.lower(*args)
     trace_s = time.perf_counter() - t
     t = time.perf_counter()
-    lowered.compile()
-    return {"hlo_chars": len(lowered.as_text()), "trace_s": trace_s, "compile_s": time.perf_counter() - t}
+    executable = lowered.compile(compiler_options=options)
+    compile_s = time.perf_counter() - t
+    out = jax.block_until_ready(executable(*args))
+    solves = []
+    for _ in range(7):
+        t = time.perf_counter()
+        out = jax.block_until_ready(executable(*args))
+        solves.append(time.perf_counter() - t)
+    return {
+        "hlo_chars": len(lowered.as_text()),
+        "trace_s": trace_s,
+        "compile_s": compile_s,
+        "solve_s": statistics.median(solves),
+        "tau_loss": float(out["tau"][1]),
+        "steps": int(out["steps"]),
+    }
 
 
-def fresh_program(solver: str) -> dict:
-    """``program(solver)`` in a fresh process: at the end of this long run the same compile measured 1.5x
-    slower (7.5 s against 4.8-5.5 s)."""
-    proc = subprocess.run([sys.executable, __file__, "--program", solver], check=True, capture_output=True, text=True)
+def fresh_program(solver: str, options: dict | None = None) -> dict:
+    """``program(solver, options)`` in a fresh process: at the end of this long run the same compile measured
+    1.5x slower (7.5 s against 4.8-5.5 s)."""
+    argv = [sys.executable, __file__, "--program", solver, json.dumps(options)]
+    proc = subprocess.run(argv, check=True, capture_output=True, text=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -259,6 +276,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--program"]:
-        print(json.dumps(program(sys.argv[2])))
+        print(json.dumps(program(sys.argv[2], json.loads(sys.argv[3]))))
     else:
         main()

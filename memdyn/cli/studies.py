@@ -406,7 +406,7 @@ class Infer(Command):
                 f"{s['normalisation']:>6g} {s.get('param_normalisation', 1.0):>6.3g} {null(s['chi2'], '.3g'):>9} "
                 f"{null(s['max_abs_residual_sigmas'], '.2f'):>9}" + ("  consistent" if s["consistent"] else "")
             )
-        if out.get("unresolved"):
+        if out["unresolved"]:
             print(f"{out['unresolved']} setting(s) unresolved: a solve ran out of steps (chi2 null)")
         print("best setting, point by point:")
         print(f"{'quantity':>9} {'1/omega':>8} {'paper':>10} {'memdyn':>10} {'gap':>8} {'r/u':>6}")
