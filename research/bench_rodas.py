@@ -1,4 +1,4 @@
-"""Rodas4 (the derived Jacobian, one LU per step) against Kvaerno5 and SciPy's LSODA, on the sweep a user
+"""Rodas4 (given the flow's Jacobian, one LU per step) against Kvaerno5 and SciPy's LSODA, on the sweep a user
 outgrows SciPy at: 4,097 distinct memories, mu = 8..16 in steps of 1/512, from M* (neuron 1 = (1, 1),
 a null neuron at w = 0.5), delta = 0.01. Writes ``results/bench_rodas.json`` (docs/benchmarks.md quotes it;
 tests/test_quotes.py holds the quotes).

@@ -8,8 +8,9 @@ plateau amplifies that into an answer that depends on the batch).
 A Rosenbrock method replaces the Newton loop by one linear solve per stage with one matrix,
 ``W = I/(gamma h) - J(y0)``, factorised once per step (``lu_factor``, array operations only): a fixed
 amount of work per step, no inner loop, nothing that depends on the batch. For the gradient flow ``f = -grad L`` the Jacobian is ``-Hess L``,
-which memdyn derives in closed form; :class:`JacobianTerm` carries it beside the vector field, and a
-plain ``diffrax.ODETerm`` gets its Jacobian by forward-mode autodiff.
+which memdyn passes beside the vector field in a :class:`JacobianTerm` (forward-mode autodiff of the
+centred gradient, ``memdyn.core.solve.Centred.hessian``); a plain ``diffrax.ODETerm`` gets its Jacobian by
+forward-mode autodiff of its field.
 
 The method is Hairer and Wanner's RODAS4 (Solving ODEs II, 2nd ed., section IV.7; the coefficients of
 their ``rodas.f``): six stages, order 4 with an embedded order-3 estimate, L-stable and stiffly
@@ -26,12 +27,13 @@ stage 5's point plus u_5); the last stage, u_6, is the error estimate.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
+from diffrax._term import WrapTerm  # what diffeqsolve hands a solver (see _ode)
 
 # RODAS4 (Hairer & Wanner, rodas.f): a_ij, C_ij, c_i, d_i (gamma_i = d_i), the dense-output weights
 GAMMA = 0.25
@@ -72,9 +74,14 @@ END_WEIGHTS = np.asarray(A[3] + (1.0, 1.0))
 
 
 class JacobianTerm(diffrax.ODETerm):
-    """An ``ODETerm`` with its Jacobian: ``jacobian(t, y, args)`` is d(vector_field)/dy, an (n, n) array."""
+    """An ``ODETerm`` with its Jacobian: ``jacobian(t, y, args)`` is d(vector_field)/dy, an (n, n) array.
+
+    ``autonomous=True`` declares that the vector field does not depend on t: the step then skips its
+    time derivative (which would be traced, and is zero).
+    """
 
     jacobian: Callable
+    autonomous: bool = False
 
 
 class RodasInterpolation(diffrax.AbstractLocalInterpolation):
@@ -139,10 +146,29 @@ def lu_solve(factors: tuple[jax.Array, jax.Array], b: jax.Array) -> jax.Array:
     return jax.lax.fori_loop(0, n, backward, y)
 
 
-def _jacobian(terms, t, y, args) -> jax.Array:
-    if isinstance(terms, JacobianTerm):
-        return terms.jacobian(t, y, args)
-    return jax.jacfwd(lambda z: terms.vf(t, z, args))(y)
+def _ode(terms) -> tuple[Callable, Callable, bool]:
+    """``(field, jacobian, autonomous)`` of the ODE y' = field(t, y, args) that Diffrax integrates.
+
+    ``diffeqsolve`` hands a solver its term wrapped in ``WrapTerm``, whose clock runs backwards for a
+    solve from t0 > t1: in that clock s the ODE reads dy/ds = direction f(direction s, y). Unwrapping
+    it is what lets a :class:`JacobianTerm`'s own Jacobian reach the step (a test gives a field that
+    autodiff cannot differentiate). Without one the Jacobian is forward-mode autodiff of the field.
+    """
+    direction: Any = 1  # WrapTerm.direction: an int or an integer array
+    if isinstance(terms, WrapTerm):
+        direction, terms = terms.direction, terms.term
+    inner = terms
+
+    def field(t, y, args):
+        return direction * inner.vf(direction * t, y, args)
+
+    if isinstance(inner, JacobianTerm):
+        return field, lambda t, y, args: direction * inner.jacobian(direction * t, y, args), inner.autonomous
+
+    def jacobian(t, y, args):
+        return jax.jacfwd(lambda z: field(t, z, args))(y)
+
+    return field, jacobian, False
 
 
 class Rodas4(diffrax.AbstractAdaptiveSolver):
@@ -166,16 +192,18 @@ class Rodas4(diffrax.AbstractAdaptiveSolver):
         return None
 
     def func(self, terms, t0, y0, args):
-        return terms.vf(t0, y0, args)
+        return _ode(terms)[0](t0, y0, args)
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         del solver_state, made_jump
+        field, jacobian, autonomous = _ode(terms)
         h = t1 - t0
         n = y0.shape[0]
-        J = _jacobian(terms, t0, y0, args)
-        lu = lu_factor(jnp.eye(n, dtype=y0.dtype) / (GAMMA * h) - J)
-        # df/dt at (t0, y0): zero for an autonomous flow (the tangent never reaches the output)
-        _, dfdt = jax.jvp(lambda t: terms.vf(t, y0, args), (t0,), (jnp.ones_like(t0),))
+        lu = lu_factor(jnp.eye(n, dtype=y0.dtype) / (GAMMA * h) - jacobian(t0, y0, args))
+        if autonomous:
+            dfdt = jnp.zeros_like(y0)
+        else:
+            _, dfdt = jax.jvp(lambda t: field(t, y0, args), (t0,), (jnp.ones_like(t0),))
 
         # The six stages as one loop over rows of the tableau, so that the vector field is traced once
         # (the unrolled stages made the program 1.3x Kvaerno5's). Stage i's point is y0 + sum_j
@@ -184,7 +212,7 @@ class Rodas4(diffrax.AbstractAdaptiveSolver):
 
         def stage(i, us):
             y_stage = y0 + jnp.sum(points[i][:, None] * us, axis=0)
-            rhs = terms.vf(t0 + nodes[i] * h, y_stage, args) + ds[i] * h * dfdt
+            rhs = field(t0 + nodes[i] * h, y_stage, args) + ds[i] * h * dfdt
             rhs = rhs + jnp.sum(cs[i][:, None] * us, axis=0) / h
             return us.at[i].set(lu_solve(lu, rhs))
 

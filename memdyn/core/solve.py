@@ -53,7 +53,7 @@ import optimistix as optx
 
 from . import rosenbrock
 from .jaxsetup import require_x64
-from .loss import Anchor, anchor, centrable, centred_gradient, gradient, hessian, loss
+from .loss import Anchor, anchor, centrable, centred_gradient, gradient, loss
 from .lowering import KernelData, Target
 from .solvers import SOLVERS, SolverConfig
 from .status import Status
@@ -77,7 +77,7 @@ def terms(config, field: Callable, jacobian: Callable | None = None):
         zero = diffrax.ODETerm(lambda t, y, args: jnp.zeros_like(y))
         return diffrax.MultiTerm(zero, diffrax.ODETerm(field))
     if spec.jacobian and jacobian is not None:
-        return rosenbrock.JacobianTerm(field, jacobian)
+        return rosenbrock.JacobianTerm(field, jacobian, autonomous=True)
     return diffrax.ODETerm(field)
 
 
@@ -176,6 +176,14 @@ class Centred:
             return centred_gradient(self.target, data, at, d)
         return gradient(self.target, data, d)
 
+    def hessian(self, data, at: Anchor, d):
+        """Hess J at theta = at.theta + d: forward-mode autodiff of :meth:`gradient`, so it inherits the
+        centred overlaps. The derived Hessian in theta (``memdyn.core.loss.hessian``) equals it in exact
+        arithmetic, but its O(1) overlaps cancel in float64 on a long plateau: given it, Rodas4's
+        hitting time at 1/omega = 50 (tau ~ 9e28) moved 3.6e-7 from the hand-written centred flow,
+        against 8e-8 with this one (``tests/core/test_long_horizon.py``)."""
+        return jax.jacfwd(lambda z: self.gradient(data, at, z))(d)
+
     def flow(self):
         """-grad J in d, in Diffrax's signature, and its Jacobian -Hess J."""
 
@@ -185,7 +193,7 @@ class Centred:
 
         def jac(tau, d, args):
             data, at, _ = args
-            return -hessian(self.target, data, at.theta + d)
+            return -self.hessian(data, at, d)
 
         return field, jac
 
@@ -204,7 +212,7 @@ class Centred:
             n = d.shape[0]
             eye = jnp.eye(n, dtype=y.dtype)
             top = jnp.concatenate([jnp.zeros((n, n), y.dtype), eye], axis=1)
-            bottom = jnp.concatenate([-hessian(self.target, data, at.theta + d), -friction * eye], axis=1)
+            bottom = jnp.concatenate([-self.hessian(data, at, d), -friction * eye], axis=1)
             return jnp.concatenate([top, bottom], axis=0)
 
         return field, jac
@@ -245,9 +253,15 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
         def theta_of(y):
             return at.theta + displacement(y)
 
+        # How far the state has moved, by each hitting time's measure: ||theta - theta0||, |J(theta) - J0|.
+        # Each event condition evaluates its own only (Diffrax traces every condition at every call site).
+        distances = (
+            lambda y: jnp.linalg.norm(displacement(y) - d0),
+            lambda y: jnp.abs(loss(target, data, theta_of(y)) - J0),
+        )
+
         def moved(y):
-            """How far the state has moved: (||theta - theta0||, |J(theta) - J0|)."""
-            return jnp.stack([jnp.linalg.norm(displacement(y) - d0), jnp.abs(loss(target, data, theta_of(y)) - J0)])
+            return jnp.stack([distance(y) for distance in distances])
 
         def hurry(t, y):
             """log(t ||f(y)|| / (1 + ||y||)) - log(RESTART_RATIO): positive when the clock should restart
@@ -258,7 +272,7 @@ def make_hitting_times(target: Target, config: SolverConfig, *, heavy_ball: bool
 
         def conds(active, restart):
             def condition(i):
-                return lambda t, y, args, **kw: jnp.where(active[i], moved(y)[i] - delta, -1.0)
+                return lambda t, y, args, **kw: jnp.where(active[i], distances[i](y) - delta, -1.0)
 
             def fast(t, y, args, **kw):
                 return jnp.where(restart & (t > RESTART_AFTER), hurry(t, y), -1.0)

@@ -22,7 +22,7 @@ class SolverSpec:
             where neurons coincide).
         split: an IMEX method: the flow goes in the implicit term, beside a zero explicit term
             (all of the gradient flow is stiff).
-        jacobian: a linearly implicit method given the flow's derived Jacobian (minus the Hessian
+        jacobian: a linearly implicit method given the flow's Jacobian (minus the Hessian
             of the loss) with its vector field.
     """
 
@@ -50,7 +50,7 @@ class SolverConfig:
     """How to integrate the flow.
 
     Attributes:
-        solver: one of ``SOLVERS`` (default Rodas4, given the derived Jacobian). Implicit ones
+        solver: one of ``SOLVERS`` (default Rodas4, given the flow's Jacobian). Implicit ones
             (Kvaerno, KenCarp) use a full Newton iteration: Diffrax's default chord iteration stalls
             on starts where neurons coincide.
         rtol, atol: the step-size controller's tolerances (on theta = (a, w)).
