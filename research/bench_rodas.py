@@ -156,7 +156,38 @@ def markdown(doc: dict) -> str:
             f"| {cell('compiled LSODA')} | {ratio('memdyn kvaerno5')} | {ratio('scipy LSODA')} "
             f"| {ratio('compiled LSODA')} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + ["", peer_verdict(doc)])
+
+
+def peer_verdict(doc: dict) -> str:
+    """The sentence on compiled LSODA against Rodas4 at each matched accuracy, saying which side this run
+    measured faster (the two are near parity on a CPU, and runs on a busy VM may fall either way)."""
+    matched = [m for m in doc["matched"] if "compiled LSODA" in m and "memdyn rodas4" in m]
+    if not matched:
+        return "Compiled LSODA was not measured in this run (not installed, or no accuracy both reached)."
+    ms = [
+        (m["accuracy"], m["compiled LSODA"]["per_trajectory_ms"], m["memdyn rodas4"]["per_trajectory_ms"])
+        for m in matched
+    ]
+    costs = "At τ accuracy " + ", and at ".join(
+        f"{a:.0e} compiled LSODA costs {c:.3g} ms per trajectory against Rodas4's {r:.3g} ms" for a, c, r in ms
+    )
+    ahead = {a for a, c, r in ms if c < r}
+    if len(ahead) == len(ms):
+        head, tail = (
+            "Compiled LSODA is the faster in this run",
+            "one core of compiled LSODA outruns memdyn's batch on two",
+        )
+    elif not ahead:
+        head, tail = (
+            "memdyn's batch is the faster in this run",
+            "memdyn's batch on two cores outruns one core of compiled LSODA",
+        )
+    else:
+        lead = ", ".join(f"{a:.0e}" for a, _, _ in ms if a in ahead)
+        head = "Compiled LSODA and memdyn's batch trade places in this run"
+        tail = f"compiled LSODA is ahead at τ accuracy {lead} only"
+    return f"**{head}.** {costs}: {tail}."
 
 
 def main() -> None:
