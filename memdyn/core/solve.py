@@ -70,7 +70,8 @@ def make_solver(config):
 
 def terms(config, field: Callable, jacobian: Callable | None = None):
     """The ODE term(s) of ``field`` for ``config.solver``; ``jacobian(t, y, args)`` is d field/dy, given to
-    the solvers that use it (the others never evaluate it)."""
+    the solvers that use it (the others never evaluate it), with the field declared autonomous (every flow
+    memdyn integrates is)."""
     spec = SOLVERS[config.solver]
     if spec.split:
         # All of the gradient flow is stiff: treat it implicitly, with a zero explicit part.
