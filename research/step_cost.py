@@ -29,6 +29,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from diffrax._term import WrapTerm
 
 jax.config.update("jax_enable_x64", True)
 
@@ -70,9 +71,7 @@ def parts(tg) -> dict:
         return y + 1e-9 * rosenbrock.lu_solve(rosenbrock.lu_factor(M), y)
 
     def step(y, args):
-        # through diffeqsolve's wrapping, as in a solve (the step unwraps the term)
-        from diffrax._term import WrapTerm
-
+        # wrapped as diffeqsolve hands it to a solver (the step unwraps it)
         return solver.step(WrapTerm(term, 1), 0.0, 0.01, y, args, None, False)[0]
 
     return {

@@ -555,6 +555,7 @@ def test_the_large_sweeps_page_states_the_chunk_sizes_measured():
     assert rows[64] < rows[256] < rows[4097]
     big = json.loads((root / "research" / "results" / "large_sweep.json").read_text())
     assert big["all_ok"] and big["memories"] == 32768
+    assert big["solver"] == "rodas4" and big["rtol"] == 1e-6  # what the sentence says it measured
     share = big["data_preparation_s"] / big["sweep_s"]
     assert (
         f"for {big['memories']:,} distinct memories (Rodas4 at rtol 1e-6) it took {big['data_preparation_s']:.2f} s of a "
